@@ -1,0 +1,71 @@
+# fp8kit: plain make. `make test` builds and runs every CPU test (GPU tests
+# too when a GPU is present); `make sweep GPU=h100` runs the benchmarks.
+
+CC      ?= gcc
+CXX     ?= g++
+CUDA_HOME ?= /usr/local/cuda
+NVCC    ?= $(CUDA_HOME)/bin/nvcc
+BUILD   := build
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+
+CFLAGS_TEST   := -O3 -march=native -fopenmp -Wall -Wextra -Werror
+SANITIZE      := -O1 -g -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CUDA_INC      := -I$(CUDA_HOME)/include
+CODEC         := codec/fp8.h
+
+.SECONDEXPANSION:
+.PHONY: all test venv clean
+all: $(BUILD)/properties $(BUILD)/exhaustive
+
+# ---- Python environment (made on first use; no other set-up step) ----
+$(VENV)/stamp: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+venv: $(VENV)/stamp
+
+# ---- codec tests ----
+$(BUILD)/properties: tests/properties.c $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic $(CFLAGS_TEST) $< -o $@
+$(BUILD)/exhaustive: tests/exhaustive.cpp $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CXX) -std=c++17 $(CFLAGS_TEST) $(CUDA_INC) $< -o $@
+$(BUILD)/properties-san: tests/properties.c $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(SANITIZE) $< -o $@
+$(BUILD)/exhaustive-san: tests/exhaustive.cpp $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CXX) -std=c++17 $(SANITIZE) $(CUDA_INC) $< -o $@
+
+# The ml_dtypes tables are regenerated from ml_dtypes and compared with the
+# committed ones (comment lines, which name versions, aside).
+$(BUILD)/mldtypes.rle: tests/mldtypes_ref.py $(VENV)/stamp
+	@mkdir -p $(BUILD)
+	$(PY) tests/mldtypes_ref.py $@
+
+# ---- the test list ----
+# Each group is a name in TESTS and a shell command in test-cmd-<name> that
+# prints "ok"/"FAIL"/"SKIPPED" lines (tests/run.sh counts them). A part of
+# the project adds its groups and the files they need:
+#   TESTS += mygroup
+#   test-cmd-mygroup = $(BUILD)/mytest
+#   TEST_DEPS += $(BUILD)/mytest
+TESTS := compile codec-refs codec-properties codec-exhaustive codec-asan-ubsan
+test-cmd-compile          = NVCC=$(NVCC) sh tests/compile.sh
+test-cmd-codec-refs       = sh tests/same_tables.sh tests/ref/mldtypes.rle $(BUILD)/mldtypes.rle
+test-cmd-codec-properties = $(BUILD)/properties
+test-cmd-codec-exhaustive = $(BUILD)/exhaustive tests/ref/mldtypes.rle
+test-cmd-codec-asan-ubsan = $(BUILD)/properties-san && $(BUILD)/exhaustive-san tests/ref/mldtypes.rle
+TEST_DEPS := $(BUILD)/properties $(BUILD)/exhaustive $(BUILD)/properties-san $(BUILD)/exhaustive-san \
+             $(BUILD)/mldtypes.rle
+
+# ---- more parts register their tests below this line ----
+
+test: $$(TEST_DEPS)
+	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')
+
+clean:
+	rm -rf $(BUILD)

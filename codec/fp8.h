@@ -1,0 +1,539 @@
+/*
+ * fp8.h - freestanding codec for the OCP 8-bit floating-point formats.
+ *
+ *   E4M3 ("FN"): bias 7, max 448, min subnormal 2^-9, NaN 0x7F/0xFF, no Inf.
+ *   E5M2:        bias 15, max 57344, min subnormal 2^-16, Inf 0x7C/0xFC,
+ *                NaN 0x7D..0x7F (and negatives).
+ *   E8M0:        the OCP MX scale type, 2^(e-127); 0xFF is NaN; no zero.
+ *
+ * To and from FP32, BF16 and FP16 (16-bit types are uint16_t bit patterns).
+ *
+ *   fp8_e4m3_from_f32        round to nearest even, saturating: overflow and
+ *                            +-Inf give +-max, any NaN gives 0x7F.
+ *                            (Hopper's cvt.rn.satfinite, bit for bit.)
+ *   fp8_e4m3_from_f32_nosat  round to nearest even, non-saturating: results
+ *                            that round past max give NaN (E4M3) or Inf
+ *                            (E5M2) with the input's sign; a NaN keeps its
+ *                            sign. (PyTorch's tensor.to(float8_*), bit for bit.)
+ *   fp8_e4m3_from_f32_sr     stochastic rounding from 32 random bits,
+ *                            saturating.
+ *   fp8_e4m3_to_f32          exact. NaN decodes to the quiet NaN with the
+ *                            code's sign (0x7FC00000 | sign).
+ *   ..._bits                 integer-only twins on bit patterns, for targets
+ *                            without an FPU; the float functions wrap them.
+ *   ..._n                    array forms over caller buffers.
+ *
+ * C99, C++11 and CUDA (host and device). Freestanding: includes only
+ * <stdint.h> and <stddef.h>, calls nothing, no tables, no global state, and
+ * the scalar conversions have no data-dependent branches: every choice is a
+ * mask select or a min. The compiler folds the generic helpers' format
+ * parameters, which are always constants.
+ */
+#ifndef FP8KIT_FP8_H
+#define FP8KIT_FP8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define FP8_FN static inline __host__ __device__
+#else
+#define FP8_FN static inline
+#endif
+
+#if defined(__cplusplus) || defined(_MSC_VER)
+#define FP8_RESTRICT __restrict
+#else
+#define FP8_RESTRICT restrict
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Bit casts and branch-free selection                                      */
+/* ------------------------------------------------------------------------ */
+
+FP8_FN uint32_t fp8kit_f32_as_bits(float f)
+{
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#elif defined(__cplusplus) && (defined(__GNUC__) || defined(__clang__))
+    uint32_t u;
+    __builtin_memcpy(&u, &f, sizeof u); /* folds to a register move */
+    return u;
+#else
+    union { float f; uint32_t u; } v; /* defined behaviour in C99 */
+    v.f = f;
+    return v.u;
+#endif
+}
+
+FP8_FN float fp8kit_bits_as_f32(uint32_t u)
+{
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#elif defined(__cplusplus) && (defined(__GNUC__) || defined(__clang__))
+    float f;
+    __builtin_memcpy(&f, &u, sizeof f);
+    return f;
+#else
+    union { uint32_t u; float f; } v;
+    v.u = u;
+    return v.f;
+#endif
+}
+
+/* All-ones when c is 1, zero when c is 0: turns a comparison into a mask. */
+FP8_FN uint32_t fp8kit_mask(uint32_t c) { return 0u - c; }
+
+/* c ? a : b for c in {0, 1}, by masks. */
+FP8_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
+{
+    return b ^ ((a ^ b) & fp8kit_mask(c));
+}
+
+FP8_FN uint32_t fp8kit_min(uint32_t a, uint32_t b)
+{
+    return fp8kit_sel((uint32_t)(a < b), a, b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Generic narrowing and widening of binary floats                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Significand of magnitude `a` (a float with im mantissa bits and bias ib),
+ * positioned for a target with om mantissa bits and bias ob (ob <= ib).
+ * Sets *lead to the target code of the exponent part, *shift to the right
+ * shift that leaves the target's mantissa, and returns the significand.
+ *
+ * Why it works: a target subnormal is a normal number whose significand is
+ * shifted right by (1 - e) more places, where e is the would-be biased
+ * exponent. So shift = (im - om) + max(1 - e, 0), and the exponent field
+ * becomes max(e, 1) - 1 plus the hidden bit, which adding the shifted
+ * significand supplies. A rounding carry moves into the exponent field by
+ * plain addition, which is exactly how the next binade begins.
+ */
+FP8_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
+                             uint32_t om, uint32_t ob, uint32_t *lead,
+                             uint32_t *shift)
+{
+    uint32_t e_in = a >> im;                   /* biased exponent, 0 for subnormal */
+    uint32_t norm = (uint32_t)(e_in != 0);
+    uint32_t sig = (a & ((1u << im) - 1u)) | (norm << im); /* hidden bit */
+    uint32_t e = e_in + (norm ^ 1u);           /* subnormals share exponent 1 */
+    uint32_t k = ib - ob + 1u;                 /* e < k: target subnormal */
+    uint32_t extra = (k - e) & fp8kit_mask((uint32_t)(e < k));
+    *lead = (e + extra - k) << om;             /* max(e', 1) - 1, in place */
+    *shift = im - om + extra;                  /* may exceed 31 for tiny inputs */
+    return sig;
+}
+
+/*
+ * Round magnitude `a` to the target format, ties to even. Returns the code
+ * (exponent << om | mantissa), which can exceed the target's largest code:
+ * overflow, Inf and NaN inputs give large codes, and the caller's policy
+ * clamps them.
+ * Ties to even: adding half-1 rounds up what is above half; adding the
+ * lowest kept bit as well turns an exact half into a carry only when that
+ * bit is odd.
+ */
+FP8_FN uint32_t fp8kit_round_rne(uint32_t a, uint32_t im, uint32_t ib,
+                                 uint32_t om, uint32_t ob)
+{
+    uint32_t lead, s;
+    uint32_t sig = fp8kit_align(a, im, ib, om, ob, &lead, &s);
+    s = fp8kit_min(s, 31u); /* sig < 2^24, so a shift of 31 already clears it */
+    uint32_t half_m1 = (1u << (s - 1u)) - 1u;
+    return lead + ((sig + half_m1 + ((sig >> s) & 1u)) >> s);
+}
+
+/*
+ * Round magnitude `a` away from zero with probability equal to the
+ * discarded fraction: the fraction, scaled to 32 bits, plus 32 random bits
+ * carries out of 32 bits exactly that often. The fraction is taken to 32
+ * bits (truncated past that), so the probability is exact to 2^-32.
+ */
+FP8_FN uint32_t fp8kit_round_sr(uint32_t a, uint32_t rnd, uint32_t im,
+                                uint32_t ib, uint32_t om, uint32_t ob)
+{
+    uint32_t lead, s;
+    uint32_t sig = fp8kit_align(a, im, ib, om, ob, &lead, &s);
+    uint32_t big = (uint32_t)(s > 32u);
+    /* s <= 32: the discarded bits, moved to the top of the word (s >= 8);
+       s > 32: the fraction is sig / 2^s, which is sig >> (s - 32) in 32 bits */
+    uint32_t frac = fp8kit_sel(big, sig >> (fp8kit_min(s - 32u, 31u) & fp8kit_mask(big)),
+                               sig << (32u - fp8kit_min(s, 32u)));
+    uint32_t carry = (uint32_t)(frac + rnd < frac);
+    s = fp8kit_min(s, 31u);
+    return lead + (sig >> s) + carry;
+}
+
+/*
+ * Widen a finite, non-NaN magnitude `mag` (im mantissa bits, bias ib) to a
+ * wider format (om, ob) in which every input value is normal. A subnormal
+ * input is normalised: shifting its mantissa left until the leading one sits
+ * at the hidden-bit position lowers the exponent by the same count. The
+ * leading one's index p comes from comparisons, not a count-leading-zeros
+ * table. Zero is masked out at the end.
+ */
+FP8_FN uint32_t fp8kit_widen(uint32_t mag, uint32_t im, uint32_t ib,
+                             uint32_t om, uint32_t ob)
+{
+    uint32_t e = mag >> im;
+    uint32_t man = mag & ((1u << im) - 1u);
+    uint32_t sub = (uint32_t)(e == 0);
+    uint32_t p = 0, k;
+    for (k = 1; k < im; k++)
+        p += (uint32_t)((man >> k) != 0);
+    uint32_t norm_shift = (im - p) & fp8kit_mask(sub);
+    uint32_t sig = (man | ((sub ^ 1u) << im)) << norm_shift; /* hidden bit at im */
+    /* exponent field minus one; the hidden bit adds the one back */
+    uint32_t lead = (e + sub - norm_shift + (ob - ib - 1u)) << om;
+    uint32_t bits = lead + (sig << (om - im));
+    return bits & fp8kit_mask((uint32_t)(mag != 0));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Overflow policies: code -> byte                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Saturating: past max (Inf too) clamps to max; NaN gives 0x7F, unsigned. */
+FP8_FN uint8_t fp8kit_pack_sat(uint32_t sign, uint32_t code, uint32_t nan,
+                               uint32_t max)
+{
+    return (uint8_t)fp8kit_sel(nan, 0x7Fu, fp8kit_min(code, max) | sign);
+}
+
+/* E4M3 non-saturating: every code past max is the NaN code 0x7F, so one
+   min covers overflow, Inf and NaN alike; the sign stays. */
+FP8_FN uint8_t fp8kit_pack_e4m3_nosat(uint32_t sign, uint32_t code)
+{
+    return (uint8_t)(fp8kit_min(code, 0x7Fu) | sign);
+}
+
+/* E5M2 non-saturating: past max is Inf (0x7C); NaN sets the two mantissa
+   bits on top of it (0x7F). The sign stays. */
+FP8_FN uint8_t fp8kit_pack_e5m2_nosat(uint32_t sign, uint32_t code,
+                                      uint32_t nan)
+{
+    return (uint8_t)(fp8kit_min(code, 0x7Cu) | (nan * 3u) | sign);
+}
+
+/* ------------------------------------------------------------------------ */
+/* FP32 -> FP8 (integer-only, on bit patterns)                              */
+/* ------------------------------------------------------------------------ */
+
+#define FP8KIT_F32_SIGN(x) (((x) >> 24) & 0x80u)
+#define FP8KIT_F32_NAN(a) ((uint32_t)((a) > 0x7F800000u))
+
+FP8_FN uint8_t fp8_e4m3_from_f32_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_sat(FP8KIT_F32_SIGN(x), fp8kit_round_rne(a, 23, 127, 3, 7),
+                           FP8KIT_F32_NAN(a), 0x7Eu);
+}
+
+FP8_FN uint8_t fp8_e5m2_from_f32_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_sat(FP8KIT_F32_SIGN(x), fp8kit_round_rne(a, 23, 127, 2, 15),
+                           FP8KIT_F32_NAN(a), 0x7Bu);
+}
+
+FP8_FN uint8_t fp8_e4m3_from_f32_nosat_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_e4m3_nosat(FP8KIT_F32_SIGN(x),
+                                  fp8kit_round_rne(a, 23, 127, 3, 7));
+}
+
+FP8_FN uint8_t fp8_e5m2_from_f32_nosat_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_e5m2_nosat(FP8KIT_F32_SIGN(x),
+                                  fp8kit_round_rne(a, 23, 127, 2, 15),
+                                  FP8KIT_F32_NAN(a));
+}
+
+FP8_FN uint8_t fp8_e4m3_from_f32_sr_bits(uint32_t x, uint32_t random_bits)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_sat(FP8KIT_F32_SIGN(x),
+                           fp8kit_round_sr(a, random_bits, 23, 127, 3, 7),
+                           FP8KIT_F32_NAN(a), 0x7Eu);
+}
+
+FP8_FN uint8_t fp8_e5m2_from_f32_sr_bits(uint32_t x, uint32_t random_bits)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_pack_sat(FP8KIT_F32_SIGN(x),
+                           fp8kit_round_sr(a, random_bits, 23, 127, 2, 15),
+                           FP8KIT_F32_NAN(a), 0x7Bu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* BF16, FP16 -> FP8 (direct, integer-only; equal to widening to FP32 first) */
+/* ------------------------------------------------------------------------ */
+
+#define FP8KIT_H_SIGN(h) (((uint32_t)(h) >> 8) & 0x80u)
+
+FP8_FN uint8_t fp8_e4m3_from_bf16(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_sat(FP8KIT_H_SIGN(h), fp8kit_round_rne(a, 7, 127, 3, 7),
+                           (uint32_t)(a > 0x7F80u), 0x7Eu);
+}
+
+FP8_FN uint8_t fp8_e5m2_from_bf16(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_sat(FP8KIT_H_SIGN(h), fp8kit_round_rne(a, 7, 127, 2, 15),
+                           (uint32_t)(a > 0x7F80u), 0x7Bu);
+}
+
+FP8_FN uint8_t fp8_e4m3_from_bf16_nosat(uint16_t h)
+{
+    return fp8kit_pack_e4m3_nosat(FP8KIT_H_SIGN(h),
+                                  fp8kit_round_rne(h & 0x7FFFu, 7, 127, 3, 7));
+}
+
+FP8_FN uint8_t fp8_e5m2_from_bf16_nosat(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_e5m2_nosat(FP8KIT_H_SIGN(h),
+                                  fp8kit_round_rne(a, 7, 127, 2, 15),
+                                  (uint32_t)(a > 0x7F80u));
+}
+
+FP8_FN uint8_t fp8_e4m3_from_f16(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_sat(FP8KIT_H_SIGN(h), fp8kit_round_rne(a, 10, 15, 3, 7),
+                           (uint32_t)(a > 0x7C00u), 0x7Eu);
+}
+
+/* E5M2 is FP16 without its low byte, so rounding to it is rounding the
+   16-bit pattern at bit 8, subnormals included (the generic helper, with
+   equal biases, reduces to exactly that). */
+FP8_FN uint8_t fp8_e5m2_from_f16(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_sat(FP8KIT_H_SIGN(h), fp8kit_round_rne(a, 10, 15, 2, 15),
+                           (uint32_t)(a > 0x7C00u), 0x7Bu);
+}
+
+FP8_FN uint8_t fp8_e4m3_from_f16_nosat(uint16_t h)
+{
+    return fp8kit_pack_e4m3_nosat(FP8KIT_H_SIGN(h),
+                                  fp8kit_round_rne(h & 0x7FFFu, 10, 15, 3, 7));
+}
+
+FP8_FN uint8_t fp8_e5m2_from_f16_nosat(uint16_t h)
+{
+    uint32_t a = h & 0x7FFFu;
+    return fp8kit_pack_e5m2_nosat(FP8KIT_H_SIGN(h),
+                                  fp8kit_round_rne(a, 10, 15, 2, 15),
+                                  (uint32_t)(a > 0x7C00u));
+}
+
+/* ------------------------------------------------------------------------ */
+/* FP8 -> FP32, BF16, FP16 (exact; NaN -> quiet NaN with the code's sign)   */
+/* ------------------------------------------------------------------------ */
+
+/* E4M3 has one NaN magnitude (0x7F) and no Inf. */
+FP8_FN uint32_t fp8kit_e4m3_widen(uint8_t c, uint32_t om, uint32_t ob,
+                                  uint32_t qnan, uint32_t sign_bit)
+{
+    uint32_t mag = c & 0x7Fu;
+    uint32_t sign = (uint32_t)(c >> 7) << sign_bit;
+    uint32_t v = fp8kit_sel((uint32_t)(mag == 0x7Fu), qnan,
+                            fp8kit_widen(mag, 3, 7, om, ob));
+    return v | sign;
+}
+
+/* E5M2: exponent 31 is Inf (mantissa 0) or NaN; infnan is the target's
+   all-ones exponent field. */
+FP8_FN uint32_t fp8kit_e5m2_widen(uint8_t c, uint32_t om, uint32_t ob,
+                                  uint32_t inf, uint32_t qnan, uint32_t sign_bit)
+{
+    uint32_t mag = c & 0x7Fu;
+    uint32_t sign = (uint32_t)(c >> 7) << sign_bit;
+    uint32_t v = fp8kit_widen(mag, 2, 15, om, ob);
+    v = fp8kit_sel((uint32_t)(mag >= 0x7Cu),
+                   fp8kit_sel((uint32_t)(mag == 0x7Cu), inf, qnan), v);
+    return v | sign;
+}
+
+FP8_FN uint32_t fp8_e4m3_to_f32_bits(uint8_t c)
+{
+    return fp8kit_e4m3_widen(c, 23, 127, 0x7FC00000u, 31);
+}
+
+FP8_FN uint32_t fp8_e5m2_to_f32_bits(uint8_t c)
+{
+    return fp8kit_e5m2_widen(c, 23, 127, 0x7F800000u, 0x7FC00000u, 31);
+}
+
+FP8_FN uint16_t fp8_e4m3_to_bf16(uint8_t c)
+{
+    return (uint16_t)fp8kit_e4m3_widen(c, 7, 127, 0x7FC0u, 15);
+}
+
+FP8_FN uint16_t fp8_e5m2_to_bf16(uint8_t c)
+{
+    return (uint16_t)fp8kit_e5m2_widen(c, 7, 127, 0x7F80u, 0x7FC0u, 15);
+}
+
+FP8_FN uint16_t fp8_e4m3_to_f16(uint8_t c)
+{
+    return (uint16_t)fp8kit_e4m3_widen(c, 10, 15, 0x7E00u, 15);
+}
+
+/* E5M2 is the top byte of an FP16: a shift, with NaN made the quiet NaN. */
+FP8_FN uint16_t fp8_e5m2_to_f16(uint8_t c)
+{
+    uint32_t h = (uint32_t)c << 8;
+    uint32_t nan = (uint32_t)((h & 0x7FFFu) > 0x7C00u);
+    return (uint16_t)fp8kit_sel(nan, (h & 0x8000u) | 0x7E00u, h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* E8M0 (OCP MX scale): 2^(e - 127), 0xFF = NaN, no zero, no sign           */
+/* ------------------------------------------------------------------------ */
+
+/* Toward zero: the biased exponent of |x|. Zero and FP32 subnormals give 0
+   (2^-127, the smallest E8M0); Inf and NaN give 0xFF. Saturating: a finite
+   result of 0xFF, and Inf, become 0xFE; NaN stays 0xFF. */
+FP8_FN uint8_t fp8kit_e8m0_pack(uint32_t a, uint32_t e, uint32_t sat)
+{
+    uint32_t clamp = sat & (uint32_t)(a <= 0x7F800000u) & (uint32_t)(e == 0xFFu);
+    return (uint8_t)(e - clamp);
+}
+
+FP8_FN uint8_t fp8_e8m0_from_f32_rz_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_e8m0_pack(a, a >> 23, 1u);
+}
+
+FP8_FN uint8_t fp8_e8m0_from_f32_rz_nosat_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_e8m0_pack(a, a >> 23, 0u);
+}
+
+/* Toward +Inf on |x|: adding 2^23 - 1 carries into the exponent whenever any
+   mantissa bit is set, which is ceil(log2 |x|). Magnitudes at or below
+   2^-127 (bits 0x00400000) give 0; NaN keeps 0xFF. */
+FP8_FN uint32_t fp8kit_e8m0_ceil(uint32_t a)
+{
+    uint32_t e = fp8kit_min((a + 0x7FFFFFu) >> 23, 0xFFu);
+    return e & fp8kit_mask((uint32_t)(a > 0x00400000u));
+}
+
+FP8_FN uint8_t fp8_e8m0_from_f32_rp_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_e8m0_pack(a, fp8kit_e8m0_ceil(a), 1u);
+}
+
+FP8_FN uint8_t fp8_e8m0_from_f32_rp_nosat_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    return fp8kit_e8m0_pack(a, fp8kit_e8m0_ceil(a), 0u);
+}
+
+/* e << 23 is 2^(e-127) for e >= 1; e = 0 is the subnormal 2^-127. */
+FP8_FN uint32_t fp8_e8m0_to_f32_bits(uint8_t e)
+{
+    uint32_t v = fp8kit_sel((uint32_t)(e == 0), 0x00400000u, (uint32_t)e << 23);
+    return fp8kit_sel((uint32_t)(e == 0xFF), 0x7FC00000u, v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* FP32 -> BF16, FP16 (round to nearest even; NaN -> quiet NaN with sign)   */
+/* ------------------------------------------------------------------------ */
+
+FP8_FN uint16_t bf16_from_f32_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t v = fp8kit_sel(FP8KIT_F32_NAN(a), 0x7FC0u,
+                            fp8kit_round_rne(a, 23, 127, 7, 127));
+    return (uint16_t)(v | sign);
+}
+
+FP8_FN uint16_t f16_from_f32_bits(uint32_t x)
+{
+    uint32_t a = x & 0x7FFFFFFFu;
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t v = fp8kit_min(fp8kit_round_rne(a, 23, 127, 10, 15), 0x7C00u);
+    return (uint16_t)(fp8kit_sel(FP8KIT_F32_NAN(a), 0x7E00u, v) | sign);
+}
+
+/* BF16 is the top half of an FP32. */
+FP8_FN uint32_t bf16_to_f32_bits(uint16_t h) { return (uint32_t)h << 16; }
+
+FP8_FN uint32_t f16_to_f32_bits(uint16_t h)
+{
+    uint32_t mag = h & 0x7FFFu;
+    uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
+    uint32_t v = fp8kit_widen(mag, 10, 15, 23, 127);
+    v = fp8kit_sel((uint32_t)(mag >= 0x7C00u),
+                   fp8kit_sel((uint32_t)(mag == 0x7C00u), 0x7F800000u, 0x7FC00000u), v);
+    return v | sign;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Float wrappers                                                           */
+/* ------------------------------------------------------------------------ */
+
+FP8_FN uint8_t fp8_e4m3_from_f32(float x) { return fp8_e4m3_from_f32_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e5m2_from_f32(float x) { return fp8_e5m2_from_f32_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e4m3_from_f32_nosat(float x) { return fp8_e4m3_from_f32_nosat_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e5m2_from_f32_nosat(float x) { return fp8_e5m2_from_f32_nosat_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e4m3_from_f32_sr(float x, uint32_t random_bits) { return fp8_e4m3_from_f32_sr_bits(fp8kit_f32_as_bits(x), random_bits); }
+FP8_FN uint8_t fp8_e5m2_from_f32_sr(float x, uint32_t random_bits) { return fp8_e5m2_from_f32_sr_bits(fp8kit_f32_as_bits(x), random_bits); }
+FP8_FN float fp8_e4m3_to_f32(uint8_t c) { return fp8kit_bits_as_f32(fp8_e4m3_to_f32_bits(c)); }
+FP8_FN float fp8_e5m2_to_f32(uint8_t c) { return fp8kit_bits_as_f32(fp8_e5m2_to_f32_bits(c)); }
+FP8_FN uint8_t fp8_e8m0_from_f32_rz(float x) { return fp8_e8m0_from_f32_rz_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e8m0_from_f32_rz_nosat(float x) { return fp8_e8m0_from_f32_rz_nosat_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e8m0_from_f32_rp(float x) { return fp8_e8m0_from_f32_rp_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint8_t fp8_e8m0_from_f32_rp_nosat(float x) { return fp8_e8m0_from_f32_rp_nosat_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN float fp8_e8m0_to_f32(uint8_t e) { return fp8kit_bits_as_f32(fp8_e8m0_to_f32_bits(e)); }
+FP8_FN uint16_t bf16_from_f32(float x) { return bf16_from_f32_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN uint16_t f16_from_f32(float x) { return f16_from_f32_bits(fp8kit_f32_as_bits(x)); }
+FP8_FN float bf16_to_f32(uint16_t h) { return fp8kit_bits_as_f32(bf16_to_f32_bits(h)); }
+FP8_FN float f16_to_f32(uint16_t h) { return fp8kit_bits_as_f32(f16_to_f32_bits(h)); }
+
+/* ------------------------------------------------------------------------ */
+/* Array forms: plain loops over branch-free bodies, which gcc and clang    */
+/* vectorize (-O3, or -O2 on gcc 12+ and clang).                            */
+/* ------------------------------------------------------------------------ */
+
+#define FP8KIT_ARRAY(name, dst_t, src_t, fn)                                   \
+    FP8_FN void name(dst_t *FP8_RESTRICT dst, const src_t *FP8_RESTRICT src,   \
+                     size_t n)                                                 \
+    {                                                                          \
+        size_t i;                                                              \
+        for (i = 0; i < n; i++)                                                \
+            dst[i] = fn(src[i]);                                               \
+    }
+
+FP8KIT_ARRAY(fp8_e4m3_from_f32_n, uint8_t, float, fp8_e4m3_from_f32)
+FP8KIT_ARRAY(fp8_e5m2_from_f32_n, uint8_t, float, fp8_e5m2_from_f32)
+FP8KIT_ARRAY(fp8_e4m3_from_f32_nosat_n, uint8_t, float, fp8_e4m3_from_f32_nosat)
+FP8KIT_ARRAY(fp8_e5m2_from_f32_nosat_n, uint8_t, float, fp8_e5m2_from_f32_nosat)
+FP8KIT_ARRAY(fp8_e4m3_from_bf16_n, uint8_t, uint16_t, fp8_e4m3_from_bf16)
+FP8KIT_ARRAY(fp8_e5m2_from_bf16_n, uint8_t, uint16_t, fp8_e5m2_from_bf16)
+FP8KIT_ARRAY(fp8_e4m3_from_f16_n, uint8_t, uint16_t, fp8_e4m3_from_f16)
+FP8KIT_ARRAY(fp8_e5m2_from_f16_n, uint8_t, uint16_t, fp8_e5m2_from_f16)
+FP8KIT_ARRAY(fp8_e4m3_to_f32_n, float, uint8_t, fp8_e4m3_to_f32)
+FP8KIT_ARRAY(fp8_e5m2_to_f32_n, float, uint8_t, fp8_e5m2_to_f32)
+FP8KIT_ARRAY(fp8_e4m3_to_bf16_n, uint16_t, uint8_t, fp8_e4m3_to_bf16)
+FP8KIT_ARRAY(fp8_e5m2_to_bf16_n, uint16_t, uint8_t, fp8_e5m2_to_bf16)
+FP8KIT_ARRAY(fp8_e4m3_to_f16_n, uint16_t, uint8_t, fp8_e4m3_to_f16)
+FP8KIT_ARRAY(fp8_e5m2_to_f16_n, uint16_t, uint8_t, fp8_e5m2_to_f16)
+FP8KIT_ARRAY(bf16_from_f32_n, uint16_t, float, bf16_from_f32)
+FP8KIT_ARRAY(f16_from_f32_n, uint16_t, float, f16_from_f32)
+
+#endif /* FP8KIT_FP8_H */
