@@ -57,12 +57,38 @@ TESTS := compile codec-refs codec-properties codec-exhaustive codec-asan-ubsan
 test-cmd-compile          = NVCC=$(NVCC) sh tests/compile.sh
 test-cmd-codec-refs       = sh tests/same_tables.sh tests/ref/mldtypes.rle $(BUILD)/mldtypes.rle
 test-cmd-codec-properties = $(BUILD)/properties
-test-cmd-codec-exhaustive = $(BUILD)/exhaustive tests/ref/mldtypes.rle
-test-cmd-codec-asan-ubsan = $(BUILD)/properties-san && $(BUILD)/exhaustive-san tests/ref/mldtypes.rle
+test-cmd-codec-exhaustive = $(BUILD)/exhaustive tests/ref/mldtypes.rle tests/ref/torch.rle
+test-cmd-codec-asan-ubsan = $(BUILD)/properties-san && $(BUILD)/exhaustive-san tests/ref/mldtypes.rle tests/ref/torch.rle
 TEST_DEPS := $(BUILD)/properties $(BUILD)/exhaustive $(BUILD)/properties-san $(BUILD)/exhaustive-san \
              $(BUILD)/mldtypes.rle
 
 # ---- more parts register their tests below this line ----
+
+# ---- CUDA: GPU tests and benchmarks (CI builds them; they run on a GPU) ----
+# Google Benchmark: the system's (Debian's libbenchmark-dev), else Debian's
+# packages extracted into .gbench/ (dpkg -x) on a machine without apt.
+GBENCH_ROOT := $(firstword $(wildcard /usr/include/benchmark/benchmark.h) $(wildcard .gbench/usr/include/benchmark/benchmark.h))
+ifeq ($(GBENCH_ROOT),.gbench/usr/include/benchmark/benchmark.h)
+GBENCH_FLAGS := -I.gbench/usr/include -L.gbench/usr/lib/x86_64-linux-gnu \
+                -Xlinker -rpath -Xlinker '$$ORIGIN/../.gbench/usr/lib/x86_64-linux-gnu'
+endif
+SM90      := -gencode=arch=compute_90a,code=sm_90a
+NVFLAGS   := -O3 -std=c++17 $(SM90) -Xcompiler -Wall,-Wextra -Imicrobench
+BENCH_DEP := microbench/bench.h
+
+$(BUILD)/gpu_codec: tests/gpu_codec.cu $(CODEC)
+	@mkdir -p $(BUILD)
+	$(NVCC) $(NVFLAGS) -Xcompiler -fopenmp $< -o $@ -lgomp
+
+$(BUILD)/ceilings: microbench/ceilings.cu $(BENCH_DEP)
+	@mkdir -p $(BUILD)
+	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
+	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
+
+GPU_BINS := $(BUILD)/gpu_codec $(BUILD)/ceilings
+TESTS += gpu
+test-cmd-gpu = sh tests/gpu.sh
+TEST_DEPS += $(GPU_BINS)
 
 test: $$(TEST_DEPS)
 	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')

@@ -9,8 +9,10 @@
 // Where a reference departs from fp8kit's documented semantics, the quirk is
 // named, the inputs it covers are counted, and everything else must match.
 //
-//   exhaustive REF.rle
+//   exhaustive MLDTYPES.rle [TORCH.rle]
 // prints one "ok"/"FAIL" line a comparison; exits non-zero on any FAIL.
+// TORCH.rle (tests/torch_ref.py, made where PyTorch is installed) adds the
+// comparisons with PyTorch's tensor.to(float8_*) and back.
 #include "../codec/fp8.h"
 
 // A codec function as a lambda, so that the comparison loop inlines it.
@@ -176,7 +178,7 @@ const char *F16C_NAN = "F16C keeps the NaN payload; fp8kit returns the quiet NaN
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: %s tests/ref/mldtypes.rle\n", argv[0]); return 2; }
+    if (argc != 2 && argc != 3) { fprintf(stderr, "usage: %s tests/ref/mldtypes.rle [torch.rle]\n", argv[0]); return 2; }
     const auto ml = load_rle(argv[1]);
     const uint64_t ALL32 = 1ull << 32, ALL16 = 1u << 16, ALL8 = 256;
 
@@ -288,6 +290,39 @@ int main(int argc, char **argv)
     compare<uint32_t>("e8m0->f32  vs NVIDIA __nv_cvt_e8m0_to_bf16raw", ALL8, [](uint32_t c) { return fp8_e8m0_to_f32_bits((uint8_t)c); },
                       per_input<uint32_t>([](uint32_t c) { return (uint32_t)__nv_cvt_e8m0_to_bf16raw((uint8_t)c).x << 16; }),
                       NV_CANON_NAN, [](uint32_t, uint32_t o, uint32_t r) { return r == 0x7FFF0000u && f32_nan(o); });
+
+    // ---- PyTorch (tables made where torch is installed) ----
+    if (argc == 3) {
+        const auto pt = load_rle(argv[2]);
+        auto e5nan = [](uint32_t c) { return (c & 0x7F) > 0x7C; };
+        compare<uint8_t>("f32->e4m3 nosat vs PyTorch .to(float8_e4m3fn)", ALL32, FN(fp8_e4m3_from_f32_nosat_bits),
+                         from_rle<uint8_t>(table(pt, "f32_to_e4m3fn")));
+        compare<uint8_t>("f32->e5m2 nosat vs PyTorch .to(float8_e5m2)", ALL32, FN(fp8_e5m2_from_f32_nosat_bits),
+                         from_rle<uint8_t>(table(pt, "f32_to_e5m2")), "PyTorch's E5M2 NaN code differs (both NaN, same sign)",
+                         [&](uint32_t x, uint8_t o, uint8_t r) { return f32_nan(x) && e5nan(o) && e5nan(r) && ((o ^ r) & 0x80) == 0; });
+        struct { const char *what, *tab; uint8_t (*ours)(uint16_t); } s16[] = {
+            {"bf16->e4m3 nosat vs PyTorch", "bf16_to_e4m3fn", fp8_e4m3_from_bf16_nosat},
+            {"bf16->e5m2 nosat vs PyTorch", "bf16_to_e5m2", fp8_e5m2_from_bf16_nosat},
+            {"f16->e4m3 nosat vs PyTorch", "f16_to_e4m3fn", fp8_e4m3_from_f16_nosat},
+            {"f16->e5m2 nosat vs PyTorch", "f16_to_e5m2", fp8_e5m2_from_f16_nosat},
+        };
+        for (auto &c : s16)
+            compare<uint8_t>(c.what, ALL16, [&c](uint32_t h) { return c.ours((uint16_t)h); }, from_rle<uint8_t>(table(pt, c.tab)),
+                             "PyTorch drops the sign of a NaN FP16 input (0x7F for -NaN)",
+                             [&](uint32_t h, uint8_t o, uint8_t r) { return (c.tab[0] == 'f') && h_nan(h) && o == 0xFF && r == 0x7F; });
+        for (auto &d : dec) {
+            if (strstr(d.ml, "e8m0")) continue; // PyTorch has no E8M0 here
+            std::string what = std::string(d.what, strstr(d.what, " vs ")) + " vs PyTorch";
+            const bool to32 = strstr(d.ml, "_f32") != nullptr, tobf = strstr(d.ml, "_bf16") != nullptr;
+            compare<uint32_t>(what.c_str(), ALL8, d.ours, from_rle<uint32_t>(table(pt, d.ml)),
+                              to32 ? "PyTorch keeps the NaN payload bits (0x7FF00000 | sign for E4M3)"
+                                   : "PyTorch returns the canonical NaN 0x7FFF for BF16/FP16, sign dropped",
+                              [to32, tobf](uint32_t, uint32_t o, uint32_t r) {
+                                  if (to32) return f32_nan(o) && f32_nan(r) && ((o ^ r) >> 31) == 0;
+                                  return r == 0x7FFF && (tobf ? bf_nan(o) : h_nan(o));
+                              });
+        }
+    }
 
     printf("%s\n", failures ? "exhaustive: FAILED" : "exhaustive: all comparisons passed");
     return failures ? 1 : 0;

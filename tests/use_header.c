@@ -16,7 +16,7 @@ USE uint32_t use_scalars(float x, uint32_t u, uint16_t h, uint8_t c)
 {
     uint32_t r = 0;
     U(fp8_e4m3_from_f32(x)); U(fp8_e5m2_from_f32(x)); U(fp8_e4m3_from_f32_nosat(x)); U(fp8_e5m2_from_f32_nosat(x));
-    U(fp8_e4m3_from_f32_sr(x, u)); U(fp8_e5m2_from_f32_sr(x, u));
+    U(fp8_e4m3_from_f32_sr(x, u)); U(fp8_e5m2_from_f32_sr(x, u)); U(fp8_e4m3x2_from_f32(x, x)); U(fp8_e5m2x2_from_f32(x, x));
     U(fp8_e4m3_from_bf16(h)); U(fp8_e5m2_from_bf16(h)); U(fp8_e4m3_from_bf16_nosat(h)); U(fp8_e5m2_from_bf16_nosat(h));
     U(fp8_e4m3_from_f16(h)); U(fp8_e5m2_from_f16(h)); U(fp8_e4m3_from_f16_nosat(h)); U(fp8_e5m2_from_f16_nosat(h));
     U(fp8_e4m3_to_f32_bits(c)); U(fp8_e5m2_to_f32_bits(c)); U(fp8_e4m3_to_f32(c)); U(fp8_e5m2_to_f32(c));

@@ -1,0 +1,283 @@
+// The GPU benchmark harness that every fp8kit benchmark binary shares.
+//
+//   - Google Benchmark with manual time: each iteration launches a batch of
+//     kernels between two CUDA events and reports the time per launch.
+//   - Rotating operand sets, so that inputs are not sitting in L2: a
+//     benchmark cycles through enough copies of its inputs that the bytes it
+//     touches between two uses of one copy exceed several times the L2.
+//   - Warm-up launches before timing; repetitions with the median reported
+//     (the sweep runs with --benchmark_repetitions and aggregates).
+//   - The JSON context names the GPU, SM count, clocks, power limit, driver,
+//     CUDA version, git commit, date, and the measured copy bandwidth.
+//   - Our own flags (parsed after Google Benchmark takes its own):
+//       --shapes=FILE     shape list from sweeps/ (each binary's format)
+//       --check           run every kernel against a reference, don't time
+//       --quick           fewer shapes / shorter runs
+//       --copy_gbps=X     measured device-to-device copy bandwidth (else measured here)
+//       --peak_e4m3=X --peak_bf16=X   measured cuBLASLt TFLOP/s ceilings
+#pragma once
+
+#include <benchmark/benchmark.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#define CUDA_CHECK(call)                                                                        \
+    do {                                                                                        \
+        cudaError_t err_ = (call);                                                              \
+        if (err_ != cudaSuccess) {                                                              \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
+            exit(1);                                                                            \
+        }                                                                                       \
+    } while (0)
+
+// After a launch: the launch's own error, at once.
+#define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
+
+namespace bench {
+
+struct Options {
+    std::string shapes;
+    bool check = false;
+    bool quick = false;
+    double copy_gbps = 0;  // measured D2D copy bandwidth, bytes read + written
+    double peak_e4m3 = 0;  // measured cuBLASLt TFLOP/s
+    double peak_bf16 = 0;
+    std::map<std::string, std::string> extra;  // --key=value flags for one binary
+};
+
+inline Options &options()
+{
+    static Options o;
+    return o;
+}
+
+inline const cudaDeviceProp &device()
+{
+    static cudaDeviceProp p = [] {
+        cudaDeviceProp q;
+        int dev = 0;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaGetDeviceProperties(&q, dev));
+        return q;
+    }();
+    return p;
+}
+
+// Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes
+// written, over a 2 GiB copy (far beyond L2); median of 10 after warm-up.
+inline double measure_copy_gbps()
+{
+    const size_t bytes = size_t(1) << 30;
+    void *a, *b;
+    CUDA_CHECK(cudaMalloc(&a, bytes));
+    CUDA_CHECK(cudaMalloc(&b, bytes));
+    CUDA_CHECK(cudaMemset(a, 0x5A, bytes));
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    std::vector<float> ms;
+    for (int i = 0; i < 13; i++) {
+        CUDA_CHECK(cudaEventRecord(e0));
+        CUDA_CHECK(cudaMemcpyAsync(i & 1 ? a : b, i & 1 ? b : a, bytes, cudaMemcpyDeviceToDevice));
+        CUDA_CHECK(cudaEventRecord(e1));
+        CUDA_CHECK(cudaEventSynchronize(e1));
+        float t;
+        CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
+        if (i >= 3) ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    CUDA_CHECK(cudaFree(a));
+    CUDA_CHECK(cudaFree(b));
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+    return 2.0 * bytes / (ms[ms.size() / 2] * 1e-3) / 1e9;
+}
+
+// How many copies of a working set of `bytes` to rotate through so that
+// consecutive uses of one copy are separated by >= 4x the L2 size.
+inline int rotation_count(size_t bytes, size_t max_total = size_t(8) << 30)
+{
+    const size_t l2 = (size_t)device().l2CacheSize;
+    size_t n = bytes >= 4 * l2 ? 1 : (4 * l2 + bytes - 1) / bytes + 1;
+    n = std::max<size_t>(n, 2);
+    n = std::min<size_t>(n, std::max<size_t>(2, max_total / std::max<size_t>(bytes, 1)));
+    return (int)n;
+}
+
+// Times launch(i) for i = 0, 1, 2, ... with CUDA events. Each benchmark
+// iteration is a batch of launches long enough (>= ~2 ms) for the event
+// resolution not to matter; the iteration time is the time per launch.
+inline void time_launches(benchmark::State &state, const std::function<void(int)> &launch)
+{
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    int next = 0;
+    // warm-up, excluded; also sizes the batch
+    CUDA_CHECK(cudaEventRecord(e0));
+    for (int i = 0; i < 3; i++) launch(next++);
+    CUDA_CHECK(cudaEventRecord(e1));
+    CUDA_CHECK(cudaEventSynchronize(e1));
+    CUDA_CHECK_LAUNCH();
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    const double per = std::max(ms / 3.0, 1e-4);
+    const int batch = (int)std::min(2000.0, std::max(1.0, std::ceil(2.0 / per)));
+    for (auto _ : state) {
+        CUDA_CHECK(cudaEventRecord(e0));
+        for (int i = 0; i < batch; i++) launch(next++);
+        CUDA_CHECK(cudaEventRecord(e1));
+        CUDA_CHECK(cudaEventSynchronize(e1));
+        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+        state.SetIterationTime(ms * 1e-3 / batch);
+    }
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+}
+
+// Counters every GPU benchmark reports, from the per-launch work:
+//   tflops, gbps, frac_copy (gbps over the measured copy bandwidth) and,
+//   given the measured TFLOP/s ceiling of the dtype, frac_peak.
+inline void set_counters(benchmark::State &state, double flops, double bytes, double peak_tflops = 0)
+{
+    using benchmark::Counter;
+    const Counter::Flags rate = Counter::kIsIterationInvariantRate;
+    if (flops > 0) state.counters["tflops"] = Counter(flops / 1e12, rate);
+    if (bytes > 0) state.counters["gbps"] = Counter(bytes / 1e9, rate);
+    if (bytes > 0 && options().copy_gbps > 0)
+        state.counters["frac_copy"] = Counter(bytes / 1e9 / options().copy_gbps, rate);
+    if (flops > 0 && peak_tflops > 0) state.counters["frac_peak"] = Counter(flops / 1e12 / peak_tflops, rate);
+}
+
+// Reads a shape list: one shape a line, whitespace-separated fields, '#'
+// comments. Each binary says what the fields mean.
+inline std::vector<std::vector<std::string>> read_shapes(const std::string &path)
+{
+    std::vector<std::vector<std::string>> rows;
+    FILE *f = fopen(path.c_str(), "r");
+    if (!f) {
+        fprintf(stderr, "cannot open shape list %s\n", path.c_str());
+        exit(2);
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        std::vector<std::string> row;
+        for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(nullptr, " \t\r\n")) row.push_back(tok);
+        if (!row.empty()) rows.push_back(row);
+    }
+    fclose(f);
+    if (rows.empty()) {
+        fprintf(stderr, "shape list %s is empty\n", path.c_str());
+        exit(2);
+    }
+    return rows;
+}
+
+inline std::string run_cmd(const char *cmd)
+{
+    std::string out;
+    FILE *p = popen(cmd, "r");
+    if (!p) return out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+}
+
+// GPU and build facts into the JSON context.
+inline void add_context()
+{
+    const cudaDeviceProp &p = device();
+    int drv = 0, rt = 0;
+    CUDA_CHECK(cudaDriverGetVersion(&drv));
+    CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+    int clock_khz = 0, mem_clock_khz = 0;
+    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, 0);
+    cudaDeviceGetAttribute(&mem_clock_khz, cudaDevAttrMemoryClockRate, 0);
+    char buf[64];
+    benchmark::AddCustomContext("gpu_name", p.name);
+    benchmark::AddCustomContext("gpu_sm_count", std::to_string(p.multiProcessorCount));
+    benchmark::AddCustomContext("gpu_memory_bytes", std::to_string(p.totalGlobalMem));
+    benchmark::AddCustomContext("gpu_l2_bytes", std::to_string(p.l2CacheSize));
+    benchmark::AddCustomContext("gpu_max_sm_clock_mhz", std::to_string(clock_khz / 1000));
+    benchmark::AddCustomContext("gpu_max_mem_clock_mhz", std::to_string(mem_clock_khz / 1000));
+    benchmark::AddCustomContext("cuda_driver_api", std::to_string(drv));
+    benchmark::AddCustomContext("cuda_runtime", std::to_string(rt));
+    benchmark::AddCustomContext("gpu_driver", run_cmd("nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1"));
+    benchmark::AddCustomContext("gpu_power_limit_w", run_cmd("nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits 2>/dev/null | head -1"));
+    benchmark::AddCustomContext("git_commit", run_cmd("git rev-parse HEAD 2>/dev/null"));
+    benchmark::AddCustomContext("git_dirty", run_cmd("git status --porcelain --untracked-files=no 2>/dev/null | head -1 | wc -l"));
+    time_t now = time(nullptr);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    benchmark::AddCustomContext("run_date", buf);
+    Options &o = options();
+    if (o.copy_gbps <= 0) o.copy_gbps = measure_copy_gbps();
+    snprintf(buf, sizeof buf, "%.1f", o.copy_gbps);
+    benchmark::AddCustomContext("copy_gbps", buf);
+    if (o.peak_e4m3 > 0) benchmark::AddCustomContext("peak_tflops_e4m3", std::to_string(o.peak_e4m3));
+    if (o.peak_bf16 > 0) benchmark::AddCustomContext("peak_tflops_bf16", std::to_string(o.peak_bf16));
+}
+
+// Google Benchmark takes its flags; we take ours from what is left.
+inline void init(int *argc, char **argv)
+{
+    benchmark::Initialize(argc, argv);
+    Options &o = options();
+    for (int i = 1; i < *argc; i++) {
+        std::string a = argv[i];
+        auto val = [&](const char *k) -> const char * {
+            size_t n = strlen(k);
+            return a.compare(0, n, k) == 0 ? a.c_str() + n : nullptr;
+        };
+        if (const char *v = val("--shapes=")) o.shapes = v;
+        else if (a == "--check") o.check = true;
+        else if (a == "--quick") o.quick = true;
+        else if (const char *v = val("--copy_gbps=")) o.copy_gbps = atof(v);
+        else if (const char *v = val("--peak_e4m3=")) o.peak_e4m3 = atof(v);
+        else if (const char *v = val("--peak_bf16=")) o.peak_bf16 = atof(v);
+        else if (a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos)
+            o.extra[a.substr(2, a.find('=') - 2)] = a.substr(a.find('=') + 1);
+        else {
+            fprintf(stderr, "unknown argument: %s\n", argv[i]);
+            exit(2);
+        }
+    }
+}
+
+// ---- correctness checks (--check and the GPU tests) ----
+
+// One "ok"/"FAIL" line (the project's test protocol); returns pass.
+inline bool report_check(bool ok, const std::string &what, double err, double bound)
+{
+    printf("%s %s: rel err %.3g (bound %.3g)\n", ok ? "ok  " : "FAIL", what.c_str(), err, bound);
+    fflush(stdout);
+    return ok;
+}
+
+// ||out - ref|| / ||ref|| over n values; NaN anywhere gives +Inf.
+inline double rel_l2(const double *out, const double *ref, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!std::isfinite(out[i])) return INFINITY;
+        num += (out[i] - ref[i]) * (out[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+} // namespace bench
