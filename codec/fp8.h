@@ -81,8 +81,27 @@ FP8_FN float fp8kit_bits_as_f32(uint32_t u)
 #endif
 }
 
+/*
+ * On targets without a conditional move (RISC-V without Zicond), gcc and
+ * clang recognise a mask select as a select and lower it to a branch.
+ * Hiding the mask's value from the optimizer (an empty asm that "changes"
+ * it) keeps the arithmetic; elsewhere it is nothing, so that x86 and ARM
+ * keep their cmov/IT forms and loops still vectorize. tests/nobranch.sh
+ * checks the generated code.
+ */
+#if defined(__riscv) && (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define FP8KIT_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define FP8KIT_OPAQUE(v) ((void)0)
+#endif
+
 /* All-ones when c is 1, zero when c is 0: turns a comparison into a mask. */
-FP8_FN uint32_t fp8kit_mask(uint32_t c) { return 0u - c; }
+FP8_FN uint32_t fp8kit_mask(uint32_t c)
+{
+    uint32_t m = 0u - c;
+    FP8KIT_OPAQUE(m);
+    return m;
+}
 
 /* c ? a : b for c in {0, 1}, by masks. */
 FP8_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
@@ -118,7 +137,7 @@ FP8_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
 {
     uint32_t e_in = a >> im;                   /* biased exponent, 0 for subnormal */
     uint32_t norm = (uint32_t)(e_in != 0);
-    uint32_t sig = (a & ((1u << im) - 1u)) | (norm << im); /* hidden bit */
+    uint32_t sig = (a & ((1u << im) - 1u)) | (fp8kit_mask(norm) & (1u << im)); /* hidden bit */
     uint32_t e = e_in + (norm ^ 1u);           /* subnormals share exponent 1 */
     uint32_t k = ib - ob + 1u;                 /* e < k: target subnormal */
     uint32_t extra = (k - e) & fp8kit_mask((uint32_t)(e < k));
@@ -181,11 +200,14 @@ FP8_FN uint32_t fp8kit_widen(uint32_t mag, uint32_t im, uint32_t ib,
     uint32_t e = mag >> im;
     uint32_t man = mag & ((1u << im) - 1u);
     uint32_t sub = (uint32_t)(e == 0);
-    uint32_t p = 0, k;
-    for (k = 1; k < im; k++)
-        p += (uint32_t)((man >> k) != 0);
+    /* p = sum over k in [1, im) of (man >> k != 0), written out for im <= 10
+       so that no compiler keeps a loop (and its branch) */
+#define FP8KIT_P(k) ((uint32_t)((k) < im) & (uint32_t)((man >> (k)) != 0))
+    uint32_t p = FP8KIT_P(1) + FP8KIT_P(2) + FP8KIT_P(3) + FP8KIT_P(4) + FP8KIT_P(5) +
+                 FP8KIT_P(6) + FP8KIT_P(7) + FP8KIT_P(8) + FP8KIT_P(9);
+#undef FP8KIT_P
     uint32_t norm_shift = (im - p) & fp8kit_mask(sub);
-    uint32_t sig = (man | ((sub ^ 1u) << im)) << norm_shift; /* hidden bit at im */
+    uint32_t sig = (man | (~fp8kit_mask(sub) & (1u << im))) << norm_shift; /* hidden bit at im */
     /* exponent field minus one; the hidden bit adds the one back */
     uint32_t lead = (e + sub - norm_shift + (ob - ib - 1u)) << om;
     uint32_t bits = lead + (sig << (om - im));
@@ -215,7 +237,7 @@ FP8_FN uint8_t fp8kit_pack_e4m3_nosat(uint32_t sign, uint32_t code)
 FP8_FN uint8_t fp8kit_pack_e5m2_nosat(uint32_t sign, uint32_t code,
                                       uint32_t nan)
 {
-    return (uint8_t)(fp8kit_min(code, 0x7Cu) | (nan * 3u) | sign);
+    return (uint8_t)(fp8kit_min(code, 0x7Cu) | (fp8kit_mask(nan) & 3u) | sign);
 }
 
 /* ------------------------------------------------------------------------ */
