@@ -96,6 +96,20 @@ TEST_DEPS += $(GPU_BINS)
 TESTS += cross
 test-cmd-cross = sh tests/cross.sh
 
+# ---- scaled quantization (codec/fp8_quant.h) and the accuracy study ----
+QUANT := codec/fp8_quant.h $(CODEC)
+$(BUILD)/quant_test: tests/quant_test.c $(QUANT)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic $(CFLAGS_TEST) $< -o $@ -lm
+$(BUILD)/quant_test-san: tests/quant_test.c $(QUANT)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(SANITIZE) $< -o $@ -lm
+TESTS += compile-quant quant quant-asan-ubsan
+test-cmd-compile-quant   = SRC=tests/use_quant.c NVCC=$(NVCC) sh tests/compile.sh
+test-cmd-quant           = $(BUILD)/quant_test
+test-cmd-quant-asan-ubsan = $(BUILD)/quant_test-san "" 300
+TEST_DEPS += $(BUILD)/quant_test $(BUILD)/quant_test-san
+
 test: $$(TEST_DEPS)
 	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')
 

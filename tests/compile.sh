@@ -4,9 +4,11 @@
 # -fno-builtin) into an object with no undefined symbols, at -O0 and -O2.
 # Prints one ok/FAIL/SKIPPED line a configuration.
 set -u
-out=${BUILD:-build}/compile
+# SRC picks the file that uses the header (default: the codec's); each gets
+# its own output folder.
+src=${SRC:-tests/use_header.c}
+out=${BUILD:-build}/compile/$(basename "$src" .c)
 mkdir -p "$out"
-src=tests/use_header.c
 WARN="-Wall -Wextra -Werror -pedantic -Wconversion -Wsign-conversion -Wshadow"
 FREE="-ffreestanding -nostdlib -fno-builtin"
 fail=0
