@@ -90,6 +90,29 @@ TESTS += gpu
 test-cmd-gpu = sh tests/gpu.sh
 TEST_DEPS += $(GPU_BINS)
 
+# ---- the sweep: make sweep GPU=h100 [QUICK=1] [ONLY=gemm,quant] [RESUME=1] [FORCE=1] [DEVICES=0,1] ----
+# Installs Google Benchmark where it is missing and apt can (root); builds
+# every benchmark; sweeps/sweep.py checks the GPU against sweeps/gpus/$(GPU).json.
+.PHONY: sweep gbench
+gbench:
+	@if [ -z "$(GBENCH_ROOT)" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Google Benchmark (libbenchmark-dev)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libbenchmark-dev; \
+	  else \
+	    echo "Google Benchmark not found: apt-get install libbenchmark-dev, or extract Debian's"; \
+	    echo "libbenchmark-dev and libbenchmark1debian packages into .gbench/ with dpkg -x"; exit 1; \
+	  fi; \
+	fi
+sweep: gbench
+	@test -n "$(GPU)" || { echo "usage: make sweep GPU=<profile>; profiles: $$(ls sweeps/gpus | sed 's/.json//' | tr '\n' ' ')"; exit 2; }
+	@$(MAKE) --no-print-directory $(GPU_BINS)
+	$(PYTHON) sweeps/sweep.py --gpu $(GPU) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY)) \
+	  $(if $(RESUME),--resume) $(if $(FORCE),--force) $(if $(DEVICES),--devices $(DEVICES))
+
+TESTS += sweep-planner
+test-cmd-sweep-planner = $(PYTHON) tests/test_sweep.py
+
 # ---- codec on other architectures (big-endian PowerPC, Cortex-M3, rv32) ----
 # tests/cross.sh builds with the cross compilers itself, so that a machine
 # without them prints SKIPPED instead of failing to make a dependency.

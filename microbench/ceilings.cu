@@ -26,6 +26,11 @@ static void copy_bench(benchmark::State &state)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--gpu_info") == 0) { // for the sweep's GPU check
+        const cudaDeviceProp &p = bench::device();
+        printf("name=%s\nsm_count=%d\nmemory_bytes=%zu\n", p.name, p.multiProcessorCount, p.totalGlobalMem);
+        return 0;
+    }
     bench::init(&argc, argv);
     bench::add_context();
     for (int mib : {256, 1024, 4096})

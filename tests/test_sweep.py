@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The sweep planner (sweeps/sweep.py) on fixtures, with no GPU: fake
+nvidia-smi and fake benchmark binaries that speak Google Benchmark's flags.
+Prints one ok/FAIL line a check."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SWEEP = os.path.join(ROOT, "sweeps", "sweep.py")
+failures = 0
+
+FAKE_SMI = r'''#!/bin/sh
+# fake nvidia-smi: GPU name from $FAKE_GPU ("none": no GPU)
+[ "$FAKE_GPU" = none ] && { echo "NVIDIA-SMI has failed" >&2; exit 9; }
+case "$*" in
+  *clocks.sm*) echo "1980, 1980, 512.5, 55, 0x0000000000000000" ;;
+  *) echo "0, $FAKE_GPU, $FAKE_MEM" ;;
+esac
+'''
+
+FAKE_BENCH = r'''#!/usr/bin/env python3
+# fake Google Benchmark binary: names from argv[1]; "crash" exits 1 midway
+import json, sys
+mode, names = sys.argv[1], sys.argv[2].split(",")
+out = None
+for a in sys.argv[3:]:
+    if a == "--benchmark_list_tests=true":
+        print("\n".join(names)); sys.exit(0)
+    if a.startswith("--benchmark_out="):
+        out = a.split("=", 1)[1]
+benches = []
+for i, n in enumerate(names):
+    if mode == "crash" and i == 1:
+        open(out, "w").write('{"context": {}, "benchmarks": [')  # what a crash leaves
+        sys.exit(1)
+    print("%s_median  1.0 us  1.0 us  3" % n, flush=True)
+    benches.append({"name": n + "_median", "run_name": n, "run_type": "aggregate",
+                    "aggregate_name": "median", "real_time": 1.0, "time_unit": "us",
+                    "gbps": 3000.0, "tflops": 1000.0 if "cublaslt" in n else 0.0})
+json.dump({"context": {"host_name": "fake"}, "benchmarks": benches}, open(out, "w"))
+'''
+
+
+def check(ok, what, detail=""):
+    global failures
+    failures += not ok
+    print("%s sweep planner: %s%s" % ("ok  " if ok else "FAIL", what, (": " + detail) if detail and not ok else ""))
+    sys.stdout.flush()
+
+
+def setup(tmp):
+    smi = os.path.join(tmp, "nvidia-smi")
+    bench = os.path.join(tmp, "bench.py")
+    open(smi, "w").write(FAKE_SMI)
+    open(bench, "w").write(FAKE_BENCH)
+    os.chmod(smi, 0o755)
+    os.chmod(bench, 0o755)
+    fams = {
+        "ceilings": {"commands": [[bench, "ok", "ceiling/copy/1024MiB,ceiling/cublaslt/e4m3/8192x8192x8192"]]},
+        "families": [
+            {"name": "good", "kind": "gpu", "binary": bench, "args": ["ok", "gemm/a/1x1x1,gemm/b/2x2x2"],
+             "quick_args": ["ok", "gemm/a/1x1x1"]},
+            {"name": "bad", "kind": "gpu", "binary": bench, "args": ["crash", "x/1,x/2,x/3"],
+             "quick_args": ["crash", "x/1,x/2"]},
+            {"name": "cpu", "kind": "cpu", "command": ["sh", "-c", "echo cpu family ran > %s/cpu.txt" % tmp]},
+        ],
+    }
+    fam_path = os.path.join(tmp, "families.json")
+    json.dump(fams, open(fam_path, "w"))
+    return smi, fam_path
+
+
+def sweep(tmp, smi, fams, gpu_name, *args, mem="81559", sms="132"):
+    env = dict(os.environ, FP8KIT_NVIDIA_SMI=smi, FAKE_GPU=gpu_name, FAKE_MEM=mem, FP8KIT_SM_COUNT=sms)
+    r = subprocess.run([sys.executable, SWEEP, "--families", fams, "--results", os.path.join(tmp, "results")]
+                       + list(args), capture_output=True, text=True, env=env, timeout=120)
+    return r.returncode, r.stdout + r.stderr
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        smi, fams = setup(tmp)
+        res = os.path.join(tmp, "results", "h100")
+
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "a100")
+        check(rc == 2 and "unknown GPU profile 'a100'" in out and "h100" in out and "h200" in out,
+              "an unknown GPU name is an error that lists the known profiles", out)
+
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H200", "--gpu", "h100", mem="143771")
+        check(rc == 2 and "does not match profile 'h100'" in out and "FORCE=1" in out and not os.path.exists(res),
+              "a GPU that does not match the profile is refused before anything runs", out)
+
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100", sms="114")
+        check(rc == 2 and "114 SMs" in out, "an SM count that does not match is refused (H100 PCIe vs SXM)", out)
+
+        os.makedirs(res)
+        old = {"context": {"old": True}, "benchmarks": [{"name": "x/1", "real_time": 5}]}
+        json.dump(old, open(os.path.join(res, "bad.json"), "w"))
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100")
+        good = json.load(open(os.path.join(res, "good.json")))
+        check(rc == 1 and json.load(open(os.path.join(res, "bad.json"))) == old and "previous" in out
+              and "kept intact" in out, "a family that crashes mid-run keeps the old results file", out)
+        check(len(good["benchmarks"]) == 2 and good["context"]["fp8kit"]["ceilings"]["copy_gbps"] == 3000.0
+              and good["context"]["fp8kit"]["sampled_during_run"]["samples"] >= 1
+              and os.path.exists(os.path.join(res, "ceilings.json")),
+              "results record the ceilings and the SM clock and power sampled during the run", json.dumps(good)[:300])
+        check("[good 2/2" in out, "progress shows benchmark n of N", out)
+        check(os.path.exists(os.path.join(tmp, "cpu.txt")), "CPU families run after the GPU families", out)
+
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100", "--resume", "--only", "good")
+        check("good: results from this commit exist; skipped (--resume)" in out, "resume skips what is done", out)
+
+        rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100", "--only", "nope")
+        check(rc == 2 and "unknown family 'nope'" in out, "an unknown family name is an error", out)
+
+        os.remove(os.path.join(tmp, "cpu.txt"))
+        rc, out = sweep(tmp, smi, fams, "none", "--gpu", "h100")
+        check(rc == 0 and "no GPU present: skipping the GPU families (good, bad)" in out
+              and os.path.exists(os.path.join(tmp, "cpu.txt")),
+              "with no GPU the CPU families run and the skipped GPU families are named", out)
+    print("sweep planner: %s" % ("FAILED" if failures else "all passed"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
