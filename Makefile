@@ -118,6 +118,10 @@ test-cmd-sweep-planner = $(PYTHON) tests/test_sweep.py
 # without them prints SKIPPED instead of failing to make a dependency.
 TESTS += cross
 test-cmd-cross = sh tests/cross.sh
+# The scalar conversions' machine code (x86-64, Thumb-2, rv32; gcc and
+# clang, -O2) has no conditional branch and no table load; code sizes.
+TESTS += nobranch
+test-cmd-nobranch = $(PYTHON) tests/nobranch.py
 
 # ---- scaled quantization (codec/fp8_quant.h) and the accuracy study ----
 QUANT := codec/fp8_quant.h $(CODEC)

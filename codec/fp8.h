@@ -464,11 +464,14 @@ FP8_FN uint8_t fp8_e8m0_from_f32_rp_nosat_bits(uint32_t x)
     return fp8kit_e8m0_pack(a, fp8kit_e8m0_ceil(a), 0u);
 }
 
-/* e << 23 is 2^(e-127) for e >= 1; e = 0 is the subnormal 2^-127. */
+/* e << 23 is 2^(e-127) for e >= 1; e = 0 is the subnormal 2^-127 and
+   e = 0xFF the quiet NaN: both are e << 23 with bit 22 set. (One OR of a
+   masked bit rather than selects of constants, which clang turns into a
+   branch and a constant load when the result goes to a float register.) */
 FP8_FN uint32_t fp8_e8m0_to_f32_bits(uint8_t e)
 {
-    uint32_t v = fp8kit_sel((uint32_t)(e == 0), 0x00400000u, (uint32_t)e << 23);
-    return fp8kit_sel((uint32_t)(e == 0xFF), 0x7FC00000u, v);
+    uint32_t special = (uint32_t)(e == 0) | (uint32_t)(e == 0xFF);
+    return ((uint32_t)e << 23) | (fp8kit_mask(special) & 0x00400000u);
 }
 
 /* ------------------------------------------------------------------------ */
