@@ -20,9 +20,10 @@ CODEC         := codec/fp8.h
 all: $(BUILD)/properties $(BUILD)/exhaustive
 
 # ---- Python environment (made on first use; no other set-up step) ----
-$(VENV)/stamp: tests/requirements.txt
+$(VENV)/stamp: tests/requirements.txt tests/requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r tests/requirements-nodeps.txt
 	touch $@
 venv: $(VENV)/stamp
 
@@ -136,6 +137,28 @@ test-cmd-compile-quant   = SRC=tests/use_quant.c NVCC=$(NVCC) sh tests/compile.s
 test-cmd-quant           = $(BUILD)/quant_test
 test-cmd-quant-asan-ubsan = $(BUILD)/quant_test-san "" 300
 TEST_DEPS += $(BUILD)/quant_test $(BUILD)/quant_test-san
+
+# The accuracy study measures the C quantizer through this library (ctypes).
+$(BUILD)/libfp8quant.so: accuracy/fp8quant_lib.c $(QUANT)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -fPIC -shared -Wall -Wextra -Werror $< -o $@
+TESTS += accuracy-study
+test-cmd-accuracy-study = $(PY) tests/accuracy_test.py
+TEST_DEPS += $(BUILD)/libfp8quant.so $(VENV)/stamp
+
+# `make accuracy`: the study (results/accuracy/accuracy.json) and its charts.
+.PHONY: accuracy plots
+accuracy: $(BUILD)/libfp8quant.so $(VENV)/stamp
+	$(PY) accuracy/study.py --lib $(BUILD)/libfp8quant.so --out results/accuracy/accuracy.json \
+	    --cc "$(CC) -std=c99 -O2 -fPIC -shared: $$($(CC) --version | head -1)"
+	$(PY) plots/accuracy_granularity.py results plots/charts
+	$(PY) plots/accuracy_histograms.py results plots/charts
+
+# `make plots`: every plots/*.py not starting with _, from results/ only.
+plots: $(VENV)/stamp
+	@mkdir -p plots/charts
+	@set -e; for p in $(filter-out plots/_%,$(wildcard plots/*.py)); do \
+	    echo "$(PY) $$p results plots/charts"; $(PY) $$p results plots/charts; done
 
 test: $$(TEST_DEPS)
 	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')
