@@ -123,6 +123,14 @@ test-cmd-cross = sh tests/cross.sh
 # clang, -O2) has no conditional branch and no table load; code sizes.
 TESTS += nobranch
 test-cmd-nobranch = $(PYTHON) tests/nobranch.py
+# libFuzzer differential target over every entry point of fp8.h and
+# fp8_quant.h: briefly in `make test`, FUZZ_SECONDS (default 600) in `make fuzz`.
+TESTS += fuzz
+test-cmd-fuzz = FUZZ_SECONDS=40 sh tests/fuzz.sh
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh fuzz 'sh tests/fuzz.sh'
 
 # ---- scaled quantization (codec/fp8_quant.h) and the accuracy study ----
 QUANT := codec/fp8_quant.h $(CODEC)
