@@ -69,9 +69,11 @@ TEST_DEPS := $(BUILD)/properties $(BUILD)/exhaustive $(BUILD)/properties-san $(B
 # Google Benchmark: the system's (Debian's libbenchmark-dev), else Debian's
 # packages extracted into .gbench/ (dpkg -x) on a machine without apt.
 GBENCH_ROOT := $(firstword $(wildcard /usr/include/benchmark/benchmark.h) $(wildcard .gbench/usr/include/benchmark/benchmark.h))
+# The rpath lets a binary built where the system has the library run on a
+# machine that has only .gbench/ (the lent GPU machines).
+GBENCH_FLAGS := -Xlinker -rpath -Xlinker '$$ORIGIN/../.gbench/usr/lib/x86_64-linux-gnu'
 ifeq ($(GBENCH_ROOT),.gbench/usr/include/benchmark/benchmark.h)
-GBENCH_FLAGS := -I.gbench/usr/include -L.gbench/usr/lib/x86_64-linux-gnu \
-                -Xlinker -rpath -Xlinker '$$ORIGIN/../.gbench/usr/lib/x86_64-linux-gnu'
+GBENCH_FLAGS += -I.gbench/usr/include -L.gbench/usr/lib/x86_64-linux-gnu
 endif
 SM90      := -gencode=arch=compute_90a,code=sm_90a
 NVFLAGS   := -O3 -std=c++17 $(SM90) -Xcompiler -Wall,-Wextra -Imicrobench
@@ -86,7 +88,11 @@ $(BUILD)/ceilings: microbench/ceilings.cu $(BENCH_DEP)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 
-GPU_BINS := $(BUILD)/gpu_codec $(BUILD)/ceilings
+$(BUILD)/quant: microbench/quant/quant.cu microbench/quant/quant_kernels.cuh $(BENCH_DEP) $(CODEC) codec/fp8_quant.h
+	@mkdir -p $(BUILD)
+	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
+
+GPU_BINS := $(BUILD)/gpu_codec $(BUILD)/ceilings $(BUILD)/quant
 TESTS += gpu
 test-cmd-gpu = sh tests/gpu.sh
 TEST_DEPS += $(GPU_BINS)

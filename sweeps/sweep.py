@@ -231,7 +231,10 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
         kept = "previous %s kept intact" % final if os.path.exists(final) else "no previous results"
         log("%s: %s; %s; partial output left in %s" % (fam["name"], what, kept, tmp))
         return "crashed" if rc != 0 else "empty"
+    baselines = merge_baselines(fam, args, tmp + ".baseline", env)
+    data["benchmarks"] += baselines.pop("benchmarks", [])
     data["context"]["fp8kit"] = {
+        "baselines": baselines,
         "family": fam["name"], "profile": args.gpu, "quick": args.quick, "command": cmd,
         "git_commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "ceilings": args.ceilings, "sampled_during_run": sampled,
@@ -243,6 +246,25 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
     os.remove(tmp)
     log("%s: wrote %s (%d benchmarks)" % (fam["name"], os.path.relpath(final, ROOT), len(data["benchmarks"])))
     return "ok"
+
+
+def merge_baselines(fam, args, path, env):
+    """Runs a family's baseline scripts (e.g. PyTorch), which write Google
+    Benchmark-style JSON to --out=PATH; returns their benchmarks and, per
+    script, whether it ran (a missing PyTorch is noted, not an error)."""
+    got = {"benchmarks": []}
+    for cmd in fam.get("baselines", []):
+        full = cmd + ["--out=" + path, "--copy_gbps=%.2f" % args.ceilings.get("copy_gbps", 0)]
+        if args.quick:
+            full.append("--quick")
+        rc = subprocess.run(full, cwd=ROOT, env=env).returncode
+        data = valid_result(path)
+        got[" ".join(cmd)] = "ran" if rc == 0 and data else "absent (exit status %d)" % rc
+        if rc == 0 and data:
+            got["benchmarks"] += data["benchmarks"]
+        if os.path.exists(path):
+            os.remove(path)
+    return got
 
 
 def measure_ceilings(cfg, args, out_dir, env):
