@@ -206,7 +206,14 @@ def main(argv=None):
     out = {
         "study": "FP8 scaled-quantization accuracy (codec/fp8_quant.h through build/libfp8quant.so)",
         "environment": environment(a.cc),
-        "formats": {f: {"max": fp8quant.MAX[f]} for f in fmts},
+        # mean |relative rounding error| of values whose significands are
+        # log-uniform (Benford), all in the normal range: the error is uniform
+        # over +-half a step 2^(e-m), so E|err| / x = 2^-m / 4 * E[1 / s] with
+        # s in [1, 2) of density 1 / (s ln 2), E[1 / s] = 1 / (2 ln 2)
+        "formats": {f: {"max": fp8quant.MAX[f], "mantissa_bits": m,
+                        "max_rel_normal": 2.0 ** -(m + 1) / (1 + 2.0 ** -(m + 1)),
+                        "mean_rel_log_uniform": 2.0 ** -m / (8 * np.log(2))}
+                    for f, m in (("E4M3", 3), ("E5M2", 2)) if f in fmts},
         "schemes": {s: {"kind": ["tensor", "tiles", "e8m0"][k], "how": how, "tile": [tr, tc]}
                     for s, (k, how, tr, tc) in fp8quant.SCHEMES.items()},
         "scheme_notes": "blocks of B run along each row (1 x B, the last of a row partial); tile 128x128 on a 1-D tensor is a block of 128; "
@@ -229,6 +236,7 @@ def main(argv=None):
         with os.fdopen(fd, "w") as f:
             json.dump(out, f, indent=1, allow_nan=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, a.out)
     except BaseException:
         os.unlink(tmp)
