@@ -226,6 +226,16 @@ def study_smoke():
     report(ok, "a small run of the study writes complete JSON (every distribution, format, scheme, metric; environment; histograms that add up)", 1)
 
 
+# ---- the README's table is the results file's ----
+def readme_matches_results():
+    import readme_table
+    with open(os.path.join(ROOT, "results", "accuracy", "accuracy.json")) as f:
+        want = readme_table.table(json.load(f))
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    report(want in readme, "README's findings table is accuracy/readme_table.py's output for results/accuracy/accuracy.json", 1)
+
+
 def main():
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else int(time.time())
     print(f"     seed {seed} (repeat with: tests/accuracy_test.py {seed})")
@@ -235,6 +245,7 @@ def main():
     binding_vs_reference(rng)
     metrics_vs_loops(rng)
     study_smoke()
+    readme_matches_results()
     if failures:
         print(f"FAIL accuracy: {failures} checks failed (seed {seed})")
     return 1 if failures else 0
