@@ -451,6 +451,30 @@ static void scale_rules(void)
     report(bad == 0, "scale rules (FP32, power of two, E8M0 OCP and ceil) for every binade of amax, at the mantissas where they turn", cases);
 }
 
+/* ---- amax over buffers: finite elements only ---- */
+static void amax_buffers(void)
+{
+    int bad = 0, it;
+    for (it = 0; it < 500; it++) {
+        size_t n = rnd_below(600), i;
+        float x[600];
+        uint16_t h[600];
+        for (i = 0; i < n; i++) {
+            x[i] = rnd_value((int)rnd_below(290) - 155, 40, 1);
+            h[i] = bf16_from_f32(x[i]);
+        }
+        if (it % 7 == 0) /* only Inf and NaN */
+            for (i = 0; i < n; i++) x[i] = f32(i & 1 ? 0x7F800000u : 0xFFC00000u), h[i] = bf16_from_f32(x[i]);
+        {
+            double a = (double)fp8_amax_f32(x, n), b = (double)fp8_amax_bf16(h, n);
+            float xb[600];
+            for (i = 0; i < n; i++) xb[i] = bf16_to_f32(h[i]);
+            bad += !same(a, ref_amax(x, n, 1, n)) || !same(b, ref_amax(xb, n, 1, n));
+        }
+    }
+    report(bad == 0, "amax of FP32 and BF16 buffers: largest |x| over finite elements, +0 for none (n = 0, all Inf/NaN)", 500);
+}
+
 /* ---- edge cases ---- */
 static void edge_cases(void)
 {
@@ -655,6 +679,7 @@ int main(int argc, char **argv)
     random_cases(argc > 2 ? atoi(argv[2]) : 3000);
     grid_round_trips();
     scale_rules();
+    amax_buffers();
     edge_cases();
     if (failures) printf("FAIL quant: %d checks failed (seed %llu)\n", failures, (unsigned long long)seed);
     return failures != 0;
