@@ -17,8 +17,9 @@
  *             that a block of subnormal inputs keeps the FP8 precision an
  *             FP32 scale allows. amax = 0 gives s = 1.
  *   FP32 power-of-two scale (FP8_QUANT_POW2)  the smallest power of two
- *             (2^-149 .. 2^127) at or above amax / max: every multiplication
- *             by s or 1/s is exact and nothing saturates. amax = 0 gives 1.
+ *             (2^-149 .. 2^127) at or above amax / max: multiplying by s or
+ *             1/s is exact (outside FP32's subnormal range) and nothing
+ *             saturates. amax = 0 gives 1.
  *   E8M0, OCP MX v1.0 rule (FP8_E8M0_OCP)  X = 2^(floor(log2 amax) - emax)
  *             with emax = 8 (E4M3) or 15 (E5M2), the exponent of the
  *             format's largest normal; at least E8M0's smallest, 2^-127,
@@ -78,8 +79,9 @@
  * and one FP64 division per group, and assumes IEEE arithmetic with
  * round-to-nearest-even and no flush to zero, evaluated in its own
  * precision (FLT_EVAL_METHOD 0: x86-64 SSE, AArch64, CUDA
- * without -use_fast_math / -ftz=true / -prec-div=false). The amax and the
- * scale rules are integer operations on bit patterns, branch-free.
+ * without -use_fast_math / -ftz=true / -prec-div=false). The amax is an
+ * integer max on bit patterns; the scale rules are one FP64 division and
+ * selects on bit patterns. Only the loops over groups and elements branch.
  */
 #ifndef FP8KIT_FP8_QUANT_H
 #define FP8KIT_FP8_QUANT_H
