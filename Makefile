@@ -120,6 +120,10 @@ sweep: gbench
 TESTS += sweep-planner
 test-cmd-sweep-planner = $(PYTHON) tests/test_sweep.py
 
+TESTS += plots
+test-cmd-plots = PY=$(PY) sh tests/test_plots.sh
+TEST_DEPS += $(VENV)/stamp
+
 # ---- codec on other architectures (big-endian PowerPC, Cortex-M3, rv32) ----
 # tests/cross.sh builds with the cross compilers itself, so that a machine
 # without them prints SKIPPED instead of failing to make a dependency.

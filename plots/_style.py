@@ -30,5 +30,6 @@ def stamp(fig, text):
 def save(fig, path):
     """Save without the metadata (software version, date) that would make
     identical charts differ byte for byte."""
+    fig.tight_layout()
     fig.savefig(path, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Charts of the GPU families, per GPU in results/:
+
+  headline.png              what FP8 buys over BF16, per GPU (the README's chart)
+  gemm_speedup_<gpu>.png    FP8-over-BF16 speedup per layer against M (ours, cuBLASLt)
+  gemm_tflops_<gpu>.png     TFLOP/s per shape with the measured ceilings
+  roofline_<gpu>.png        arithmetic intensity vs TFLOP/s: GEMM, GEMV, attention
+  decode_step.png           decode-step tokens/s against batch and context, GPUs side by side
+  kv_capacity.png           sequences that fit beside the weights
+  quant_<gpu>.png           quantization kernels against the copy bandwidth
+
+    python plots/gpu_charts.py RESULTS_DIR OUT_DIR
+Missing families are drawn as missing, with a note.
+"""
+import math
+import os
+import re
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _results as R  # noqa: E402
+from _style import plt, save, stamp  # noqa: E402
+
+SWEEPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sweeps")
+SHAPE = re.compile(r"^(\w+)/([\w.-]+)/([\w.-]+)/(\d+)x(\d+)x(\d+)$")
+
+
+def missing(ax, text):
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4", wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def ceilings(results, gpu):
+    ctx, rows = R.load(results, gpu, "ceilings")
+    return ctx.get("fp8kit", {}).get("ceilings", {}), ctx
+
+
+def gemm_rows(results, gpu, notes):
+    ctx, rows = R.load(results, gpu, "gemm", notes)
+    out = []
+    for r in rows:
+        m = SHAPE.match(r["base"])
+        if m and m.group(1) == "gemm":
+            out.append(dict(impl=m.group(2), dtype=m.group(3), M=int(m.group(4)), N=int(m.group(5)),
+                            K=int(m.group(6)), t=R.time_s(r), row=r))
+    return ctx, out
+
+
+def chart_gemm_speedup(results, gpu, out):
+    notes = []
+    ctx, rows = gemm_rows(results, gpu, notes)
+    names = R.layers(SWEEPS)
+    t = {(r["impl"], r["dtype"], r["M"], r["N"], r["K"]): r["t"] for r in rows}
+    models = sorted({names.get((n, k), "other").split("/")[0] for (_, _, _, n, k) in t})
+    fig, axes = plt.subplots(1, max(len(models), 1), figsize=(4.2 * max(len(models), 1), 3.6), squeeze=False)
+    if not rows:
+        missing(axes[0][0], "no GEMM results for %s" % gpu)
+    for ax, model in zip(axes[0], models):
+        for ci, (n, k) in enumerate(sorted({(n, k) for (_, _, _, n, k) in t if names.get((n, k), "other").startswith(model)})):
+            for impl, style in (("fp8kit", "-"), ("cublaslt", "--")):
+                ms = sorted(m for (i, d, m, nn, kk) in t if i == impl and d == "e4m3" and (nn, kk) == (n, k)
+                            and (impl, "bf16", m, n, k) in t)
+                if ms:
+                    ax.plot(ms, [t[(impl, "bf16", m, n, k)] / t[(impl, "e4m3", m, n, k)] for m in ms], style,
+                            marker="o", ms=3, color="C%d" % ci,
+                            label="%s %s" % (names.get((n, k), "%dx%d" % (n, k)).split("/")[-1], impl))
+        ax.axhline(2.0, color="0.6", lw=0.8, ls=":")
+        ax.axhline(1.0, color="0.6", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("M (tokens)")
+        ax.set_ylabel("FP8 / BF16 speedup (x)")
+        ax.set_title(model)
+        ax.legend(fontsize=6, ncol=2)
+    fig.suptitle("GEMM: FP8 E4M3 over BF16, per layer (solid: fp8kit, dashed: cuBLASLt) on %s" % gpu)
+    stamp(fig, R.stamp_text(ctx, gpu))
+    save(fig, os.path.join(out, "gemm_speedup_%s.png" % gpu))
+
+
+def chart_gemm_tflops(results, gpu, out):
+    notes = []
+    ctx, rows = gemm_rows(results, gpu, notes)
+    ceil, _ = ceilings(results, gpu)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    if not rows:
+        missing(ax, "no GEMM results for %s" % gpu)
+    shapes = sorted({(r["M"], r["N"], r["K"]) for r in rows}, key=lambda s: (s[0] * s[1] * s[2], s))
+    x = {s: i for i, s in enumerate(shapes)}
+    for ci, (impl, dtype) in enumerate(sorted({(r["impl"], r["dtype"]) for r in rows})):
+        pts = sorted((x[(r["M"], r["N"], r["K"])], 2.0 * r["M"] * r["N"] * r["K"] / r["t"] / 1e12)
+                     for r in rows if (r["impl"], r["dtype"]) == (impl, dtype))
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o" if impl == "fp8kit" else "x", ms=3,
+                color="C%d" % ci, label="%s %s" % (impl, dtype))
+    for dt, ls in (("e4m3", "-"), ("bf16", "--")):
+        if ceil.get("peak_" + dt):
+            ax.axhline(ceil["peak_" + dt], color="0.4", ls=ls, lw=0.8)
+            ax.text(0, ceil["peak_" + dt], " measured cuBLASLt peak %s: %.0f" % (dt, ceil["peak_" + dt]),
+                    va="bottom", fontsize=7, color="0.3")
+    ax.set_xlabel("shape (sorted by FLOPs)")
+    ax.set_ylabel("TFLOP/s")
+    ax.set_title("GEMM throughput on %s" % gpu)
+    if rows:
+        ax.legend(fontsize=7)
+    stamp(fig, R.stamp_text(ctx, gpu))
+    save(fig, os.path.join(out, "gemm_tflops_%s.png" % gpu))
+
+
+def work_of(row):
+    """(flops, bytes) of one launch from the counters, else from the name."""
+    t = R.time_s(row)
+    fl = row.get("tflops", 0) * 1e12 * t
+    by = row.get("gbps", 0) * 1e9 * t
+    m = SHAPE.match(row["base"])
+    if not fl and m:
+        fl = 2.0 * int(m.group(4)) * int(m.group(5)) * int(m.group(6))
+    return fl, by
+
+
+def chart_roofline(results, gpu, out):
+    notes = []
+    ceil, cctx = ceilings(results, gpu)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    plotted = 0
+    for fam, prefix, marker in (("gemm", "gemm/", "o"), ("decode", "gemv/", "s"), ("decode", "attn_decode/", "^")):
+        _, rows = R.load(results, gpu, fam, notes)
+        pts = defaultdict(list)
+        for r in rows:
+            if not r["base"].startswith(prefix):
+                continue
+            fl, by = work_of(r)
+            if fl > 0 and by > 0:
+                key = "%s%s" % (prefix, "/".join(r["base"].split("/")[1:3]))
+                pts[key].append((fl / by, fl / R.time_s(r) / 1e12))
+        for i, (k, p) in enumerate(sorted(pts.items())):
+            ax.scatter([a for a, _ in p], [b for _, b in p], s=10, marker=marker, label=k, alpha=0.8)
+            plotted += 1
+    bw = ceil.get("copy_gbps")
+    if bw:
+        xs = [10 ** (e / 10) for e in range(-10, 45)]
+        for dt, ls in (("e4m3", "-"), ("bf16", "--")):
+            peak = ceil.get("peak_" + dt)
+            if peak:
+                ax.plot(xs, [min(bw * 1e9 * x / 1e12, peak) for x in xs], ls, color="0.3", lw=1,
+                        label="roof: copy %.0f GB/s, cuBLASLt %s %.0f TF" % (bw, dt, peak))
+    if not plotted:
+        missing(ax, "no GEMM/GEMV/attention results for %s\n%s" % (gpu, "; ".join(notes)))
+    else:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(fontsize=6)
+    ax.set_xlabel("arithmetic intensity (FLOP / byte of device memory traffic)")
+    ax.set_ylabel("TFLOP/s")
+    ax.set_title("Roofline on %s (measured ceilings)" % gpu)
+    stamp(fig, R.stamp_text(cctx, gpu))
+    save(fig, os.path.join(out, "roofline_%s.png" % gpu))
+
+
+DSTEP = re.compile(r"^decode_step/([\w.-]+)/([\w.+-]+)/b(\d+)_l(\d+)$")
+
+
+def chart_decode_step(results, gpus, out):
+    fig, axes = plt.subplots(2, max(len(gpus), 1), figsize=(5 * max(len(gpus), 1), 7), squeeze=False)
+    any_rows = False
+    stamp_bits = []
+    for gi, gpu in enumerate(gpus):
+        ctx, rows = R.load(results, gpu, "decode")
+        data = defaultdict(dict)
+        for r in rows:
+            m = DSTEP.match(r["base"])
+            if m and "tokens_per_s" in r:
+                data[(m.group(1), m.group(2))][(int(m.group(3)), int(m.group(4)))] = r["tokens_per_s"]
+        top, bot = axes[0][gi], axes[1][gi]
+        if not data:
+            missing(top, "no decode-step results for %s" % gpu)
+            missing(bot, "")
+            continue
+        any_rows = True
+        stamp_bits.append(R.stamp_text(ctx, gpu))
+        for ci, ((model, cfg), pts) in enumerate(sorted(data.items())):
+            ls = "-" if "70b" not in model else "--"
+            ctxs = sorted({l for (_, l) in pts})
+            l0 = 4096 if 4096 in ctxs else ctxs[0]
+            bs = sorted(b for (b, l) in pts if l == l0)
+            top.plot(bs, [pts[(b, l0)] for b in bs], ls, marker="o", ms=3, label="%s %s (ctx %d)" % (model, cfg, l0))
+            bsz = sorted({b for (b, _) in pts})
+            b0 = 16 if 16 in bsz else bsz[0]
+            ls_ = sorted(l for (b, l) in pts if b == b0)
+            bot.plot(ls_, [pts[(b0, l)] for l in ls_], ls, marker="o", ms=3, label="%s %s (batch %d)" % (model, cfg, b0))
+        for ax, xl in ((top, "batch"), (bot, "context length (tokens)")):
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel(xl)
+            ax.set_ylabel("tokens/s")
+            ax.legend(fontsize=6)
+            ax.set_title("decode step on %s" % gpu)
+    fig.suptitle("Whole decode step: BF16 vs FP8 weights, BF16 vs FP8 KV cache")
+    stamp(fig, " | ".join(stamp_bits) if any_rows else "no results")
+    save(fig, os.path.join(out, "decode_step.png"))
+
+
+def chart_kv_capacity(results, out):
+    import json
+    path = os.path.join(results, "kv_capacity.json")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    try:
+        data = json.load(open(path))
+        rows = data.get("rows", [])
+    except (OSError, ValueError):
+        rows, data = [], {}
+    if not rows:
+        missing(ax, "no KV-capacity results (results/kv_capacity.json)")
+    else:
+        labels = ["%s %s %s L=%d" % (r["gpu"], r["model"], r["config"], r["context"]) for r in rows]
+        ax.barh(range(len(rows)), [r["sequences"] for r in rows], color=["C%d" % (i % 3) for i in range(len(rows))])
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(labels, fontsize=6)
+        ax.set_xlabel("sequences that fit beside the weights")
+        ax.set_xscale("symlog")
+    ax.set_title("KV-cache capacity")
+    stamp(fig, (data.get("context", {}) or {}).get("date", "")[:10] if rows else "no results")
+    save(fig, os.path.join(out, "kv_capacity.png"))
+
+
+QNAME = re.compile(r"^quant/(\w+)/(\w+)/(\w+)/(\d+)$")
+
+
+def chart_quant(results, gpu, out):
+    notes = []
+    ctx, rows = R.load(results, gpu, "quant", notes)
+    data = defaultdict(dict)
+    for r in rows:
+        m = QNAME.match(r["base"])
+        if m and "gbps" in r:
+            data[(m.group(2), m.group(3), int(m.group(4)))][m.group(1)] = r["gbps"]
+    copy = ceilings(results, gpu)[0].get("copy_gbps") or ctx.get("fp8kit", {}).get("ceilings", {}).get("copy_gbps")
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.18 * len(data) + 1)))
+    if not data:
+        missing(ax, "no quantization results for %s" % gpu)
+    else:
+        keys = sorted(data)
+        impls = sorted({i for v in data.values() for i in v})
+        h = 0.8 / len(impls)
+        for j, impl in enumerate(impls):
+            ax.barh([i + j * h for i in range(len(keys))], [data[k].get(impl, 0) for k in keys], h, label=impl)
+        ax.set_yticks([i + 0.4 - h / 2 for i in range(len(keys))])
+        ax.set_yticklabels(["%s %s %dM" % (k[0], k[1], k[2] >> 20) for k in keys], fontsize=6)
+        if copy:
+            ax.axvline(copy, color="0.3", lw=1)
+            ax.axvline(0.9 * copy, color="0.3", lw=0.8, ls=":")
+            ax.text(copy, len(keys), " copy %.0f GB/s" % copy, fontsize=7, va="bottom")
+        ax.set_xlabel("GB/s (bytes read + written by the kernels)")
+        ax.legend(fontsize=7)
+    ax.set_title("Quantization kernels on %s" % gpu)
+    stamp(fig, R.stamp_text(ctx, gpu))
+    save(fig, os.path.join(out, "quant_%s.png" % gpu))
+
+
+def headline_numbers(results, gpu):
+    """{label: (fp8 over bf16 ratio, source file)} from one GPU's results."""
+    out = {}
+    _, g = gemm_rows(results, gpu, [])
+    t = {(r["impl"], r["dtype"], r["M"], r["N"], r["K"]): r["t"] for r in g}
+    big = [(m, n, k) for (i, d, m, n, k) in t if i == "fp8kit" and d == "e4m3" and ("fp8kit", "bf16", m, n, k) in t]
+    if big:
+        m, n, k = max(big, key=lambda s: s[0] * s[1] * s[2])
+        out["GEMM %dx%dx%d" % (m, n, k)] = (t[("fp8kit", "bf16", m, n, k)] / t[("fp8kit", "e4m3", m, n, k)], "gemm.json")
+    _, rows = R.load(results, gpu, "decode")
+    gemv, step = defaultdict(dict), defaultdict(dict)
+    for r in rows:
+        p = r["base"].split("/")
+        if p[0] == "gemv" and len(p) == 4 and p[1] == "fp8kit":
+            gemv[p[3]][p[2]] = R.time_s(r)
+        m = DSTEP.match(r["base"])
+        if m and "tokens_per_s" in r:
+            step[(m.group(1), m.group(3), m.group(4))][m.group(2)] = r["tokens_per_s"]
+    ratios = [v["bf16"] / v[k] for v in gemv.values() for k in v if k.startswith("e4m3") and "bf16" in v]
+    if ratios:
+        out["GEMV (geomean)"] = (math.exp(sum(map(math.log, ratios)) / len(ratios)), "decode.json")
+    sr = [v[c] / v[b] for v in step.values() for c in v for b in v if "fp8" in c and "kv_fp8" in c and b.startswith("bf16")]
+    if sr:
+        out["decode step (geomean)"] = (math.exp(sum(map(math.log, sr)) / len(sr)), "decode.json")
+    return out
+
+
+def chart_headline(results, gpus, out):
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    labels, series = [], {}
+    for gpu in gpus:
+        h = headline_numbers(results, gpu)
+        series[gpu] = h
+        for k in h:
+            if k not in labels:
+                labels.append(k)
+    if not labels:
+        missing(ax, "no results yet: run make sweep GPU=<gpu>")
+    else:
+        w = 0.8 / max(len(gpus), 1)
+        for j, gpu in enumerate(gpus):
+            vals = [series[gpu].get(k, (0, ""))[0] for k in labels]
+            bars = ax.bar([i + j * w for i in range(len(labels))], vals, w, label=gpu)
+            for b, v in zip(bars, vals):
+                if v:
+                    ax.text(b.get_x() + b.get_width() / 2, v, "%.2fx" % v, ha="center", va="bottom", fontsize=7)
+        ax.set_xticks([i + 0.4 - w / 2 for i in range(len(labels))])
+        ax.set_xticklabels(labels, fontsize=7)
+        ax.axhline(2.0, color="0.6", ls=":", lw=0.8)
+        ax.axhline(1.0, color="0.6", lw=0.8)
+        ax.set_ylabel("FP8 over BF16 (x)")
+        ax.legend(fontsize=7)
+    ax.set_title("What FP8 buys over BF16 (fp8kit kernels, measured)")
+    ctxs = [R.stamp_text(R.load(results, g, "ceilings")[0], g) for g in gpus]
+    stamp(fig, " | ".join(c for c in ctxs if c) or "no results")
+    save(fig, os.path.join(out, "headline.png"))
+
+
+def main():
+    results, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    gs = R.gpus(results)
+    for gpu in gs:
+        chart_gemm_speedup(results, gpu, out)
+        chart_gemm_tflops(results, gpu, out)
+        chart_roofline(results, gpu, out)
+        chart_quant(results, gpu, out)
+    chart_decode_step(results, gs, out)
+    chart_kv_capacity(results, out)
+    chart_headline(results, gs, out)
+
+
+if __name__ == "__main__":
+    main()

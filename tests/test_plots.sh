@@ -1,0 +1,25 @@
+#!/bin/sh
+# Charts: every GPU chart is drawn from the fixture results (tests/fixtures,
+# where h200 lacks some families), twice, byte-identical; and every chart
+# script runs on the committed results/.
+set -u
+PY=${PY:-.venv/bin/python}
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail=0
+$PY plots/gpu_charts.py tests/fixtures/results "$t/a" >"$t/log" 2>&1 && \
+$PY plots/gpu_charts.py tests/fixtures/results "$t/b" >>"$t/log" 2>&1 || { echo "FAIL plots: gpu_charts.py crashed:"; cat "$t/log"; exit 1; }
+missing=
+for c in headline decode_step kv_capacity gemm_speedup_h100 gemm_speedup_h200 gemm_tflops_h100 gemm_tflops_h200 \
+         roofline_h100 roofline_h200 quant_h100 quant_h200; do
+    [ -s "$t/a/$c.png" ] || missing="$missing $c"
+done
+if [ -n "$missing" ]; then echo "FAIL plots: charts not drawn from fixtures:$missing"; fail=1
+else echo "ok   plots: all 11 GPU charts drawn from fixture results, h200's missing families drawn as missing"; fi
+if diff -r "$t/a" "$t/b" >/dev/null; then echo "ok   plots: the same results give byte-identical charts"
+else echo "FAIL plots: two runs on the same results gave different files"; fail=1; fi
+for p in plots/[!_]*.py; do
+    if $PY "$p" results "$t/real" >"$t/log" 2>&1; then echo "ok   plots: $p runs on the committed results/"
+    else echo "FAIL plots: $p failed on results/:"; tail -5 "$t/log"; fail=1; fi
+done
+exit $fail
