@@ -92,7 +92,15 @@ $(BUILD)/quant: microbench/quant/quant.cu microbench/quant/quant_kernels.cuh $(B
 	@mkdir -p $(BUILD)
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 
+# GEMM: our wgmma kernels beside cuBLASLt (microbench/gemm/)
+GEMM_SRC := $(wildcard microbench/gemm/*.cuh)
+$(BUILD)/gemm: microbench/gemm/gemm.cu $(GEMM_SRC) $(BENCH_DEP) $(CODEC)
+	@mkdir -p $(BUILD)
+	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
+	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
+
 GPU_BINS := $(BUILD)/gpu_codec $(BUILD)/ceilings $(BUILD)/quant
+GPU_BINS += $(BUILD)/gemm
 TESTS += gpu
 test-cmd-gpu = sh tests/gpu.sh
 TEST_DEPS += $(GPU_BINS)

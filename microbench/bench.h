@@ -117,7 +117,8 @@ inline int rotation_count(size_t bytes, size_t max_total = size_t(8) << 30)
 // Times launch(i) for i = 0, 1, 2, ... with CUDA events. Each benchmark
 // iteration is a batch of launches long enough (>= ~2 ms) for the event
 // resolution not to matter; the iteration time is the time per launch.
-inline void time_launches(benchmark::State &state, const std::function<void(int)> &launch)
+// Returns the mean time per launch over the timed iterations, in seconds.
+inline double time_launches(benchmark::State &state, const std::function<void(int)> &launch)
 {
     cudaEvent_t e0, e1;
     CUDA_CHECK(cudaEventCreate(&e0));
@@ -133,6 +134,8 @@ inline void time_launches(benchmark::State &state, const std::function<void(int)
     CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
     const double per = std::max(ms / 3.0, 1e-4);
     const int batch = (int)std::min(2000.0, std::max(1.0, std::ceil(2.0 / per)));
+    double total = 0;
+    long iters = 0;
     for (auto _ : state) {
         CUDA_CHECK(cudaEventRecord(e0));
         for (int i = 0; i < batch; i++) launch(next++);
@@ -140,10 +143,13 @@ inline void time_launches(benchmark::State &state, const std::function<void(int)
         CUDA_CHECK(cudaEventSynchronize(e1));
         CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
         state.SetIterationTime(ms * 1e-3 / batch);
+        total += ms * 1e-3 / batch;
+        iters++;
     }
     CUDA_CHECK_LAUNCH();
     CUDA_CHECK(cudaEventDestroy(e0));
     CUDA_CHECK(cudaEventDestroy(e1));
+    return iters ? total / iters : 0;
 }
 
 // Counters every GPU benchmark reports, from the per-launch work:

@@ -9,6 +9,7 @@ if ! nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
 fi
 fail=0
 "$B/gpu_codec" || fail=1
+"$B/gemm" --check || fail=1
 "$B/quant" --check || fail=1
 # PyTorch's conversions, regenerated where torch is installed, must equal the
 # committed tables that the CPU tests compare the codec with.

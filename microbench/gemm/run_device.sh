@@ -1,0 +1,49 @@
+#!/bin/sh
+# The GEMM work of one call on a lent GPU machine (built binaries carried):
+#   sh microbench/gemm/run_device.sh STEP...
+# Steps: check (build/gemm --check), quick (sweeps/gemm_quick.txt with every
+# tile variant), prefill (Llama-3.1-8B/70B layers x prefill token counts:
+# the targets), memcheck / racecheck (compute-sanitizer, small
+# shapes), ncu (one FP8 and one BF16 launch at 8192^3). Outputs go to $OUT;
+# the summary table comes last.
+set -u
+O=${OUT:-/tmp/gemm-out}
+mkdir -p "$O"
+MT=${MIN_TIME:-0.1}
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.limit,temperature.gpu --format=csv,noheader >"$O/gpu.txt" 2>&1
+cat "$O/gpu.txt"
+jsons=""
+for step in "$@"; do
+    t0=$(date +%s)
+    case $step in
+    check)
+        timeout 200 build/gemm --check >"$O/check.txt" 2>&1
+        echo "check: exit $?" >>"$O/check.txt"
+        grep -cE '^ok' "$O/check.txt" | sed 's/^/check ok lines: /'
+        grep -E '^FAIL|^SKIPPED|^info|accuracy|exit|seed|error|rror' "$O/check.txt" | head -60 ;;
+    quick)
+        timeout 300 build/gemm --shapes=sweeps/gemm_quick.txt --variants=1 --benchmark_min_time="$MT" \
+            --benchmark_filter='^(ceiling/|gemm/(fp8kit|cublaslt)/|gemm/fp8kit-[^/]+/(e4m3|bf16)/)' \
+            --benchmark_out="$O/quick.json" --benchmark_out_format=json >"$O/quick.txt" 2>&1
+        echo "quick: exit $?"; jsons="$jsons $O/quick.json" ;;
+    prefill)
+        grep -E '^llama3\.1-(8b|70b)' sweeps/layers.txt >/tmp/llama.txt
+        timeout 400 build/gemm --shapes=/tmp/llama.txt --tokens=prefill --benchmark_min_time="$MT" \
+            --benchmark_filter='^(ceiling/|gemm/(fp8kit|cublaslt)/(e4m3|bf16)/)' \
+            --benchmark_out="$O/prefill.json" --benchmark_out_format=json >"$O/prefill.txt" 2>&1
+        echo "prefill: exit $?"; jsons="$jsons $O/prefill.json" ;;
+    memcheck|racecheck)
+        timeout 240 compute-sanitizer --tool "$step" --print-limit 20 build/gemm --check --check_shapes=small \
+            --check_impl=fp8kit >"$O/$step.txt" 2>&1
+        echo "$step: exit $?"; grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|failed' "$O/$step.txt" | head ;;
+    ncu)
+        printf 'square 8192 8192 8192\n' >/tmp/sq.txt
+        timeout 240 ncu --clock-control none --set full -k regex:gemm_wgmma_kernel -c 2 -o "$O/ncu" \
+            build/gemm --shapes=/tmp/sq.txt --benchmark_filter='^gemm/fp8kit/(e4m3|bf16)/' \
+            --benchmark_min_time=0.01 >"$O/ncu.txt" 2>&1
+        echo "ncu: exit $?"; tail -3 "$O/ncu.txt" ;;
+    esac
+    echo "[$step: $(( $(date +%s) - t0 )) s]"
+done
+[ -n "$jsons" ] && python3 microbench/gemm/summarize.py $jsons 2>&1 | tee "$O/summary.txt"
+exit 0
