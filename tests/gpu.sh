@@ -11,11 +11,35 @@ fail=0
 "$B/gpu_codec" || fail=1
 "$B/gemm" --check || fail=1
 "$B/quant" --check || fail=1
+"$B/decode" --check || fail=1
 # PyTorch's conversions, regenerated where torch is installed, must equal the
 # committed tables that the CPU tests compare the codec with.
 if python3 -c 'import torch' 2>/dev/null; then
     python3 tests/torch_ref.py "$B/torch.rle" && sh tests/same_tables.sh tests/ref/torch.rle "$B/torch.rle" || fail=1
 else
     echo "SKIPPED torch tables: PyTorch not installed here"
+fi
+# A quick sweep end to end, into a scratch results folder, on the profile
+# that matches this GPU.
+prof=$(python3 - <<'PY'
+import json, os, subprocess
+name = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True).stdout.splitlines()[0]
+for f in sorted(os.listdir("sweeps/gpus")):
+    p = json.load(open("sweeps/gpus/" + f))
+    if not p.get("plot_only") and any(m in name for m in p["match"]):
+        print(p["name"]); break
+PY
+)
+if [ -n "$prof" ]; then
+    t=$(mktemp -d)
+    if python3 sweeps/sweep.py --gpu "$prof" --quick --only ${SWEEP_TEST_ONLY:-quant} --results "$t" >"$t/log" 2>&1 \
+       && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['benchmarks'] and d['context']['fp8kit']['ceilings']['copy_gbps'] > 0" "$t/$prof/${SWEEP_TEST_ONLY:-quant}.json"; then
+        echo "ok   quick sweep end to end on $prof: ceilings measured, results written with provenance"
+    else
+        echo "FAIL quick sweep end to end on $prof:"; tail -20 "$t/log"; fail=1
+    fi
+    rm -rf "$t"
+else
+    echo "SKIPPED quick sweep: no profile in sweeps/gpus/ matches this GPU"
 fi
 exit $fail

@@ -101,13 +101,13 @@ template <class T, int FMT, bool HW> void launch_quant(int scheme, Bufs &b, size
         tensor_cast<T, FMT, HW, true><<<grid_for(n / V), 256>>>(x, n, b.q, b.amax, HIST, b.amax + HIST, b.sf);
         break;
     case BLOCK128:
-        blocks_quant<T, FMT, HW, 128, F32><<<grid_for(n / V), 256>>>(x, n, b.q, b.sf, b.se);
+        blocks_quant<T, FMT, HW, 128, F32><<<grid_for(n / V / QUANT_ROWS), 256>>>(x, n, b.q, b.sf, b.se);
         break;
     case MX32:
-        blocks_quant<T, FMT, HW, 32, E8M0_OCP><<<grid_for(n / V), 256>>>(x, n, b.q, b.sf, b.se);
+        blocks_quant<T, FMT, HW, 32, E8M0_OCP><<<grid_for(n / V / QUANT_ROWS), 256>>>(x, n, b.q, b.sf, b.se);
         break;
     case MX32_CEIL:
-        blocks_quant<T, FMT, HW, 32, E8M0_CEIL><<<grid_for(n / V), 256>>>(x, n, b.q, b.sf, b.se);
+        blocks_quant<T, FMT, HW, 32, E8M0_CEIL><<<grid_for(n / V / QUANT_ROWS), 256>>>(x, n, b.q, b.sf, b.se);
         break;
     case TILE128: {
         const size_t cols = ld ? ld : TILE_COLS;

@@ -28,6 +28,10 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#ifndef QUANT_ROWS
+#define QUANT_ROWS 4 // rows a warp step in blocks_quant; on H100 4 beat 2 and 8 (occupancy vs bytes in flight)
+#endif
+
 namespace quant {
 
 enum Fmt { E4M3 = 0, E5M2 = 1 };
@@ -137,13 +141,17 @@ template <class T> __global__ void tensor_amax(const T *x, size_t n, uint32_t *a
     constexpr int V = Vec<T>::V;
     uint32_t m = 0;
     const size_t nv = n / V, stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < nv; i += 2 * stride) {
-        float v[2][V];
-        const bool two = i + stride < nv;
-        Vec<T>::load(x + i * V, v[0]);
-        if (two) Vec<T>::load(x + (i + stride) * V, v[1]);
+    constexpr int U = 4; // vectors in flight a thread
+    for (size_t i0 = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i0 < nv; i0 += U * stride) {
+        float v[U][V];
 #pragma unroll
-        for (int k = 0; k < V; k++) m = max(m, max(fmag(v[0][k]), two ? fmag(v[1][k]) : 0u));
+        for (int u = 0; u < U; u++)
+            if (i0 + u * stride < nv) Vec<T>::load(x + (i0 + u * stride) * V, v[u]);
+#pragma unroll
+        for (int u = 0; u < U; u++)
+            if (i0 + u * stride < nv)
+#pragma unroll
+                for (int k = 0; k < V; k++) m = max(m, fmag(v[u][k]));
     }
 #pragma unroll
     for (int o = 16; o; o >>= 1) m = max(m, __shfl_xor_sync(0xffffffffu, m, o));
@@ -168,20 +176,28 @@ __global__ void tensor_cast(const T *x, size_t n, uint8_t *q, const uint32_t *am
     if (blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
     const Apply ap(s);
     uint32_t cur = 0;
-    const size_t nv = n / V;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < nv; i += (size_t)gridDim.x * blockDim.x) {
-        float v[V];
-        Vec<T>::load(x + i * V, v);
-        uint32_t w[V / 4];
+    constexpr int U = 4; // vectors in flight a thread
+    const size_t nv = n / V, stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i0 = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i0 < nv; i0 += U * stride) {
+        float v[U][V];
 #pragma unroll
-        for (int k = 0; k < V / 4; k++) {
-            w[k] = enc4<FMT, HW>(ap(v[4 * k]), ap(v[4 * k + 1]), ap(v[4 * k + 2]), ap(v[4 * k + 3]));
-            if (DELAYED)
+        for (int u = 0; u < U; u++)
+            if (i0 + u * stride < nv) Vec<T>::load(x + (i0 + u * stride) * V, v[u]);
 #pragma unroll
-                for (int j = 0; j < 4; j++) cur = max(cur, fmag(v[4 * k + j]));
+        for (int u = 0; u < U; u++) {
+            const size_t i = i0 + u * stride;
+            if (i >= nv) break;
+            uint32_t w[V / 4];
+#pragma unroll
+            for (int k = 0; k < V / 4; k++) {
+                w[k] = enc4<FMT, HW>(ap(v[u][4 * k]), ap(v[u][4 * k + 1]), ap(v[u][4 * k + 2]), ap(v[u][4 * k + 3]));
+                if (DELAYED)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) cur = max(cur, fmag(v[u][4 * k + j]));
+            }
+            if (V == 4) reinterpret_cast<uint32_t *>(q)[i] = w[0];
+            else reinterpret_cast<uint2 *>(q)[i] = make_uint2(w[0], w[V / 4 - 1]);
         }
-        if (V == 4) reinterpret_cast<uint32_t *>(q)[i] = w[0];
-        else reinterpret_cast<uint2 *>(q)[i] = make_uint2(w[0], w[V / 4 - 1]);
     }
     if (DELAYED) {
 #pragma unroll
@@ -192,46 +208,78 @@ __global__ void tensor_cast(const T *x, size_t n, uint8_t *q, const uint32_t *am
 
 // ---- 1 x B blocks ----
 
-// Lanes per block L = B / V; a warp does 32 / L blocks a step. Scales: FP32
-// (sf) or E8M0 (se) by KIND. n must be a multiple of B.
+// A warp step covers R rows of 32 vectors: lanes per block L = B / V, so a
+// row holds GPR = 32 / L blocks and a step NB = R * GPR blocks. Each row's
+// amax is reduced over its L lanes with shuffles; then lane t gathers the
+// amax of block t of the step and computes that block's scale, so one warp
+// runs the scale rule (an FP64 division) once for up to 32 blocks instead of
+// once a block; the scales go back to the lanes by shuffles. All R rows are
+// loaded before any is used: R x 16 bytes in flight a thread.
+// Scales: FP32 (sf) or E8M0 (se) by KIND. n must be a multiple of B.
 template <class T, int FMT, bool HW, int B, int KIND>
 __global__ void blocks_quant(const T *x, size_t n, uint8_t *q, float *sf, uint8_t *se)
 {
-    constexpr int V = Vec<T>::V, L = B / V, U = 2; // U vectors in flight a thread
+    constexpr int V = Vec<T>::V, L = B / V, R = QUANT_ROWS, GPR = 32 / L, NB = R * GPR, SPL = (NB + 31) / 32;
     static_assert(L >= 1 && L <= 32 && (32 % L) == 0, "block must be 16-byte vectors, at most a warp");
-    const size_t nv = n / V;
-    const size_t stride = (size_t)gridDim.x * blockDim.x;
-    // The whole warp iterates while its first lane has work, so that the
-    // shuffles see every lane; blocks never straddle live and idle lanes.
-    for (size_t i0 = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i0 - threadIdx.x % 32 < nv; i0 += U * stride) {
-        float v[U][V];
+    const int lane = threadIdx.x & 31;
+    const size_t nv = n / V, steps = (nv + 32 * R - 1) / (32 * R);
+    const size_t nwarps = (size_t)gridDim.x * blockDim.x / 32;
+    for (size_t st = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) / 32; st < steps; st += nwarps) {
+        const size_t base = st * 32 * R; // first vector of the step
+        float v[R][V];
+        uint32_t m[R];
 #pragma unroll
-        for (int u = 0; u < U; u++)
-            if (i0 + u * stride < nv) Vec<T>::load(x + (i0 + u * stride) * V, v[u]);
+        for (int r = 0; r < R; r++) {
+            const size_t i = base + r * 32 + lane;
+            if (i < nv) Vec<T>::load(x + i * V, v[r]);
+            else
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            const size_t i = i0 + u * stride;
-            const bool live = i < nv;
-            uint32_t m = 0;
-            if (live)
+                for (int k = 0; k < V; k++) v[r][k] = 0.0f;
+        }
 #pragma unroll
-                for (int k = 0; k < V; k++) m = max(m, fmag(v[u][k]));
+        for (int r = 0; r < R; r++) {
+            m[r] = 0;
 #pragma unroll
-            for (int o = L / 2; o; o >>= 1) m = max(m, __shfl_xor_sync(0xffffffffu, m, o));
-            if (!live) continue;
+            for (int k = 0; k < V; k++) m[r] = max(m[r], fmag(v[r][k]));
+#pragma unroll
+            for (int o = L / 2; o; o >>= 1) m[r] = max(m[r], __shfl_xor_sync(0xffffffffu, m[r], o));
+        }
+        // lane t: block t (and t + 32) of the step
+        float sp[SPL], sr[SPL];
+#pragma unroll
+        for (int j = 0; j < SPL; j++) {
+            const int b = lane + 32 * j, rb = b / GPR, g = b % GPR;
+            uint32_t mine = 0;
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const uint32_t val = __shfl_sync(0xffffffffu, m[r], g * L);
+                if (r == rb) mine = val;
+            }
             uint8_t code = 0;
-            const float s = group_scale<FMT, KIND>(m, &code);
+            const float s = group_scale<FMT, KIND>(mine, &code);
             const Apply ap(s);
+            sp[j] = ap.p;
+            sr[j] = ap.r;
+            const size_t gb = base * V / B + b; // block index in the tensor
+            if (b < NB && gb * B < n) {
+                if (KIND >= E8M0_OCP) se[gb] = code;
+                else sf[gb] = s;
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            const size_t i = base + r * 32 + lane;
+            const int j = r * GPR / 32, src = (r * GPR + lane / L) % 32;
+            Apply ap(1.0f);
+            ap.p = __shfl_sync(0xffffffffu, sp[j], src);
+            ap.r = __shfl_sync(0xffffffffu, sr[j], src);
+            if (i >= nv) continue;
             uint32_t w[V / 4];
 #pragma unroll
             for (int k = 0; k < V / 4; k++)
-                w[k] = enc4<FMT, HW>(ap(v[u][4 * k]), ap(v[u][4 * k + 1]), ap(v[u][4 * k + 2]), ap(v[u][4 * k + 3]));
+                w[k] = enc4<FMT, HW>(ap(v[r][4 * k]), ap(v[r][4 * k + 1]), ap(v[r][4 * k + 2]), ap(v[r][4 * k + 3]));
             if (V == 4) reinterpret_cast<uint32_t *>(q)[i] = w[0];
             else reinterpret_cast<uint2 *>(q)[i] = make_uint2(w[0], w[V / 4 - 1]);
-            if (i % L == 0) {
-                if (KIND >= E8M0_OCP) se[i / L] = code;
-                else sf[i / L] = s;
-            }
         }
     }
 }
