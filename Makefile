@@ -145,6 +145,43 @@ test-cmd-nobranch = $(PYTHON) tests/nobranch.py
 # fp8_quant.h: briefly in `make test`, FUZZ_SECONDS (default 600) in `make fuzz`.
 TESTS += fuzz
 test-cmd-fuzz = FUZZ_SECONDS=40 sh tests/fuzz.sh
+# The array forms against the scalar functions for every input (the AVX2
+# path of fp8.h included), in every rounding mode.
+$(BUILD)/arrays_exhaustive: tests/arrays_exhaustive.c $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic $(CFLAGS_TEST) $< -o $@ -lm
+TESTS += codec-arrays
+test-cmd-codec-arrays = $(BUILD)/arrays_exhaustive
+TEST_DEPS += $(BUILD)/arrays_exhaustive
+
+# ---- CPU speed of the codec: make bench-codec ----
+# Two builds of microbench/codec/bench_codec.cpp (Google Benchmark, NVIDIA's
+# host converters in the same binary): -march=native and baseline x86-64.
+# One thread, pinned to BENCH_CPU; BENCH_REPS repetitions (the median is
+# what counts); ml_dtypes timed in the same run and merged into
+# results/cpu/<cpu-model>/codec.json; then the chart.
+BENCH_CODEC_DEPS := microbench/codec/bench_codec.cpp $(CODEC) tests/entry_points.h
+BENCH_CODEC_CXX = $(CXX) -std=c++17 -Wall -Wextra -Werror $(CUDA_INC) $< -o $@ -lbenchmark -lpthread
+BENCH_REPS ?= 5
+BENCH_CPU ?= 1
+TASKSET := $(if $(shell command -v taskset),taskset -c $(BENCH_CPU))
+$(BUILD)/bench_codec-native: $(BENCH_CODEC_DEPS)
+	@mkdir -p $(BUILD)
+	$(BENCH_CODEC_CXX) -O3 -march=native -DBENCH_BUILD='"native"' -DBENCH_FLAGS='"-O3 -march=native"'
+$(BUILD)/bench_codec-x86-64: $(BENCH_CODEC_DEPS)
+	@mkdir -p $(BUILD)
+	$(BENCH_CODEC_CXX) -O3 -DBENCH_BUILD='"x86-64"' -DBENCH_FLAGS='"-O3 (baseline x86-64: SSE2)"'
+.PHONY: bench-codec
+bench-codec: $(BUILD)/bench_codec-native $(BUILD)/bench_codec-x86-64 $(VENV)/stamp
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	$(TASKSET) $(BUILD)/bench_codec-native --benchmark_repetitions=$(BENCH_REPS) --benchmark_min_time=0.1 \
+	    --benchmark_out=$(BUILD)/bench_codec-native.json --benchmark_out_format=json --benchmark_report_aggregates_only=false >/dev/null
+	$(TASKSET) $(BUILD)/bench_codec-x86-64 --benchmark_repetitions=$(BENCH_REPS) --benchmark_min_time=0.1 \
+	    --benchmark_out=$(BUILD)/bench_codec-x86-64.json --benchmark_out_format=json >/dev/null
+	BENCH_CPU=$(BENCH_CPU) $(TASKSET) $(PY) microbench/codec/collect.py $(BUILD)/bench_codec-native.json \
+	    $(BUILD)/bench_codec-x86-64.json results/cpu --reps $(BENCH_REPS) --load-before "$$(cut -d' ' -f1-3 /proc/loadavg)"
+	@mkdir -p plots/charts
+	$(PY) plots/codec_speed.py results plots/charts
 FUZZ_SECONDS ?= 600
 .PHONY: fuzz
 fuzz:

@@ -109,9 +109,30 @@ FP8_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
     return b ^ ((a ^ b) & fp8kit_mask(c));
 }
 
+/* Where the target has a conditional move or select (x86 cmov, ARM IT and
+   csel, CUDA selp) a plain min compiles to it, and vectorizes to one
+   vpminud; elsewhere (RISC-V, Thumb-1, unknown targets) it is a mask select. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__CUDA_ARCH__) || \
+    (defined(__arm__) && (defined(__thumb2__) || !defined(__thumb__)))
+#define FP8KIT_HAVE_CSEL 1
+#endif
+
 FP8_FN uint32_t fp8kit_min(uint32_t a, uint32_t b)
 {
+#if defined(FP8KIT_HAVE_CSEL)
+    return a < b ? a : b;
+#else
     return fp8kit_sel((uint32_t)(a < b), a, b);
+#endif
+}
+
+FP8_FN uint32_t fp8kit_umax(uint32_t a, uint32_t b)
+{
+#if defined(FP8KIT_HAVE_CSEL)
+    return a > b ? a : b;
+#else
+    return fp8kit_sel((uint32_t)(a > b), a, b);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -151,18 +172,25 @@ FP8_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
  * (exponent << om | mantissa), which can exceed the target's largest code:
  * overflow, Inf and NaN inputs give large codes, and the caller's policy
  * clamps them.
+ * The same shift as fp8kit_align, without taking the exponent apart: with
+ * m = the input exponent clamped to [1, k], subtracting (m - 1) << im
+ * leaves, for m < k (a target subnormal), the significand with its hidden
+ * bit (or a subnormal input's bits, for m = 1), and for m = k the input
+ * with its exponent rebased so that shifting it right by im - om lands the
+ * exponent field of the code in place; below k the shift grows by k - m.
  * Ties to even: adding half-1 rounds up what is above half; adding the
  * lowest kept bit as well turns an exact half into a carry only when that
- * bit is odd.
+ * bit is odd. (A straight-line form that vectorizes: mins, shifts, adds.)
  */
 FP8_FN uint32_t fp8kit_round_rne(uint32_t a, uint32_t im, uint32_t ib,
                                  uint32_t om, uint32_t ob)
 {
-    uint32_t lead, s;
-    uint32_t sig = fp8kit_align(a, im, ib, om, ob, &lead, &s);
-    s = fp8kit_min(s, 31u); /* sig < 2^24, so a shift of 31 already clears it */
+    uint32_t k = ib - ob + 1u;                             /* e < k: target subnormal */
+    uint32_t m = fp8kit_min(fp8kit_umax(a >> im, 1u), k);   /* exponent, in [1, k] */
+    uint32_t v = a - ((m - 1u) << im);
+    uint32_t s = fp8kit_min(im - om + (k - m), 31u);       /* v < 2^24 when s is cut */
     uint32_t half_m1 = (1u << (s - 1u)) - 1u;
-    return lead + ((sig + half_m1 + ((sig >> s) & 1u)) >> s);
+    return (v + half_m1 + ((v >> s) & 1u)) >> s;
 }
 
 /*
@@ -594,16 +622,186 @@ FP8_FN float f16_to_f32(uint16_t h) { return fp8kit_bits_as_f32(f16_to_f32_bits(
             dst[i] = fn(src[i]);                                               \
     }
 
+/*
+ * x86 with AVX2 (gcc, clang; not under nvcc): FP32 <-> E4M3/E5M2 arrays take
+ * 32 elements a step through explicit vector code (GNU vector extensions and
+ * the compilers' own AVX2 builtins; no header). Two steps use the FPU, which
+ * makes them short and exact only in the default floating-point
+ * environment, so each call reads MXCSR first and falls back to the plain
+ * loop under any other rounding mode or with DAZ set (FTZ does not matter):
+ *   encoding: a target subnormal is |x| + 2^(emin - om) (the FP32 adder
+ *   rounds to nearest even at the target's smallest step: the new low bits
+ *   are the code); a target normal is the integer round at bit 23 - om of
+ *   |x| with its exponent rebased. NaN and Inf never reach the adder.
+ *   decoding: normal codes by integer field moves; a subnormal code is
+ *   (2^(emin - om + 23) with the code in its low bits) - 2^(emin - om + 23),
+ *   an exact subtraction (no rounding, no denormal operand), so decoding
+ *   needs no check; NaN and Inf by mask.
+ * Results equal the scalar functions bit for bit (tests/arrays_exhaustive.c
+ * checks every FP32 input and every code, in every rounding mode).
+ * FP8KIT_NO_SIMD turns this off.
+ */
+#if defined(__AVX2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__) && \
+    !defined(FP8KIT_NO_SIMD)
+#define FP8KIT_AVX2 1
+__extension__ typedef uint32_t fp8kit_v8u __attribute__((vector_size(32)));
+__extension__ typedef int32_t fp8kit_v8i __attribute__((vector_size(32)));
+__extension__ typedef float fp8kit_v8f __attribute__((vector_size(32)));
+__extension__ typedef short fp8kit_v16s __attribute__((vector_size(32)));
+__extension__ typedef char fp8kit_v32c __attribute__((vector_size(32)));
+__extension__ typedef uint8_t fp8kit_v8b __attribute__((vector_size(8)));
+__extension__ typedef char fp8kit_v16c __attribute__((vector_size(16)));
+__extension__ typedef long long fp8kit_v2q __attribute__((vector_size(16)));
+
+FP8_FN fp8kit_v8u fp8kit_v8(uint32_t c)
+{
+    fp8kit_v8u v = {c, c, c, c, c, c, c, c};
+    return v;
+}
+
+/* min of lanes below 2^31 (signed compare is all AVX2 has) */
+FP8_FN fp8kit_v8u fp8kit_v8_min(fp8kit_v8u a, fp8kit_v8u b)
+{
+#if defined(__clang__)
+    return (fp8kit_v8u)__builtin_elementwise_min((fp8kit_v8i)a, (fp8kit_v8i)b);
+#else
+    return (fp8kit_v8u)__builtin_ia32_pminsd256((fp8kit_v8i)a, (fp8kit_v8i)b);
+#endif
+}
+
+/* mask ? a : b for lane masks of all ones or zeros: one vpblendvb */
+FP8_FN fp8kit_v8u fp8kit_v8_sel(fp8kit_v8u mask, fp8kit_v8u a, fp8kit_v8u b)
+{
+    return (fp8kit_v8u)__builtin_ia32_pblendvb256((fp8kit_v32c)b, (fp8kit_v32c)a, (fp8kit_v32c)mask);
+}
+
+/* round to nearest and no DAZ: MXCSR's RC field (bits 13-14) and DAZ (bit 6) clear */
+FP8_FN int fp8kit_avx2_fenv_ok(void) { return (__builtin_ia32_stmxcsr() & 0x6040u) == 0; }
+
+/* 8 FP32 bit patterns -> 8 codes, one a lane: E5M2 (e5) or E4M3, saturating
+   (sat) or not, with the policies of the scalar functions. */
+FP8_FN fp8kit_v8u fp8kit_v8_enc(fp8kit_v8u x, uint32_t e5, uint32_t sat)
+{
+    const uint32_t sh = e5 ? 21u : 20u;               /* 23 - om */
+    const uint32_t thr = (e5 ? 113u : 121u) << 23;    /* the target's smallest normal */
+    const uint32_t magic = (e5 ? 134u : 141u) << 23;  /* 2^(emin - om + 23): its ulp is the smallest subnormal */
+    const uint32_t rebias = (e5 ? 112u : 120u) << 23; /* (127 - ob) << 23 */
+    const uint32_t max = sat ? (e5 ? 0x7Bu : 0x7Eu) : (e5 ? 0x7Cu : 0x7Fu);
+    fp8kit_v8u a = x & fp8kit_v8(0x7FFFFFFFu);
+    fp8kit_v8u nrm = (a - fp8kit_v8(rebias) + fp8kit_v8((1u << (sh - 1u)) - 1u) + ((a >> sh) & fp8kit_v8(1u))) >> sh;
+    fp8kit_v8f small = (fp8kit_v8f)fp8kit_v8_min(a, fp8kit_v8(thr));
+    fp8kit_v8u sub = (fp8kit_v8u)(small + (fp8kit_v8f)fp8kit_v8(magic)) - fp8kit_v8(magic);
+    fp8kit_v8u is_sub = (fp8kit_v8u)((fp8kit_v8i)a < (fp8kit_v8i)fp8kit_v8(thr));
+    fp8kit_v8u code = fp8kit_v8_min(fp8kit_v8_sel(is_sub, sub, nrm), fp8kit_v8(max));
+    fp8kit_v8u sign = (x >> 24) & fp8kit_v8(0x80u);
+    fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)a > (fp8kit_v8i)fp8kit_v8(0x7F800000u));
+    if (sat)
+        return fp8kit_v8_sel(nan, fp8kit_v8(0x7Fu), code | sign);
+    if (e5)
+        return code | (nan & fp8kit_v8(3u)) | sign;
+    return code | sign;
+}
+
+/* 8 codes (one a lane) -> 8 FP32 bit patterns. Normal codes: the fields
+   moved into place and the exponent rebased, in integers. Subnormal codes:
+   2^(emin - om + 23) with the code added to its bits is that power plus code
+   steps of the target's smallest subnormal; subtracting the power leaves the
+   value exactly (FP32 normals only: no denormal operand, whose microcode
+   assist would cost more than the whole conversion). */
+FP8_FN fp8kit_v8u fp8kit_v8_dec(fp8kit_v8u c, uint32_t e5)
+{
+    const uint32_t magic = (e5 ? 134u : 141u) << 23;
+    fp8kit_v8u m = c & fp8kit_v8(0x7Fu);
+    fp8kit_v8u sign = (c & fp8kit_v8(0x80u)) << 24;
+    fp8kit_v8u nrm = (m << (e5 ? 21u : 20u)) + fp8kit_v8((e5 ? 112u : 120u) << 23);
+    fp8kit_v8u sub = (fp8kit_v8u)((fp8kit_v8f)(m | fp8kit_v8(magic)) - (fp8kit_v8f)fp8kit_v8(magic)) &
+                     fp8kit_v8(0x7FFFFFFFu); /* code 0: x - x is -0 when rounding downward */
+    fp8kit_v8u v = fp8kit_v8_sel((fp8kit_v8u)((fp8kit_v8i)m < (fp8kit_v8i)fp8kit_v8(e5 ? 4u : 8u)), sub, nrm);
+    if (e5) { /* 0x7C: Inf; above: NaN */
+        fp8kit_v8u special = (fp8kit_v8u)((fp8kit_v8i)m > (fp8kit_v8i)fp8kit_v8(0x7Bu));
+        fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)m > (fp8kit_v8i)fp8kit_v8(0x7Cu));
+        v = fp8kit_v8_sel(special, fp8kit_v8(0x7F800000u) | (nan & fp8kit_v8(0x00400000u)), v);
+    } else {
+        fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)m == (fp8kit_v8i)fp8kit_v8(0x7Fu));
+        v = fp8kit_v8_sel(nan, fp8kit_v8(0x7FC00000u), v);
+    }
+    return v | sign;
+}
+
+/* 8 bytes -> 8 lanes */
+FP8_FN fp8kit_v8u fp8kit_v8_load8(const uint8_t *p)
+{
+#if defined(__clang__)
+    fp8kit_v8b b;
+    __builtin_memcpy(&b, p, sizeof b);
+    return __builtin_convertvector(b, fp8kit_v8u);
+#else
+    long long w;
+    fp8kit_v2q q;
+    __builtin_memcpy(&w, p, sizeof w);
+    q[0] = w; /* one vmovq; a memcpy into the vector would go through the stack */
+    q[1] = 0;
+    return (fp8kit_v8u)__builtin_ia32_pmovzxbd256((fp8kit_v16c)q);
+#endif
+}
+
+/* 4 x 8 codes (lanes below 256) -> 32 bytes in order */
+FP8_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8kit_v8u r2, fp8kit_v8u r3)
+{
+    fp8kit_v16s lo = __builtin_ia32_packusdw256((fp8kit_v8i)r0, (fp8kit_v8i)r1);
+    fp8kit_v16s hi = __builtin_ia32_packusdw256((fp8kit_v8i)r2, (fp8kit_v8i)r3);
+    fp8kit_v32c b = __builtin_ia32_packuswb256(lo, hi);
+    fp8kit_v8i order = {0, 4, 1, 5, 2, 6, 3, 7}; /* the packs interleave 4-byte groups */
+    fp8kit_v8i q = __builtin_ia32_permvarsi256((fp8kit_v8i)b, order);
+    __builtin_memcpy(d, &q, 32);
+}
+
+#define FP8KIT_ENC_N(name, scalar, e5, sat)                                                  \
+    FP8_FN void name(uint8_t *FP8_RESTRICT dst, const float *FP8_RESTRICT src, size_t n)    \
+    {                                                                                        \
+        size_t i = 0;                                                                        \
+        if (fp8kit_avx2_fenv_ok()) {                                                         \
+            for (; i + 32u <= n; i += 32u) {                                                 \
+                fp8kit_v8u x[4];                                                             \
+                __builtin_memcpy(x, src + i, sizeof x);                                      \
+                fp8kit_v8_store32(dst + i, fp8kit_v8_enc(x[0], e5, sat), fp8kit_v8_enc(x[1], e5, sat), \
+                                  fp8kit_v8_enc(x[2], e5, sat), fp8kit_v8_enc(x[3], e5, sat)); \
+            }                                                                                \
+        }                                                                                    \
+        for (; i < n; i++)                                                                   \
+            dst[i] = scalar(src[i]);                                                         \
+    }
+
+#define FP8KIT_DEC_N(name, scalar, e5)                                                       \
+    FP8_FN void name(float *FP8_RESTRICT dst, const uint8_t *FP8_RESTRICT src, size_t n)    \
+    {                                                                                        \
+        size_t i = 0;                                                                        \
+        for (; i + 8u <= n; i += 8u) { /* exact in any rounding mode, DAZ and FTZ too */    \
+            fp8kit_v8u v = fp8kit_v8_dec(fp8kit_v8_load8(src + i), e5);                      \
+            __builtin_memcpy(dst + i, &v, sizeof v);                                         \
+        }                                                                                    \
+        for (; i < n; i++)                                                                   \
+            dst[i] = scalar(src[i]);                                                         \
+    }
+
+FP8KIT_ENC_N(fp8_e4m3_from_f32_n, fp8_e4m3_from_f32, 0u, 1u)
+FP8KIT_ENC_N(fp8_e5m2_from_f32_n, fp8_e5m2_from_f32, 1u, 1u)
+FP8KIT_ENC_N(fp8_e4m3_from_f32_nosat_n, fp8_e4m3_from_f32_nosat, 0u, 0u)
+FP8KIT_ENC_N(fp8_e5m2_from_f32_nosat_n, fp8_e5m2_from_f32_nosat, 1u, 0u)
+FP8KIT_DEC_N(fp8_e4m3_to_f32_n, fp8_e4m3_to_f32, 0u)
+FP8KIT_DEC_N(fp8_e5m2_to_f32_n, fp8_e5m2_to_f32, 1u)
+#else
 FP8KIT_ARRAY(fp8_e4m3_from_f32_n, uint8_t, float, fp8_e4m3_from_f32)
 FP8KIT_ARRAY(fp8_e5m2_from_f32_n, uint8_t, float, fp8_e5m2_from_f32)
 FP8KIT_ARRAY(fp8_e4m3_from_f32_nosat_n, uint8_t, float, fp8_e4m3_from_f32_nosat)
 FP8KIT_ARRAY(fp8_e5m2_from_f32_nosat_n, uint8_t, float, fp8_e5m2_from_f32_nosat)
+FP8KIT_ARRAY(fp8_e4m3_to_f32_n, float, uint8_t, fp8_e4m3_to_f32)
+FP8KIT_ARRAY(fp8_e5m2_to_f32_n, float, uint8_t, fp8_e5m2_to_f32)
+#endif
 FP8KIT_ARRAY(fp8_e4m3_from_bf16_n, uint8_t, uint16_t, fp8_e4m3_from_bf16)
 FP8KIT_ARRAY(fp8_e5m2_from_bf16_n, uint8_t, uint16_t, fp8_e5m2_from_bf16)
 FP8KIT_ARRAY(fp8_e4m3_from_f16_n, uint8_t, uint16_t, fp8_e4m3_from_f16)
 FP8KIT_ARRAY(fp8_e5m2_from_f16_n, uint8_t, uint16_t, fp8_e5m2_from_f16)
-FP8KIT_ARRAY(fp8_e4m3_to_f32_n, float, uint8_t, fp8_e4m3_to_f32)
-FP8KIT_ARRAY(fp8_e5m2_to_f32_n, float, uint8_t, fp8_e5m2_to_f32)
 FP8KIT_ARRAY(fp8_e4m3_to_bf16_n, uint16_t, uint8_t, fp8_e4m3_to_bf16)
 FP8KIT_ARRAY(fp8_e5m2_to_bf16_n, uint16_t, uint8_t, fp8_e5m2_to_bf16)
 FP8KIT_ARRAY(fp8_e4m3_to_f16_n, uint16_t, uint8_t, fp8_e4m3_to_f16)
