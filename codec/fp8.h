@@ -759,13 +759,16 @@ FP8_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8kit_v
 #define FP8KIT_ENC_N(name, scalar, e5, sat)                                                  \
     FP8_FN void name(uint8_t *FP8_RESTRICT dst, const float *FP8_RESTRICT src, size_t n)    \
     {                                                                                        \
-        size_t i = 0;                                                                        \
+        size_t i = 0, nv = n & ~(size_t)31;                                                  \
         if (fp8kit_avx2_fenv_ok()) {                                                         \
-            for (; i + 32u <= n; i += 32u) {                                                 \
-                fp8kit_v8u x[4];                                                             \
-                __builtin_memcpy(x, src + i, sizeof x);                                      \
-                fp8kit_v8_store32(dst + i, fp8kit_v8_enc(x[0], e5, sat), fp8kit_v8_enc(x[1], e5, sat), \
-                                  fp8kit_v8_enc(x[2], e5, sat), fp8kit_v8_enc(x[3], e5, sat)); \
+            for (; i < nv; i += 32u) {                                                       \
+                fp8kit_v8u x0, x1, x2, x3; /* separately: an array would live on the stack */ \
+                __builtin_memcpy(&x0, src + i, sizeof x0);                                   \
+                __builtin_memcpy(&x1, src + i + 8, sizeof x1);                               \
+                __builtin_memcpy(&x2, src + i + 16, sizeof x2);                              \
+                __builtin_memcpy(&x3, src + i + 24, sizeof x3);                              \
+                fp8kit_v8_store32(dst + i, fp8kit_v8_enc(x0, e5, sat), fp8kit_v8_enc(x1, e5, sat), \
+                                  fp8kit_v8_enc(x2, e5, sat), fp8kit_v8_enc(x3, e5, sat));   \
             }                                                                                \
         }                                                                                    \
         for (; i < n; i++)                                                                   \
@@ -775,8 +778,8 @@ FP8_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8kit_v
 #define FP8KIT_DEC_N(name, scalar, e5)                                                       \
     FP8_FN void name(float *FP8_RESTRICT dst, const uint8_t *FP8_RESTRICT src, size_t n)    \
     {                                                                                        \
-        size_t i = 0;                                                                        \
-        for (; i + 8u <= n; i += 8u) { /* exact in any rounding mode, DAZ and FTZ too */    \
+        size_t i = 0, nv = n & ~(size_t)7;                                                   \
+        for (; i < nv; i += 8u) { /* exact in any rounding mode, DAZ and FTZ too */         \
             fp8kit_v8u v = fp8kit_v8_dec(fp8kit_v8_load8(src + i), e5);                      \
             __builtin_memcpy(dst + i, &v, sizeof v);                                         \
         }                                                                                    \

@@ -9,7 +9,7 @@ out=${BUILD:-build}/fuzz
 secs=${FUZZ_SECONDS:-40}
 CUDA_INC=${CUDA_HOME:-/usr/local/cuda}/include
 mkdir -p "$out/corpus" "$out/mutant-corpus"
-CXX="clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror -I$CUDA_INC"
+CXX="clang++ -std=c++17 -O1 -g -march=native -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror -I$CUDA_INC"
 if ! command -v clang++ >/dev/null || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*,unsigned long){return 0;}' |
         clang++ -fsanitize=fuzzer -x c++ - -o "$out/probe" 2>/dev/null; then
     echo "SKIPPED fuzz: clang++ with libFuzzer (-fsanitize=fuzzer: packages clang, libclang-rt-dev) not available"; exit 0
