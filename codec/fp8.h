@@ -41,6 +41,15 @@
 #define FP8_FN static inline
 #endif
 
+/* The internal helpers (fp8kit_*) are always inlined, so that each public
+   function is compiled with its format constants folded, also at -Os (where
+   gcc would otherwise keep one generic, larger copy of each helper). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define FP8KIT_FN FP8_FN __attribute__((always_inline))
+#else
+#define FP8KIT_FN FP8_FN
+#endif
+
 #if defined(__cplusplus) || defined(_MSC_VER)
 #define FP8_RESTRICT __restrict
 #else
@@ -51,7 +60,7 @@
 /* Bit casts and branch-free selection                                      */
 /* ------------------------------------------------------------------------ */
 
-FP8_FN uint32_t fp8kit_f32_as_bits(float f)
+FP8KIT_FN uint32_t fp8kit_f32_as_bits(float f)
 {
 #if defined(__CUDA_ARCH__)
     return __float_as_uint(f);
@@ -66,7 +75,7 @@ FP8_FN uint32_t fp8kit_f32_as_bits(float f)
 #endif
 }
 
-FP8_FN float fp8kit_bits_as_f32(uint32_t u)
+FP8KIT_FN float fp8kit_bits_as_f32(uint32_t u)
 {
 #if defined(__CUDA_ARCH__)
     return __uint_as_float(u);
@@ -96,7 +105,7 @@ FP8_FN float fp8kit_bits_as_f32(uint32_t u)
 #endif
 
 /* All-ones when c is 1, zero when c is 0: turns a comparison into a mask. */
-FP8_FN uint32_t fp8kit_mask(uint32_t c)
+FP8KIT_FN uint32_t fp8kit_mask(uint32_t c)
 {
     uint32_t m = 0u - c;
     FP8KIT_OPAQUE(m);
@@ -104,7 +113,7 @@ FP8_FN uint32_t fp8kit_mask(uint32_t c)
 }
 
 /* c ? a : b for c in {0, 1}, by masks. */
-FP8_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
+FP8KIT_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
 {
     return b ^ ((a ^ b) & fp8kit_mask(c));
 }
@@ -117,7 +126,7 @@ FP8_FN uint32_t fp8kit_sel(uint32_t c, uint32_t a, uint32_t b)
 #define FP8KIT_HAVE_CSEL 1
 #endif
 
-FP8_FN uint32_t fp8kit_min(uint32_t a, uint32_t b)
+FP8KIT_FN uint32_t fp8kit_min(uint32_t a, uint32_t b)
 {
 #if defined(FP8KIT_HAVE_CSEL)
     return a < b ? a : b;
@@ -126,7 +135,7 @@ FP8_FN uint32_t fp8kit_min(uint32_t a, uint32_t b)
 #endif
 }
 
-FP8_FN uint32_t fp8kit_umax(uint32_t a, uint32_t b)
+FP8KIT_FN uint32_t fp8kit_umax(uint32_t a, uint32_t b)
 {
 #if defined(FP8KIT_HAVE_CSEL)
     return a > b ? a : b;
@@ -152,7 +161,7 @@ FP8_FN uint32_t fp8kit_umax(uint32_t a, uint32_t b)
  * significand supplies. A rounding carry moves into the exponent field by
  * plain addition, which is exactly how the next binade begins.
  */
-FP8_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
+FP8KIT_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
                              uint32_t om, uint32_t ob, uint32_t *lead,
                              uint32_t *shift)
 {
@@ -182,7 +191,7 @@ FP8_FN uint32_t fp8kit_align(uint32_t a, uint32_t im, uint32_t ib,
  * lowest kept bit as well turns an exact half into a carry only when that
  * bit is odd. (A straight-line form that vectorizes: mins, shifts, adds.)
  */
-FP8_FN uint32_t fp8kit_round_rne(uint32_t a, uint32_t im, uint32_t ib,
+FP8KIT_FN uint32_t fp8kit_round_rne(uint32_t a, uint32_t im, uint32_t ib,
                                  uint32_t om, uint32_t ob)
 {
     uint32_t k = ib - ob + 1u;                             /* e < k: target subnormal */
@@ -199,7 +208,7 @@ FP8_FN uint32_t fp8kit_round_rne(uint32_t a, uint32_t im, uint32_t ib,
  * carries out of 32 bits exactly that often. The fraction is taken to 32
  * bits (truncated past that), so the probability is exact to 2^-32.
  */
-FP8_FN uint32_t fp8kit_round_sr(uint32_t a, uint32_t rnd, uint32_t im,
+FP8KIT_FN uint32_t fp8kit_round_sr(uint32_t a, uint32_t rnd, uint32_t im,
                                 uint32_t ib, uint32_t om, uint32_t ob)
 {
     uint32_t lead, s;
@@ -222,7 +231,7 @@ FP8_FN uint32_t fp8kit_round_sr(uint32_t a, uint32_t rnd, uint32_t im,
  * leading one's index p comes from comparisons, not a count-leading-zeros
  * table. Zero is masked out at the end.
  */
-FP8_FN uint32_t fp8kit_widen(uint32_t mag, uint32_t im, uint32_t ib,
+FP8KIT_FN uint32_t fp8kit_widen(uint32_t mag, uint32_t im, uint32_t ib,
                              uint32_t om, uint32_t ob)
 {
     uint32_t e = mag >> im;
@@ -247,7 +256,7 @@ FP8_FN uint32_t fp8kit_widen(uint32_t mag, uint32_t im, uint32_t ib,
 /* ------------------------------------------------------------------------ */
 
 /* Saturating: past max (Inf too) clamps to max; NaN gives 0x7F, unsigned. */
-FP8_FN uint8_t fp8kit_pack_sat(uint32_t sign, uint32_t code, uint32_t nan,
+FP8KIT_FN uint8_t fp8kit_pack_sat(uint32_t sign, uint32_t code, uint32_t nan,
                                uint32_t max)
 {
     return (uint8_t)fp8kit_sel(nan, 0x7Fu, fp8kit_min(code, max) | sign);
@@ -255,14 +264,14 @@ FP8_FN uint8_t fp8kit_pack_sat(uint32_t sign, uint32_t code, uint32_t nan,
 
 /* E4M3 non-saturating: every code past max is the NaN code 0x7F, so one
    min covers overflow, Inf and NaN alike; the sign stays. */
-FP8_FN uint8_t fp8kit_pack_e4m3_nosat(uint32_t sign, uint32_t code)
+FP8KIT_FN uint8_t fp8kit_pack_e4m3_nosat(uint32_t sign, uint32_t code)
 {
     return (uint8_t)(fp8kit_min(code, 0x7Fu) | sign);
 }
 
 /* E5M2 non-saturating: past max is Inf (0x7C); NaN sets the two mantissa
    bits on top of it (0x7F). The sign stays. */
-FP8_FN uint8_t fp8kit_pack_e5m2_nosat(uint32_t sign, uint32_t code,
+FP8KIT_FN uint8_t fp8kit_pack_e5m2_nosat(uint32_t sign, uint32_t code,
                                       uint32_t nan)
 {
     return (uint8_t)(fp8kit_min(code, 0x7Cu) | (fp8kit_mask(nan) & 3u) | sign);
@@ -390,7 +399,7 @@ FP8_FN uint8_t fp8_e5m2_from_f16_nosat(uint16_t h)
 /* ------------------------------------------------------------------------ */
 
 /* E4M3 has one NaN magnitude (0x7F) and no Inf. */
-FP8_FN uint32_t fp8kit_e4m3_widen(uint8_t c, uint32_t om, uint32_t ob,
+FP8KIT_FN uint32_t fp8kit_e4m3_widen(uint8_t c, uint32_t om, uint32_t ob,
                                   uint32_t qnan, uint32_t sign_bit)
 {
     uint32_t mag = c & 0x7Fu;
@@ -402,7 +411,7 @@ FP8_FN uint32_t fp8kit_e4m3_widen(uint8_t c, uint32_t om, uint32_t ob,
 
 /* E5M2: exponent 31 is Inf (mantissa 0) or NaN; infnan is the target's
    all-ones exponent field. */
-FP8_FN uint32_t fp8kit_e5m2_widen(uint8_t c, uint32_t om, uint32_t ob,
+FP8KIT_FN uint32_t fp8kit_e5m2_widen(uint8_t c, uint32_t om, uint32_t ob,
                                   uint32_t inf, uint32_t qnan, uint32_t sign_bit)
 {
     uint32_t mag = c & 0x7Fu;
@@ -453,7 +462,7 @@ FP8_FN uint16_t fp8_e5m2_to_f16(uint8_t c)
 /* Toward zero: the biased exponent of |x|. Zero and FP32 subnormals give 0
    (2^-127, the smallest E8M0); Inf and NaN give 0xFF. Saturating: a finite
    result of 0xFF, and Inf, become 0xFE; NaN stays 0xFF. */
-FP8_FN uint8_t fp8kit_e8m0_pack(uint32_t a, uint32_t e, uint32_t sat)
+FP8KIT_FN uint8_t fp8kit_e8m0_pack(uint32_t a, uint32_t e, uint32_t sat)
 {
     uint32_t clamp = sat & (uint32_t)(a <= 0x7F800000u) & (uint32_t)(e == 0xFFu);
     return (uint8_t)(e - clamp);
@@ -474,7 +483,7 @@ FP8_FN uint8_t fp8_e8m0_from_f32_rz_nosat_bits(uint32_t x)
 /* Toward +Inf on |x|: adding 2^23 - 1 carries into the exponent whenever any
    mantissa bit is set, which is ceil(log2 |x|). Magnitudes at or below
    2^-127 (bits 0x00400000) give 0; NaN keeps 0xFF. */
-FP8_FN uint32_t fp8kit_e8m0_ceil(uint32_t a)
+FP8KIT_FN uint32_t fp8kit_e8m0_ceil(uint32_t a)
 {
     uint32_t e = fp8kit_min((a + 0x7FFFFFu) >> 23, 0xFFu);
     return e & fp8kit_mask((uint32_t)(a > 0x00400000u));
@@ -653,14 +662,14 @@ __extension__ typedef uint8_t fp8kit_v8b __attribute__((vector_size(8)));
 __extension__ typedef char fp8kit_v16c __attribute__((vector_size(16)));
 __extension__ typedef long long fp8kit_v2q __attribute__((vector_size(16)));
 
-FP8_FN fp8kit_v8u fp8kit_v8(uint32_t c)
+FP8KIT_FN fp8kit_v8u fp8kit_v8(uint32_t c)
 {
     fp8kit_v8u v = {c, c, c, c, c, c, c, c};
     return v;
 }
 
 /* min of lanes below 2^31 (signed compare is all AVX2 has) */
-FP8_FN fp8kit_v8u fp8kit_v8_min(fp8kit_v8u a, fp8kit_v8u b)
+FP8KIT_FN fp8kit_v8u fp8kit_v8_min(fp8kit_v8u a, fp8kit_v8u b)
 {
 #if defined(__clang__)
     return (fp8kit_v8u)__builtin_elementwise_min((fp8kit_v8i)a, (fp8kit_v8i)b);
@@ -670,17 +679,17 @@ FP8_FN fp8kit_v8u fp8kit_v8_min(fp8kit_v8u a, fp8kit_v8u b)
 }
 
 /* mask ? a : b for lane masks of all ones or zeros: one vpblendvb */
-FP8_FN fp8kit_v8u fp8kit_v8_sel(fp8kit_v8u mask, fp8kit_v8u a, fp8kit_v8u b)
+FP8KIT_FN fp8kit_v8u fp8kit_v8_sel(fp8kit_v8u mask, fp8kit_v8u a, fp8kit_v8u b)
 {
     return (fp8kit_v8u)__builtin_ia32_pblendvb256((fp8kit_v32c)b, (fp8kit_v32c)a, (fp8kit_v32c)mask);
 }
 
 /* round to nearest and no DAZ: MXCSR's RC field (bits 13-14) and DAZ (bit 6) clear */
-FP8_FN int fp8kit_avx2_fenv_ok(void) { return (__builtin_ia32_stmxcsr() & 0x6040u) == 0; }
+FP8KIT_FN int fp8kit_avx2_fenv_ok(void) { return (__builtin_ia32_stmxcsr() & 0x6040u) == 0; }
 
 /* 8 FP32 bit patterns -> 8 codes, one a lane: E5M2 (e5) or E4M3, saturating
    (sat) or not, with the policies of the scalar functions. */
-FP8_FN fp8kit_v8u fp8kit_v8_enc(fp8kit_v8u x, uint32_t e5, uint32_t sat)
+FP8KIT_FN fp8kit_v8u fp8kit_v8_enc(fp8kit_v8u x, uint32_t e5, uint32_t sat)
 {
     const uint32_t sh = e5 ? 21u : 20u;               /* 23 - om */
     const uint32_t thr = (e5 ? 113u : 121u) << 23;    /* the target's smallest normal */
@@ -708,7 +717,7 @@ FP8_FN fp8kit_v8u fp8kit_v8_enc(fp8kit_v8u x, uint32_t e5, uint32_t sat)
    steps of the target's smallest subnormal; subtracting the power leaves the
    value exactly (FP32 normals only: no denormal operand, whose microcode
    assist would cost more than the whole conversion). */
-FP8_FN fp8kit_v8u fp8kit_v8_dec(fp8kit_v8u c, uint32_t e5)
+FP8KIT_FN fp8kit_v8u fp8kit_v8_dec(fp8kit_v8u c, uint32_t e5)
 {
     const uint32_t magic = (e5 ? 134u : 141u) << 23;
     fp8kit_v8u m = c & fp8kit_v8(0x7Fu);
@@ -729,7 +738,7 @@ FP8_FN fp8kit_v8u fp8kit_v8_dec(fp8kit_v8u c, uint32_t e5)
 }
 
 /* 8 bytes -> 8 lanes */
-FP8_FN fp8kit_v8u fp8kit_v8_load8(const uint8_t *p)
+FP8KIT_FN fp8kit_v8u fp8kit_v8_load8(const uint8_t *p)
 {
 #if defined(__clang__)
     fp8kit_v8b b;
@@ -746,7 +755,7 @@ FP8_FN fp8kit_v8u fp8kit_v8_load8(const uint8_t *p)
 }
 
 /* 4 x 8 codes (lanes below 256) -> 32 bytes in order */
-FP8_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8kit_v8u r2, fp8kit_v8u r3)
+FP8KIT_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8kit_v8u r2, fp8kit_v8u r3)
 {
     fp8kit_v16s lo = __builtin_ia32_packusdw256((fp8kit_v8i)r0, (fp8kit_v8i)r1);
     fp8kit_v16s hi = __builtin_ia32_packusdw256((fp8kit_v8i)r2, (fp8kit_v8i)r3);
