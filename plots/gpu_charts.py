@@ -314,6 +314,27 @@ def chart_headline(results, gpus, out):
     save(fig, os.path.join(out, "headline.png"))
 
 
+LESSON = {"GEMM": "2x peak (spec sheet)", "GEMV (geomean)": "~2x (bytes)", "decode step (geomean)": "~1.7x H100, ~2.0x H200"}
+
+
+def headline_table(results, gpus):
+    """The README's table: FP8 over BF16 per GPU, each number linked to the
+    results file it comes from."""
+    nums = {g: headline_numbers(results, g) for g in gpus}
+    labels = []
+    for g in gpus:
+        labels += [k for k in nums[g] if k not in labels]
+    lines = ["| FP8 over BF16 | " + " | ".join(gpus) + " | the lesson says |",
+             "| --- |" + " --- |" * (len(gpus) + 1)]
+    for k in labels:
+        cells = []
+        for g in gpus:
+            v = nums[g].get(k)
+            cells.append("[%.2fx](results/%s/%s)" % (v[0], g, v[1]) if v else "not measured")
+        lines.append("| %s | %s | %s |" % (k, " | ".join(cells), LESSON.get(k.split(" ")[0] if k.startswith("GEMM") else k, "")))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -326,6 +347,8 @@ def main():
     chart_decode_step(results, gs, out)
     chart_kv_capacity(results, out)
     chart_headline(results, gs, out)
+    with open(os.path.join(out, "headline.md"), "w") as f:
+        f.write(headline_table(results, gs))
 
 
 if __name__ == "__main__":
