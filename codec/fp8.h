@@ -661,6 +661,9 @@ __extension__ typedef char fp8kit_v32c __attribute__((vector_size(32)));
 __extension__ typedef uint8_t fp8kit_v8b __attribute__((vector_size(8)));
 __extension__ typedef char fp8kit_v16c __attribute__((vector_size(16)));
 __extension__ typedef long long fp8kit_v2q __attribute__((vector_size(16)));
+__extension__ typedef short fp8kit_v8hi __attribute__((vector_size(16)));
+__extension__ typedef uint16_t fp8kit_v8hu __attribute__((vector_size(16)));
+__extension__ typedef long long fp8kit_v4q __attribute__((vector_size(32)));
 
 FP8KIT_FN fp8kit_v8u fp8kit_v8(uint32_t c)
 {
@@ -765,6 +768,76 @@ FP8KIT_FN void fp8kit_v8_store32(uint8_t *d, fp8kit_v8u r0, fp8kit_v8u r1, fp8ki
     __builtin_memcpy(d, &q, 32);
 }
 
+/* 8 BF16 patterns -> their FP32 bit patterns (the top halves: exact) */
+FP8KIT_FN fp8kit_v8u fp8kit_v8_from_bf16(const uint16_t *p)
+{
+    fp8kit_v8hi h;
+    __builtin_memcpy(&h, p, sizeof h);
+#if defined(__clang__)
+    return __builtin_convertvector((fp8kit_v8hu)h, fp8kit_v8u) << 16;
+#else
+    return (fp8kit_v8u)__builtin_ia32_pmovzxwd256(h) << 16;
+#endif
+}
+
+#if defined(__F16C__)
+/* 8 FP16 patterns -> FP32 bit patterns by vcvtph2ps: exact; a NaN keeps its
+   sign (all that the encoders read of a NaN) */
+FP8KIT_FN fp8kit_v8u fp8kit_v8_from_f16(const uint16_t *p)
+{
+    fp8kit_v8hi h;
+    __builtin_memcpy(&h, p, sizeof h);
+    return (fp8kit_v8u)__builtin_ia32_vcvtph2ps256(h);
+}
+
+/* 2 x 8 FP32 patterns of FP8 values (FP16 normals, zeros, NaN) -> 16 FP16:
+   vcvtps2ph is exact on them (the quiet NaN 0x7FC00000 | s gives 0x7E00 | s) */
+FP8KIT_FN void fp8kit_v8_store_f16(uint16_t *d, fp8kit_v8u a, fp8kit_v8u b)
+{
+    fp8kit_v8hi lo = __builtin_ia32_vcvtps2ph256((fp8kit_v8f)a, 0);
+    fp8kit_v8hi hi = __builtin_ia32_vcvtps2ph256((fp8kit_v8f)b, 0);
+    __builtin_memcpy(d, &lo, sizeof lo);
+    __builtin_memcpy(d + 8, &hi, sizeof hi);
+}
+#endif
+
+/* 2 x 8 FP32 patterns of FP8 values -> 16 BF16: the top halves (exact) */
+FP8KIT_FN void fp8kit_v8_store_bf16(uint16_t *d, fp8kit_v8u a, fp8kit_v8u b)
+{
+    fp8kit_v16s p = __builtin_ia32_packusdw256((fp8kit_v8i)(a >> 16), (fp8kit_v8i)(b >> 16));
+    fp8kit_v4q q = __builtin_ia32_permdi256((fp8kit_v4q)p, 0xD8);
+    __builtin_memcpy(d, &q, sizeof q);
+}
+
+/* BF16/FP16 sources: widened to FP32 exactly, then the FP32 encoder (the
+   scalar functions equal that path: tests/exhaustive.cpp) */
+#define FP8KIT_ENC16_N(name, scalar, e5, sat, widen)                                        \
+    FP8_FN void name(uint8_t *FP8_RESTRICT dst, const uint16_t *FP8_RESTRICT src, size_t n) \
+    {                                                                                        \
+        size_t i = 0, nv = n & ~(size_t)31;                                                  \
+        if (fp8kit_avx2_fenv_ok()) {                                                         \
+            for (; i < nv; i += 32u)                                                         \
+                fp8kit_v8_store32(dst + i, fp8kit_v8_enc(widen(src + i), e5, sat),           \
+                                  fp8kit_v8_enc(widen(src + i + 8), e5, sat),                \
+                                  fp8kit_v8_enc(widen(src + i + 16), e5, sat),               \
+                                  fp8kit_v8_enc(widen(src + i + 24), e5, sat));              \
+        }                                                                                    \
+        for (; i < n; i++)                                                                   \
+            dst[i] = scalar(src[i]);                                                         \
+    }
+
+/* FP8 -> BF16/FP16: the FP32 decoder, then an exact narrowing */
+#define FP8KIT_DEC16_N(name, scalar, e5, store)                                              \
+    FP8_FN void name(uint16_t *FP8_RESTRICT dst, const uint8_t *FP8_RESTRICT src, size_t n) \
+    {                                                                                        \
+        size_t i = 0, nv = n & ~(size_t)15;                                                  \
+        for (; i < nv; i += 16u)                                                             \
+            store(dst + i, fp8kit_v8_dec(fp8kit_v8_load8(src + i), e5),                      \
+                  fp8kit_v8_dec(fp8kit_v8_load8(src + i + 8), e5));                          \
+        for (; i < n; i++)                                                                   \
+            dst[i] = scalar(src[i]);                                                         \
+    }
+
 #define FP8KIT_ENC_N(name, scalar, e5, sat)                                                  \
     FP8_FN void name(uint8_t *FP8_RESTRICT dst, const float *FP8_RESTRICT src, size_t n)    \
     {                                                                                        \
@@ -802,6 +875,17 @@ FP8KIT_ENC_N(fp8_e4m3_from_f32_nosat_n, fp8_e4m3_from_f32_nosat, 0u, 0u)
 FP8KIT_ENC_N(fp8_e5m2_from_f32_nosat_n, fp8_e5m2_from_f32_nosat, 1u, 0u)
 FP8KIT_DEC_N(fp8_e4m3_to_f32_n, fp8_e4m3_to_f32, 0u)
 FP8KIT_DEC_N(fp8_e5m2_to_f32_n, fp8_e5m2_to_f32, 1u)
+FP8KIT_ENC16_N(fp8_e4m3_from_bf16_n, fp8_e4m3_from_bf16, 0u, 1u, fp8kit_v8_from_bf16)
+FP8KIT_ENC16_N(fp8_e5m2_from_bf16_n, fp8_e5m2_from_bf16, 1u, 1u, fp8kit_v8_from_bf16)
+FP8KIT_DEC16_N(fp8_e4m3_to_bf16_n, fp8_e4m3_to_bf16, 0u, fp8kit_v8_store_bf16)
+FP8KIT_DEC16_N(fp8_e5m2_to_bf16_n, fp8_e5m2_to_bf16, 1u, fp8kit_v8_store_bf16)
+#if defined(__F16C__)
+FP8KIT_ENC16_N(fp8_e4m3_from_f16_n, fp8_e4m3_from_f16, 0u, 1u, fp8kit_v8_from_f16)
+FP8KIT_DEC16_N(fp8_e4m3_to_f16_n, fp8_e4m3_to_f16, 0u, fp8kit_v8_store_f16)
+#else
+FP8KIT_ARRAY(fp8_e4m3_from_f16_n, uint8_t, uint16_t, fp8_e4m3_from_f16)
+FP8KIT_ARRAY(fp8_e4m3_to_f16_n, uint16_t, uint8_t, fp8_e4m3_to_f16)
+#endif
 #else
 FP8KIT_ARRAY(fp8_e4m3_from_f32_n, uint8_t, float, fp8_e4m3_from_f32)
 FP8KIT_ARRAY(fp8_e5m2_from_f32_n, uint8_t, float, fp8_e5m2_from_f32)
@@ -809,14 +893,14 @@ FP8KIT_ARRAY(fp8_e4m3_from_f32_nosat_n, uint8_t, float, fp8_e4m3_from_f32_nosat)
 FP8KIT_ARRAY(fp8_e5m2_from_f32_nosat_n, uint8_t, float, fp8_e5m2_from_f32_nosat)
 FP8KIT_ARRAY(fp8_e4m3_to_f32_n, float, uint8_t, fp8_e4m3_to_f32)
 FP8KIT_ARRAY(fp8_e5m2_to_f32_n, float, uint8_t, fp8_e5m2_to_f32)
-#endif
 FP8KIT_ARRAY(fp8_e4m3_from_bf16_n, uint8_t, uint16_t, fp8_e4m3_from_bf16)
 FP8KIT_ARRAY(fp8_e5m2_from_bf16_n, uint8_t, uint16_t, fp8_e5m2_from_bf16)
 FP8KIT_ARRAY(fp8_e4m3_from_f16_n, uint8_t, uint16_t, fp8_e4m3_from_f16)
-FP8KIT_ARRAY(fp8_e5m2_from_f16_n, uint8_t, uint16_t, fp8_e5m2_from_f16)
 FP8KIT_ARRAY(fp8_e4m3_to_bf16_n, uint16_t, uint8_t, fp8_e4m3_to_bf16)
 FP8KIT_ARRAY(fp8_e5m2_to_bf16_n, uint16_t, uint8_t, fp8_e5m2_to_bf16)
 FP8KIT_ARRAY(fp8_e4m3_to_f16_n, uint16_t, uint8_t, fp8_e4m3_to_f16)
+#endif
+FP8KIT_ARRAY(fp8_e5m2_from_f16_n, uint8_t, uint16_t, fp8_e5m2_from_f16)
 FP8KIT_ARRAY(fp8_e5m2_to_f16_n, uint16_t, uint8_t, fp8_e5m2_to_f16)
 FP8KIT_ARRAY(bf16_from_f32_n, uint16_t, float, bf16_from_f32)
 FP8KIT_ARRAY(f16_from_f32_n, uint16_t, float, f16_from_f32)

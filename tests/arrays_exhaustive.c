@@ -1,7 +1,8 @@
 /*
  * The array forms of codec/fp8.h against their scalar functions, for every
  * input: every FP32 bit pattern through the four FP32 -> FP8 forms, every
- * code through the two FP8 -> FP32 forms, at every start alignment mod 32
+ * code through the FP8 -> FP32/BF16/FP16 forms, every BF16/FP16 pattern
+ * through the BF16/FP16 -> FP8 forms, at every start alignment mod 32
  * and with ragged tails, in the default floating-point environment and (on
  * a sample) in the other three rounding modes and with DAZ/FTZ set. Where
  * the header has an explicit vector path (AVX2), this is what shows it
@@ -57,6 +58,60 @@ static void reset_env(void)
 #if defined(__x86_64__) || defined(__i386__)
     _mm_setcsr(_mm_getcsr() & ~0x8040u);
 #endif
+}
+
+typedef void (*enc16_n_t)(uint8_t *, const uint16_t *, size_t);
+typedef uint8_t (*enc16_t)(uint16_t);
+typedef void (*dec16_n_t)(uint16_t *, const uint8_t *, size_t);
+typedef uint16_t (*dec16_t)(uint8_t);
+static const struct { const char *name; enc16_n_t n; enc16_t s; } ENC16[] = {
+    {"fp8_e4m3_from_bf16_n", fp8_e4m3_from_bf16_n, fp8_e4m3_from_bf16},
+    {"fp8_e5m2_from_bf16_n", fp8_e5m2_from_bf16_n, fp8_e5m2_from_bf16},
+    {"fp8_e4m3_from_f16_n", fp8_e4m3_from_f16_n, fp8_e4m3_from_f16},
+    {"fp8_e5m2_from_f16_n", fp8_e5m2_from_f16_n, fp8_e5m2_from_f16},
+};
+static const struct { const char *name; dec16_n_t n; dec16_t s; } DEC16[] = {
+    {"fp8_e4m3_to_bf16_n", fp8_e4m3_to_bf16_n, fp8_e4m3_to_bf16},
+    {"fp8_e5m2_to_bf16_n", fp8_e5m2_to_bf16_n, fp8_e5m2_to_bf16},
+    {"fp8_e4m3_to_f16_n", fp8_e4m3_to_f16_n, fp8_e4m3_to_f16},
+    {"fp8_e5m2_to_f16_n", fp8_e5m2_to_f16_n, fp8_e5m2_to_f16},
+};
+
+/* The 16-bit forms: every BF16/FP16 pattern from every start offset mod 32
+   (so every pattern lands in every vector lane), every code likewise. */
+static void forms16(int env)
+{
+    static uint16_t h[65536 + 64], o16[65536 + 64];
+    static uint8_t c[65536 + 64], o8[65536 + 64];
+    unsigned k, off, i;
+    if (!set_env(env)) failures++;
+    for (k = 0; k < sizeof ENC16 / sizeof ENC16[0]; k++) {
+        unsigned long long bad = 0, n = 0;
+        for (off = 0; off < 32; off++) {
+            for (i = 0; i < 65536; i++) h[off + i] = (uint16_t)i;
+            ENC16[k].n(o8 + off, h + off, 65536 - off % 7);
+            for (i = 0; i < 65536 - off % 7; i++) bad += o8[off + i] != ENC16[k].s((uint16_t)i);
+            n += 65536 - off % 7;
+        }
+        if (bad) failures++;
+        printf("%s %s (%s): %llu of %llu results %s the scalar function\n", bad ? "FAIL" : "ok  ", ENC16[k].name,
+               ENV_NAME[env], bad ? bad : n, n, bad ? "differ from" : "equal");
+    }
+    for (k = 0; k < sizeof DEC16 / sizeof DEC16[0]; k++) {
+        unsigned long long bad = 0, n = 0;
+        for (off = 0; off < 32; off++) {
+            unsigned len = 4096u - off % 13;
+            for (i = 0; i < len; i++) c[off + i] = (uint8_t)(i * 7u + off);
+            DEC16[k].n(o16 + off, c + off, len);
+            for (i = 0; i < len; i++) bad += o16[off + i] != DEC16[k].s(c[off + i]);
+            n += len;
+        }
+        if (bad) failures++;
+        printf("%s %s (%s): %llu of %llu results %s the scalar function\n", bad ? "FAIL" : "ok  ", DEC16[k].name,
+               ENV_NAME[env], bad ? bad : n, n, bad ? "differ from" : "equal");
+    }
+    reset_env();
+    fflush(stdout);
 }
 
 #define B 65536u
@@ -174,12 +229,14 @@ int main(void)
 #endif
     encoders(0, 1);
     decoders(0);
+    forms16(0);
     for (env = 1; env < 5; env++) {
 #if !(defined(__x86_64__) || defined(__i386__))
         if (env == 4) break;
 #endif
         encoders(env, 97); /* a sample: every 97th block */
         decoders(env);
+        forms16(env);
     }
     printf("%s\n", failures ? "arrays: FAILED" : "arrays: all passed");
     return failures != 0;
