@@ -1,37 +1,47 @@
-// gemm_wgmma: C = scale * (A * B^T), our Hopper GEMM, one template for
-//   FP8 E4M3 x E4M3 -> FP32 accumulate -> BF16, with per-tensor scales
-//       (C = sa * sb * acc) or rowwise scales (C[m][n] = sa[m] * sb[n] * acc[m][n]),
-//       applied in the epilogue; the FP32 accumulators live in the wgmma
-//       registers for the whole K loop, with the tensor cores' own FP8
-//       accumulation (cuBLASLt's "fast accumulation"; e4m3_block is the kernel
-//       that promotes partial sums);
-//   BF16 x BF16 -> FP32 accumulate -> BF16 (no scales).
+// gemm_wgmma: C = scale(A * B^T), our Hopper (sm_90a) GEMM: one kernel
+// template for
+//   FP8 E4M3 x E4M3 -> FP32 -> BF16 with per-tensor scales (C = sa*sb*acc) or
+//       rowwise scales (C[m][n] = sa[m]*sb[n]*acc[m][n]) in the epilogue; the
+//       accumulators stay in the wgmma registers for the whole K loop, with
+//       the tensor cores' own FP8 accumulation (what cuBLASLt calls fast
+//       accumulation);
+//   FP8 with DeepSeek-V3 block scales (Epi::Block): 1 x 128 activation and
+//       128 x 128 weight scales; each 128-wide K block is accumulated in fresh
+//       registers and promoted into FP32: out += acc * sa[m][kb] * sb[nb][kb];
+//   BF16 x BF16 -> FP32 -> BF16.
 // A is M x K row-major (activations), B is N x K row-major (a PyTorch Linear
-// weight), C is M x N row-major; both operands are K-major in shared memory,
-// as FP8 wgmma requires.
+// weight), C is M x N row-major; both operands K-major in shared memory.
 //
-// Tiling and pipeline: CTA tile 128 x BN (BN = 256 or 128) x 128 bytes of K
-// (128 FP8 or 64 BF16 elements); 384 threads = 3 warpgroups. Warpgroup 0 is
-// the producer (setmaxnreg 40): one thread issues the TMA loads (128-byte
-// swizzle) into a STAGES-deep shared-memory ring guarded by full/empty
-// mbarriers. Warpgroups 1 and 2 are consumers (setmaxnreg 232), each owning
-// 64 rows of the tile: per stage 4 (FP8: m64nBNk32) or 4 (BF16: m64nBNk16)
-// wgmma instructions, one commit group, keeping one group in flight
-// (wgmma.wait_group 1) before releasing the previous stage. With CLUSTER = 2,
-// two CTAs on adjacent M tiles share the B tile: each loads half of it and
-// multicasts it to both, and a stage is free only when both CTAs' consumers
-// released it. Persistent: grid = resident CTAs, tiles in a banded order
-// (hopper::TileOrder); the producer runs ahead into the next tile while the
-// consumers run the epilogue: scales, BF16, 64 x 64 swizzled buffers in
-// shared memory, TMA store (which clips the M and N tails; TMA loads zero-fill
-// the K tail).
+// Tiling and pipeline: CTA tile 128 x BN (BN = 256, or 128: smaller problems,
+// block scales) x 128 bytes of K (128 FP8 / 64 BF16); 384 threads. Warpgroup
+// 0 produces (setmaxnreg 40): one thread issues TMA loads (128-byte swizzle)
+// into a ring of STAGES (BN 256: 4, BN 128: 6) on full/empty mbarriers.
+// Warpgroups 1 and 2 consume (setmaxnreg 232), 64 rows each: per stage four
+// wgmma m64nBNk32 (FP8) or m64nBNk16 (BF16), one commit group, one group kept
+// in flight (wait_group 1) before the previous stage is released; the block
+// path waits for each K block (wait_group 0) and promotes it. Optional
+// clusters of 2 CTAs on adjacent M tiles that share the B tile by TMA
+// multicast (measured no faster; the dispatcher uses 1). Persistent: one CTA
+// per SM, tiles in bands of 8 M tiles; the producer runs into the next tile
+// during the epilogue, which scales, converts to BF16, writes 64 x 64
+// swizzled buffers in shared memory (two per warpgroup, alternating) and
+// stores them by TMA. TMA zero-fills the M/N/K tails on load and clips M/N on
+// store. SASS (cuobjdump): QGMMA.64x256x32 / HGMMA.64x256x16, UTMALDG,
+// UTMASTG, USETMAXREG, no local memory; 168 registers at entry.
 //
-// Constraints (checked by gemm_wgmma_check): K a multiple of 16 bytes (FP8:
-// 16, BF16: 8 elements: TMA's row pitch), N a multiple of 8 (C's row pitch),
-// 16-byte aligned base pointers; any M >= 1.
+// Constraints (gemm_wgmma_check): K a multiple of 16 bytes (FP8: 16, BF16:
+// 8 elements; TMA's row pitch), N a multiple of 8 (C's row pitch), 16-byte
+// aligned pointers; any M >= 1.
 //
-// Measured (H100 SXM, see microbench/gemm/NOTES.md; numbers only from runs):
-//   FP8 8192^3 and BF16 8192^3: filled in from the runs below.
+// Measured on one H100 80GB HBM3 (700 W; SM clock under load 1444 MHz mean),
+// same run as cuBLASLt 13.0 (heuristic's first algorithm), 8192^3:
+//   FP8 per-tensor 1253 TFLOP/s (cuBLASLt fast accumulation 1268: 0.99x;
+//     the e4m3 ceiling, same run, 1268 and 1281);
+//   FP8 rowwise 1276 (cuBLASLt 1287); BF16 673 (cuBLASLt 686: 0.98x);
+//   FP8 block scales 817 (cuBLASLt 1088: 0.75x).
+// Over the 40 Llama-3.1-8B/70B prefill shapes (M = 1024..16384): geometric
+// mean FP8 1.006x cuBLASLt, BF16 0.999x, our FP8 over our BF16 1.89x.
+// See microbench/gemm/NOTES.md for the runs and where the time goes.
 #pragma once
 
 #include "hopper.cuh"
@@ -77,7 +87,8 @@ __global__ void __launch_bounds__(384, 1)
     using namespace hopper;
     using Cfg = WgmmaCfg<T, BN, STAGES, CLUSTER>;
     using MMA = Mma<T, BN>;
-    static_assert(EPI != Epi::Block || (BN == 128 && sizeof(T) == 1), "block scaling: FP8, BN = 128");
+    constexpr bool BLOCK = EPI == Epi::Block;
+    static_assert(!BLOCK || (BN == 128 && sizeof(T) == 1), "block scaling: FP8, BN = 128");
     extern __shared__ uint8_t smem_raw[];
     uint8_t *smem = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
     uint8_t *sA = smem;
@@ -148,22 +159,31 @@ __global__ void __launch_bounds__(384, 1)
                     for (int c = 0; c < CLUSTER; c++) mbar_arrive_cluster(&empty[s], c);
             }
         };
-        auto mma_stage = [&](bool accumulate) { // issues one stage's wgmmas into acc
-            mbar_wait(&full[stage], phase);
-            const uint64_t da = desc_k128b(sA + stage * Cfg::A_TILE + cw * 64 * 128);
-            const uint64_t db = desc_k128b(sB + stage * Cfg::B_TILE);
-            fence_operands(acc);
+        // Issues the wgmmas of the stage `st` into d: A rows of this
+        // warpgroup, B rows from `b_row`, N = the width of d's MMA.
+        auto issue = [&](auto mma, auto &d, int st, int b_row, bool accumulate) {
+            using M = decltype(mma);
+            const uint64_t da = desc_k128b(sA + st * Cfg::A_TILE + cw * 64 * 128);
+            const uint64_t db = desc_k128b(sB + st * Cfg::B_TILE + b_row * 128);
+            fence_operands(d);
             wgmma_fence();
 #pragma unroll
-            for (int k = 0; k < Cfg::BK / MMA::K; k++) MMA::run(acc, da + 2 * k, db + 2 * k, accumulate || k > 0);
+            for (int k = 0; k < Cfg::BK / M::K; k++) M::run(d, da + 2 * k, db + 2 * k, accumulate || k > 0);
             wgmma_commit();
-            fence_operands(acc);
+            fence_operands(d);
+        };
+        // Waits for the next stage; returns it.
+        auto next_stage = [&]() {
+            mbar_wait(&full[stage], phase);
+            const int s = stage;
+            if (++stage == STAGES) stage = 0, phase ^= 1;
+            return s;
         };
         for (int u = cid; u < units; u += nclusters) {
             int um, tn;
             args.order.tile(u, um, tn);
             const int m0 = (um * CLUSTER + (int)rank) * Cfg::BM + cw * 64, n0 = tn * BN;
-            if constexpr (EPI == Epi::Block) {
+            if constexpr (BLOCK) {
                 // DeepSeek-V3 promotion: each 128-wide K block into fresh
                 // registers, then out += acc * sa[m][kb] * sb[n/128][kb] in FP32.
                 float out[BN / 2];
@@ -171,40 +191,47 @@ __global__ void __launch_bounds__(384, 1)
                 for (int i = 0; i < BN / 2; i++) out[i] = 0.f;
                 const int nb = n0 / 128;
                 auto load_scales = [&](int kt, float (&s)[3]) {
+                    if (kt >= ktiles) return;
                     s[0] = m0 + rloc < args.M ? __ldg(args.scale_a + (size_t)kt * args.M + m0 + rloc) : 0.f;
                     s[1] = m0 + rloc + 8 < args.M ? __ldg(args.scale_a + (size_t)kt * args.M + m0 + rloc + 8) : 0.f;
                     s[2] = __ldg(args.scale_b + (size_t)nb * args.ld_sb + kt);
                 };
-                float cur[3], nxt[3];
+                // out's column groups [g0, g0 + N/8) += d * scales
+                auto promote = [&](auto &d, int g0, const float (&sc)[3]) {
+                    const float s0 = sc[0] * sc[2], s1 = sc[1] * sc[2];
+                    constexpr int G = sizeof(d) / sizeof(float) / 4;
+#pragma unroll
+                    for (int j = 0; j < G; j++) {
+                        out[4 * (g0 + j)] += s0 * d[4 * j];
+                        out[4 * (g0 + j) + 1] += s0 * d[4 * j + 1];
+                        out[4 * (g0 + j) + 2] += s1 * d[4 * j + 2];
+                        out[4 * (g0 + j) + 3] += s1 * d[4 * j + 3];
+                    }
+                };
+                float cur[3] = {0.f, 0.f, 0.f}, nxt[3] = {0.f, 0.f, 0.f};
                 load_scales(0, cur);
                 for (int kt = 0; kt < ktiles; kt++) {
-                    if (kt + 1 < ktiles) load_scales(kt + 1, nxt);
-                    mma_stage(false);
+                    load_scales(kt + 1, nxt);
+                    const int st = next_stage();
+                    issue(Mma<T, BN>(), acc, st, 0, false);
                     wgmma_wait<0>();
                     fence_operands(acc);
-                    release(stage);
-                    if (++stage == STAGES) stage = 0, phase ^= 1;
-                    const float s0 = cur[0] * cur[2], s1 = cur[1] * cur[2];
-#pragma unroll
-                    for (int j = 0; j < BN / 8; j++) {
-                        out[4 * j] += s0 * acc[4 * j];
-                        out[4 * j + 1] += s0 * acc[4 * j + 1];
-                        out[4 * j + 2] += s1 * acc[4 * j + 2];
-                        out[4 * j + 3] += s1 * acc[4 * j + 3];
-                    }
+                    release(st);
+                    promote(acc, 0, cur);
 #pragma unroll
                     for (int i = 0; i < 3; i++) cur[i] = nxt[i];
                 }
+
                 store_tile_bf16<BN>(out, sC + cw * 16384, &tmC, m0, n0, args.M, args.N, 1 + cw,
                                     [](int, float (&)[4]) {});
             } else {
                 int prev = 0;
                 for (int kt = 0; kt < ktiles; kt++) {
-                    mma_stage(kt > 0);
+                    const int st = next_stage();
+                    issue(MMA(), acc, st, 0, kt > 0);
                     wgmma_wait<1>(); // the previous stage's wgmmas are done: release it
                     if (kt > 0) release(prev);
-                    prev = stage;
-                    if (++stage == STAGES) stage = 0, phase ^= 1;
+                    prev = st;
                 }
                 // Rowwise scales, loaded while the last wgmmas run. Column
                 // group j of this thread's fragment needs sb[n0 + 8j + 2(lane%4)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes wgmma.cuh: the wgmma.mma_async wrappers the GEMM kernels use
-(m64nNk32 e4m3 x e4m3 and m64nNk16 bf16 x bf16, FP32 accumulators, both
+(m64nNk32 e4m3 x e4m3 and m64nNk16 bf16 x bf16, N = 128, 256, FP32 accumulators, both
 operands K-major from shared memory by descriptor). An asm statement needs
 every accumulator register spelled out, hence a generator.
 

@@ -13,6 +13,9 @@ MT=${MIN_TIME:-0.1}
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.limit,temperature.gpu --format=csv,noheader >"$O/gpu.txt" 2>&1
 cat "$O/gpu.txt"
 jsons=""
+# clocks and power while the benchmarks run
+nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,temperature.gpu,clocks_event_reasons.active --format=csv -lms 1000 >"$O/smi.csv" 2>&1 &
+smi=$!
 for step in "$@"; do
     t0=$(date +%s)
     case $step in
@@ -38,12 +41,18 @@ for step in "$@"; do
         echo "$step: exit $?"; grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|failed' "$O/$step.txt" | head ;;
     ncu)
         printf 'square 8192 8192 8192\n' >/tmp/sq.txt
-        timeout 240 ncu --clock-control none --set full -k regex:gemm_wgmma_kernel -c 2 -o "$O/ncu" \
-            build/gemm --shapes=/tmp/sq.txt --benchmark_filter='^gemm/fp8kit/(e4m3|bf16)/' \
-            --benchmark_min_time=0.01 >"$O/ncu.txt" 2>&1
-        echo "ncu: exit $?"; tail -3 "$O/ncu.txt" ;;
+        for dt in e4m3 bf16; do
+            timeout 200 ncu --clock-control none -k regex:gemm_wgmma_kernel -c 1 --section SpeedOfLight \
+                --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section WarpStateStats \
+                --section SchedulerStats --section LaunchStats build/gemm --shapes=/tmp/sq.txt \
+                --benchmark_filter="^gemm/fp8kit/$dt/" --benchmark_min_time=0.01 >"$O/ncu_$dt.txt" 2>&1
+            echo "ncu $dt: exit $?"
+            grep -E 'SM Frequency|Duration|Compute \(SM\) Throughput|Memory Throughput|L2 Cache Throughput|Issue Slots Busy|No Eligible|Registers Per' "$O/ncu_$dt.txt" | head -12
+        done ;;
     esac
     echo "[$step: $(( $(date +%s) - t0 )) s]"
 done
+kill $smi 2>/dev/null
+awk -F', ' 'NR > 1 && $2 + 0 > 1000 { n++; c += $2; p += $3 } END { if (n) printf "under load: %d samples, mean SM clock %.0f MHz, mean power %.0f W\n", n, c / n, p / n }' "$O/smi.csv"
 [ -n "$jsons" ] && python3 microbench/gemm/summarize.py $jsons 2>&1 | tee "$O/summary.txt"
 exit 0

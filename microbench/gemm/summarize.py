@@ -24,7 +24,7 @@ def load(paths):
             agg = b.get("aggregate_name")
             if agg not in (None, "median"):
                 continue
-            name = b.get("run_name", b["name"])
+            name = b.get("run_name", b["name"]).replace("/manual_time", "")
             if "tflops" in b:
                 runs[name] = b["tflops"]
                 labels[name] = b.get("label", "")
