@@ -687,6 +687,13 @@ FP8KIT_FN fp8kit_v8u fp8kit_v8_sel(fp8kit_v8u mask, fp8kit_v8u a, fp8kit_v8u b)
     return (fp8kit_v8u)__builtin_ia32_pblendvb256((fp8kit_v32c)b, (fp8kit_v32c)a, (fp8kit_v32c)mask);
 }
 
+/* sign of d < 0 ? a : b, lane by lane (vblendvps reads only the sign bit,
+   so a difference serves as the condition without a compare) */
+FP8KIT_FN fp8kit_v8u fp8kit_v8_sel_neg(fp8kit_v8u d, fp8kit_v8u a, fp8kit_v8u b)
+{
+    return (fp8kit_v8u)__builtin_ia32_blendvps256((fp8kit_v8f)b, (fp8kit_v8f)a, (fp8kit_v8f)d);
+}
+
 /* round to nearest and no DAZ: MXCSR's RC field (bits 13-14) and DAZ (bit 6) clear */
 FP8KIT_FN int fp8kit_avx2_fenv_ok(void) { return (__builtin_ia32_stmxcsr() & 0x6040u) == 0; }
 
@@ -703,8 +710,7 @@ FP8KIT_FN fp8kit_v8u fp8kit_v8_enc(fp8kit_v8u x, uint32_t e5, uint32_t sat)
     fp8kit_v8u nrm = (a - fp8kit_v8(rebias) + fp8kit_v8((1u << (sh - 1u)) - 1u) + ((a >> sh) & fp8kit_v8(1u))) >> sh;
     fp8kit_v8f small = (fp8kit_v8f)fp8kit_v8_min(a, fp8kit_v8(thr));
     fp8kit_v8u sub = (fp8kit_v8u)(small + (fp8kit_v8f)fp8kit_v8(magic)) - fp8kit_v8(magic);
-    fp8kit_v8u is_sub = (fp8kit_v8u)((fp8kit_v8i)a < (fp8kit_v8i)fp8kit_v8(thr));
-    fp8kit_v8u code = fp8kit_v8_min(fp8kit_v8_sel(is_sub, sub, nrm), fp8kit_v8(max));
+    fp8kit_v8u code = fp8kit_v8_min(fp8kit_v8_sel_neg(a - fp8kit_v8(thr), sub, nrm), fp8kit_v8(max));
     fp8kit_v8u sign = (x >> 24) & fp8kit_v8(0x80u);
     fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)a > (fp8kit_v8i)fp8kit_v8(0x7F800000u));
     if (sat)
