@@ -136,13 +136,16 @@ inline double time_launches(benchmark::State &state, const std::function<void(in
     const int batch = (int)std::min(2000.0, std::max(1.0, std::ceil(2.0 / per)));
     double total = 0;
     long iters = 0;
-    for (auto _ : state) {
+    // Each pass counts as `batch` iterations and reports the batch's time,
+    // so Google Benchmark's per-iteration time is the time per launch and
+    // --benchmark_min_time is real time, not batch times min_time.
+    while (state.KeepRunningBatch(batch)) {
         CUDA_CHECK(cudaEventRecord(e0));
         for (int i = 0; i < batch; i++) launch(next++);
         CUDA_CHECK(cudaEventRecord(e1));
         CUDA_CHECK(cudaEventSynchronize(e1));
         CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-        state.SetIterationTime(ms * 1e-3 / batch);
+        state.SetIterationTime(ms * 1e-3);
         total += ms * 1e-3 / batch;
         iters++;
     }
