@@ -101,6 +101,17 @@ $(BUILD)/gemm: microbench/gemm/gemm.cu $(GEMM_SRC) $(BENCH_DEP) $(CODEC)
 
 GPU_BINS := $(BUILD)/gpu_codec $(BUILD)/ceilings $(BUILD)/quant
 GPU_BINS += $(BUILD)/gemm
+
+# Decode (issue 6): GEMV and attention decode kernels, cuBLASLt baseline (microbench/decode/)
+DECODE_SRC := $(wildcard microbench/decode/*.cuh)
+$(BUILD)/decode: microbench/decode/decode.cu $(DECODE_SRC) $(BENCH_DEP) $(CODEC)
+	@mkdir -p $(BUILD)
+	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
+	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
+GPU_BINS += $(BUILD)/decode
+# KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
+TESTS += decode-kv-capacity
+test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json
 TESTS += gpu
 test-cmd-gpu = sh tests/gpu.sh
 TEST_DEPS += $(GPU_BINS)

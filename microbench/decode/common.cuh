@@ -1,0 +1,130 @@
+// Device helpers shared by the decode kernels (microbench/decode/*.cuh):
+// tensor-core mma.sync wrappers, 16-byte streaming loads, and FP8 -> 16-bit
+// conversions that feed the tensor cores.
+//
+//   e4m3x4_to_bf16x2: 4 E4M3 bytes -> two BF16 pairs, exact for every code
+//     but NaN (0x7F/0xFF; quantizers never produce it). The 7 magnitude bits
+//     are moved under the BF16 exponent/mantissa (a shift and two masks), so
+//     the BF16 value is the E4M3 value times 2^-120 (E4M3 subnormals become
+//     BF16 subnormals); one BF16x2 multiply by 2^120 restores it exactly.
+//     The "one-hot" check in decode.cu verifies all 254 codes through the
+//     whole GEMV (MMA included), bit for bit.
+//   The attention kernel uses the hardware's cvt.rn.f16x2.{e4m3,e5m2}x2
+//     (exact: both formats are subsets of FP16) and FP16 MMAs.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+#include <stdint.h>
+
+namespace dec {
+
+__device__ __forceinline__ uint4 ldg_stream(const void *p)
+{
+    uint4 r;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+                 : "l"(p));
+    return r;
+}
+
+__device__ __forceinline__ uint4 ldg_cached(const void *p)
+{
+    return __ldg(reinterpret_cast<const uint4 *>(p));
+}
+
+// cp.async: 16 bytes global -> shared, this thread's own slot. .cg: L2 only
+// (streamed weights / KV); .ca: through L1 (activations that the block's
+// warps share). src_bytes = 0 writes zeros.
+__device__ __forceinline__ void cp_async_cg(void *smem, const void *gmem)
+{
+    const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
+}
+__device__ __forceinline__ void cp_async_ca(void *smem, const void *gmem, bool valid)
+{
+    const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
+__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t sel)
+{
+    uint32_t r;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(sel));
+    return r;
+}
+
+// D = A*B + D, m16n8k16, BF16 inputs, FP32 accumulators.
+__device__ __forceinline__ void mma_bf16_16816(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                               uint32_t b0, uint32_t b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void mma_f16_16816(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                              uint32_t b0, uint32_t b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// m16n8k8, BF16 inputs.
+__device__ __forceinline__ void mma_bf16_1688(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t b0)
+{
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(b0));
+}
+
+__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+// Bytes 0,1 (lo) and 2,3 (hi) of w, E4M3, as two BF16x2 words (low byte in
+// the low half): natural order, so that activations pair with them as
+// stored.
+__device__ __forceinline__ void e4m3x4_to_bf16x2(uint32_t w, uint32_t &lo, uint32_t &hi)
+{
+    const uint32_t t0 = prmt(w, 0u, 0x1404u); // [0, b0, 0, b1]
+    const uint32_t t1 = prmt(w, 0u, 0x3424u); // [0, b2, 0, b3]
+    const uint32_t u0 = (t0 & 0x80008000u) | ((t0 & 0x7F007F00u) >> 4);
+    const uint32_t u1 = (t1 & 0x80008000u) | ((t1 & 0x7F007F00u) >> 4);
+    const uint32_t two120 = 0x7B807B80u; // BF16 2^120 in both halves
+    lo = bf16x2_mul(u0, two120);
+    hi = bf16x2_mul(u1, two120);
+}
+
+// Two FP8 codes (low byte -> low half) to FP16x2, exact.
+template <bool E5M2>
+__device__ __forceinline__ uint32_t fp8x2_to_f16x2(uint32_t two_bytes)
+{
+    __half2_raw h = __nv_cvt_fp8x2_to_halfraw2((__nv_fp8x2_storage_t)two_bytes, E5M2 ? __NV_E5M2 : __NV_E4M3);
+    return (uint32_t)h.x | ((uint32_t)h.y << 16);
+}
+
+__device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi)
+{
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&h);
+}
+
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi)
+{
+    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&h);
+}
+
+} // namespace dec
