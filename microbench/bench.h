@@ -136,18 +136,24 @@ inline double time_launches(benchmark::State &state, const std::function<void(in
     const int batch = (int)std::min(2000.0, std::max(1.0, std::ceil(2.0 / per)));
     double total = 0;
     long iters = 0;
-    // Each pass counts as `batch` iterations and reports the batch's time,
-    // so Google Benchmark's per-iteration time is the time per launch and
-    // --benchmark_min_time is real time, not batch times min_time.
-    while (state.KeepRunningBatch(batch)) {
+    // Each pass counts as its launches (KeepRunningBatch) and reports their
+    // time, so Google Benchmark's per-iteration time is the time per launch
+    // and --benchmark_min_time is real time. The last pass is cut to what is
+    // left of max_iterations, so that every repetition runs exactly as many
+    // iterations as planned (Google Benchmark checks that they agree).
+    for (benchmark::IterationCount done = 0;;) {
+        const benchmark::IterationCount n =
+            std::max<benchmark::IterationCount>(1, std::min<benchmark::IterationCount>(batch, state.max_iterations - done));
+        if (!state.KeepRunningBatch(n)) break;
         CUDA_CHECK(cudaEventRecord(e0));
-        for (int i = 0; i < batch; i++) launch(next++);
+        for (benchmark::IterationCount i = 0; i < n; i++) launch(next++);
         CUDA_CHECK(cudaEventRecord(e1));
         CUDA_CHECK(cudaEventSynchronize(e1));
         CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
         state.SetIterationTime(ms * 1e-3);
-        total += ms * 1e-3 / batch;
+        total += ms * 1e-3 / n;
         iters++;
+        done += n;
     }
     CUDA_CHECK_LAUNCH();
     CUDA_CHECK(cudaEventDestroy(e0));
@@ -228,7 +234,9 @@ inline void add_context()
     benchmark::AddCustomContext("cuda_runtime", std::to_string(rt));
     benchmark::AddCustomContext("gpu_driver", run_cmd("nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1"));
     benchmark::AddCustomContext("gpu_power_limit_w", run_cmd("nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits 2>/dev/null | head -1"));
-    benchmark::AddCustomContext("git_commit", run_cmd("git rev-parse HEAD 2>/dev/null"));
+    // FP8KIT_GIT_COMMIT: for a copy of the tree without its history (a lent machine)
+    const char *commit = getenv("FP8KIT_GIT_COMMIT");
+    benchmark::AddCustomContext("git_commit", commit ? commit : run_cmd("git rev-parse HEAD 2>/dev/null"));
     benchmark::AddCustomContext("git_dirty", run_cmd("git status --porcelain --untracked-files=no 2>/dev/null | head -1 | wc -l"));
     time_t now = time(nullptr);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
