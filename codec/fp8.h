@@ -815,6 +815,32 @@ FP8KIT_FN void fp8kit_v8_store_bf16(uint16_t *d, fp8kit_v8u a, fp8kit_v8u b)
     __builtin_memcpy(d, &q, sizeof q);
 }
 
+/* E5M2 -> FP16, 16 codes: the code is the top byte; NaN becomes 0x7E00 | s */
+__extension__ typedef short fp8kit_v16hs __attribute__((vector_size(32)));
+__extension__ typedef uint8_t fp8kit_v16b __attribute__((vector_size(16)));
+__extension__ typedef uint16_t fp8kit_v16hu __attribute__((vector_size(32)));
+FP8KIT_FN fp8kit_v16hs fp8kit_v16h(short c)
+{
+    fp8kit_v16hs v = {c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c};
+    return v;
+}
+
+FP8KIT_FN void fp8kit_v16_e5m2_to_f16(uint16_t *d, const uint8_t *p)
+{
+    fp8kit_v16b b;
+    fp8kit_v16hs h, mag, nan;
+    __builtin_memcpy(&b, p, sizeof b);
+#if defined(__clang__)
+    h = (fp8kit_v16hs)(__builtin_convertvector(b, fp8kit_v16hu) << 8);
+#else
+    h = (fp8kit_v16hs)__builtin_ia32_pmovzxbw256((fp8kit_v16c)b) << 8;
+#endif
+    mag = h & fp8kit_v16h(0x7FFF);
+    nan = (fp8kit_v16hs)(mag > fp8kit_v16h(0x7C00));
+    h = (h & ~nan) | (((h ^ mag) | fp8kit_v16h(0x7E00)) & nan);
+    __builtin_memcpy(d, &h, sizeof h);
+}
+
 /* BF16/FP16 sources: widened to FP32 exactly, then the FP32 encoder (the
    scalar functions equal that path: tests/exhaustive.cpp) */
 #define FP8KIT_ENC16_N(name, scalar, e5, sat, widen)                                        \
@@ -885,6 +911,14 @@ FP8KIT_ENC16_N(fp8_e4m3_from_bf16_n, fp8_e4m3_from_bf16, 0u, 1u, fp8kit_v8_from_
 FP8KIT_ENC16_N(fp8_e5m2_from_bf16_n, fp8_e5m2_from_bf16, 1u, 1u, fp8kit_v8_from_bf16)
 FP8KIT_DEC16_N(fp8_e4m3_to_bf16_n, fp8_e4m3_to_bf16, 0u, fp8kit_v8_store_bf16)
 FP8KIT_DEC16_N(fp8_e5m2_to_bf16_n, fp8_e5m2_to_bf16, 1u, fp8kit_v8_store_bf16)
+FP8_FN void fp8_e5m2_to_f16_n(uint16_t *FP8_RESTRICT dst, const uint8_t *FP8_RESTRICT src, size_t n)
+{
+    size_t i = 0, nv = n & ~(size_t)15;
+    for (; i < nv; i += 16u)
+        fp8kit_v16_e5m2_to_f16(dst + i, src + i);
+    for (; i < n; i++)
+        dst[i] = fp8_e5m2_to_f16(src[i]);
+}
 #if defined(__F16C__)
 FP8KIT_ENC16_N(fp8_e4m3_from_f16_n, fp8_e4m3_from_f16, 0u, 1u, fp8kit_v8_from_f16)
 FP8KIT_DEC16_N(fp8_e4m3_to_f16_n, fp8_e4m3_to_f16, 0u, fp8kit_v8_store_f16)
@@ -905,9 +939,9 @@ FP8KIT_ARRAY(fp8_e4m3_from_f16_n, uint8_t, uint16_t, fp8_e4m3_from_f16)
 FP8KIT_ARRAY(fp8_e4m3_to_bf16_n, uint16_t, uint8_t, fp8_e4m3_to_bf16)
 FP8KIT_ARRAY(fp8_e5m2_to_bf16_n, uint16_t, uint8_t, fp8_e5m2_to_bf16)
 FP8KIT_ARRAY(fp8_e4m3_to_f16_n, uint16_t, uint8_t, fp8_e4m3_to_f16)
+FP8KIT_ARRAY(fp8_e5m2_to_f16_n, uint16_t, uint8_t, fp8_e5m2_to_f16)
 #endif
 FP8KIT_ARRAY(fp8_e5m2_from_f16_n, uint8_t, uint16_t, fp8_e5m2_from_f16)
-FP8KIT_ARRAY(fp8_e5m2_to_f16_n, uint16_t, uint8_t, fp8_e5m2_to_f16)
 FP8KIT_ARRAY(bf16_from_f32_n, uint16_t, float, bf16_from_f32)
 FP8KIT_ARRAY(f16_from_f32_n, uint16_t, float, f16_from_f32)
 
