@@ -147,7 +147,10 @@ class Telemetry(threading.Thread):
 # ---------------------------------------------------------------- results
 
 def valid_result(path):
-    """The benchmarks of a complete Google Benchmark JSON file, or None."""
+    """A complete Google Benchmark JSON file (parsed), or None. Benchmarks
+    that skipped themselves with an error (e.g. a library with no algorithm
+    for a shape) are kept and counted, not fatal; a file where every
+    benchmark failed is not a result."""
     try:
         with open(path) as f:
             data = json.load(f)
@@ -156,9 +159,8 @@ def valid_result(path):
     benches = data.get("benchmarks")
     if not isinstance(data.get("context"), dict) or not benches:
         return None
-    for b in benches:
-        if b.get("error_occurred"):
-            return None
+    if all(b.get("error_occurred") for b in benches):
+        return None
     return data
 
 
@@ -240,6 +242,8 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
         "family": fam["name"], "profile": args.gpu, "quick": args.quick, "command": cmd,
         "git_commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "ceilings": args.ceilings, "sampled_during_run": sampled,
+        "skipped": sorted({"%s: %s" % (b["run_name"], b.get("error_message", "")) for b in data["benchmarks"]
+                           if b.get("error_occurred")}),
     }
     if sampled.get("throttled"):
         log("%s: WARNING: the GPU slowed itself down in %d of %d samples (power or thermal); flagged in the results"
