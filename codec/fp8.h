@@ -734,14 +734,12 @@ FP8KIT_FN fp8kit_v8u fp8kit_v8_dec(fp8kit_v8u c, uint32_t e5)
     fp8kit_v8u nrm = (m << (e5 ? 21u : 20u)) + fp8kit_v8((e5 ? 112u : 120u) << 23);
     fp8kit_v8u sub = (fp8kit_v8u)((fp8kit_v8f)(m | fp8kit_v8(magic)) - (fp8kit_v8f)fp8kit_v8(magic)) &
                      fp8kit_v8(0x7FFFFFFFu); /* code 0: x - x is -0 when rounding downward */
-    fp8kit_v8u v = fp8kit_v8_sel((fp8kit_v8u)((fp8kit_v8i)m < (fp8kit_v8i)fp8kit_v8(e5 ? 4u : 8u)), sub, nrm);
+    fp8kit_v8u v = fp8kit_v8_sel_neg(m - fp8kit_v8(e5 ? 4u : 8u), sub, nrm);
     if (e5) { /* 0x7C: Inf; above: NaN */
-        fp8kit_v8u special = (fp8kit_v8u)((fp8kit_v8i)m > (fp8kit_v8i)fp8kit_v8(0x7Bu));
-        fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)m > (fp8kit_v8i)fp8kit_v8(0x7Cu));
-        v = fp8kit_v8_sel(special, fp8kit_v8(0x7F800000u) | (nan & fp8kit_v8(0x00400000u)), v);
-    } else {
-        fp8kit_v8u nan = (fp8kit_v8u)((fp8kit_v8i)m == (fp8kit_v8i)fp8kit_v8(0x7Fu));
-        v = fp8kit_v8_sel(nan, fp8kit_v8(0x7FC00000u), v);
+        fp8kit_v8u special = fp8kit_v8_sel_neg(fp8kit_v8(0x7Cu) - m, fp8kit_v8(0x7FC00000u), fp8kit_v8(0x7F800000u));
+        v = fp8kit_v8_sel_neg(fp8kit_v8(0x7Bu) - m, special, v);
+    } else { /* 0x7F: NaN */
+        v = fp8kit_v8_sel_neg(fp8kit_v8(0x7Eu) - m, fp8kit_v8(0x7FC00000u), v);
     }
     return v | sign;
 }
