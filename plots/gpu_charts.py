@@ -359,6 +359,27 @@ def headline_table(results, gpus):
     return "\n".join(lines) + "\n"
 
 
+def quant_table(results, gpu):
+    """Markdown: each quantization scheme's fraction of the measured copy
+    bandwidth on one GPU, at its largest tensor, hardware and software
+    element paths and PyTorch."""
+    ctx, rows = R.load(results, gpu, "quant")
+    copy = ctx.get("fp8kit", {}).get("ceilings", {}).get("copy_gbps")
+    best = defaultdict(dict)
+    for r in rows:
+        m = QNAME.match(r["base"])
+        if m and "gbps" in r and copy:
+            key = (m.group(2), m.group(3))
+            n = int(m.group(4))
+            if n >= best[key].get(m.group(1), (0, 0))[0]:
+                best[key][m.group(1)] = (n, r["gbps"] / copy)
+    lines = ["| scheme | dtype | hardware cvt | software path | PyTorch |", "| --- | --- | --- | --- | --- |"]
+    for (sch, dt), v in sorted(best.items()):
+        cell = lambda i: "%.0f%%" % (100 * v[i][1]) if i in v else "—"  # noqa: E731
+        lines.append("| %s | %s | %s | %s | %s |" % (sch, dt, cell("fp8kit_hw"), cell("fp8kit_sw"), cell("torch")))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -373,6 +394,9 @@ def main():
     chart_headline(results, gs, out)
     with open(os.path.join(out, "headline.md"), "w") as f:
         f.write(headline_table(results, gs))
+    for gpu in gs:
+        with open(os.path.join(out, "quant_%s.md" % gpu), "w") as f:
+            f.write(quant_table(results, gpu))
 
 
 if __name__ == "__main__":

@@ -22,4 +22,12 @@ for p in plots/[!_]*.py; do
     if $PY "$p" results "$t/real" >"$t/log" 2>&1; then echo "ok   plots: $p runs on the committed results/"
     else echo "FAIL plots: $p failed on results/:"; tail -5 "$t/log"; fail=1; fi
 done
+# The README's tables are the ones make plots writes from results/.
+for md in headline.md quant_h100.md; do
+    if [ -f "$t/real/$md" ] && $PY -c "import sys; sys.exit(open(sys.argv[1]).read() not in open('README.md').read())" "$t/real/$md"; then
+        echo "ok   plots: README carries plots/charts/$md as make plots writes it from results/"
+    else
+        echo "FAIL plots: README's copy of $md differs from what results/ gives (run make plots and copy it)"; fail=1
+    fi
+done
 exit $fail
