@@ -210,6 +210,18 @@ void register_all()
     reg_loop<uint8_t>("nvidia", "f32->e8m0 rz (__nv_cvt_float_to_e8m0)", dt.f32,
                       [](float x) { return (uint8_t)__nv_cvt_float_to_e8m0(x, __NV_SATFINITE, cudaRoundZero); }, false);
 
+    // the core's clock while the benchmarks run: a chain of dependent
+    // one-cycle adds, so items/s is cycles/s (what a shared, boosting VM gives)
+    benchmark::RegisterBenchmark((std::string(BENCH_BUILD) + "/clock/dependent adds (items/s = Hz)").c_str(),
+                                 [](benchmark::State &st) {
+                                     uint64_t x = 1;
+                                     for (auto _ : st) {
+                                         for (int i = 0; i < 100000; i++) __asm__ volatile("add $1, %0" : "+r"(x));
+                                     }
+                                     benchmark::DoNotOptimize(x);
+                                     st.SetItemsProcessed((int64_t)st.iterations() * 100000);
+                                 });
+
     // the copy rate: glibc memcpy of the FP32 buffer; bytes = read + written
     for (const Sizes &sz : SIZES) {
         size_t n = sz.n;

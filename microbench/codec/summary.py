@@ -62,6 +62,11 @@ def main():
         r1 = f"{a1 / n1:.0f}x" if a1 and n1 else "—"
         r2 = f"{a2 / n2:.0f}x" if a2 and n2 else "—"
         print(f"| {label} | {g(a1)} | {g(a2)} | {g(b1)} | {g(b2)} | {g(s1)} | {g(n1)} | {g(n2)} | {g(m1)} | {g(m2)} | {r1} | {r2} |")
+    hz = med.get("native/clock/dependent adds (items/s = Hz)")
+    if hz:
+        a1 = med.get("native/fp8kit/fp8_e4m3_from_f32_n/L1")
+        print(f"\nThe core's clock during the run (a chain of dependent adds): {hz / 1e9:.2f} GHz; "
+              f"FP32 → E4M3 in L1: {a1 / hz:.2f} elements a cycle.")
     c1, c2 = med.get("native/copy/memcpy f32/L1"), med.get("native/copy/memcpy f32/DRAM")
     if c2:
         print(f"\nglibc memcpy of the FP32 buffer: {c2 * 8 / 1e9:.1f} GB/s read + written at DRAM size "
