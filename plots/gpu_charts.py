@@ -200,25 +200,36 @@ def chart_decode_step(results, gpus, out):
 
 
 def chart_kv_capacity(results, out):
+    """Sequences of length L that fit beside the weights, per GPU, one line a
+    model and configuration (one GPU, no tensor parallelism)."""
     import json
     path = os.path.join(results, "kv_capacity.json")
-    fig, ax = plt.subplots(figsize=(7, 4))
     try:
         data = json.load(open(path))
-        rows = data.get("rows", [])
+        rows = [r for r in data.get("rows", []) if r.get("tp", 1) == 1]
     except (OSError, ValueError):
         rows, data = [], {}
+    gpus = sorted({r["gpu"] for r in rows}) or ["-"]
+    fig, axes = plt.subplots(1, len(gpus), figsize=(5 * len(gpus), 3.8), squeeze=False)
     if not rows:
-        missing(ax, "no KV-capacity results (results/kv_capacity.json)")
-    else:
-        labels = ["%s %s %s L=%d" % (r["gpu"], r["model"], r["config"], r["context"]) for r in rows]
-        ax.barh(range(len(rows)), [r["sequences"] for r in rows], color=["C%d" % (i % 3) for i in range(len(rows))])
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels(labels, fontsize=6)
-        ax.set_xlabel("sequences that fit beside the weights")
-        ax.set_xscale("symlog")
-    ax.set_title("KV-cache capacity")
-    stamp(fig, (data.get("context", {}) or {}).get("date", "")[:10] if rows else "no results")
+        missing(axes[0][0], "no KV-capacity results (results/kv_capacity.json)")
+    for ax, gpu in zip(axes[0], gpus):
+        lines = defaultdict(list)
+        for r in rows:
+            if r["gpu"] == gpu:
+                lines[(r["model"], r["config"])].append((r["context"], r["sequences"]))
+        for i, ((model, cfg), pts) in enumerate(sorted(lines.items())):
+            pts = sorted(p for p in pts if p[1] > 0)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "-o", ms=3, color="C%d" % (i % 10),
+                        label="%s %s" % (model, cfg))
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("context length (tokens)")
+        ax.set_ylabel("sequences that fit beside the weights")
+        ax.set_title("KV-cache capacity, one %s" % gpu.upper())
+        ax.legend(fontsize=6)
+    stamp(fig, "computed from the models' configs (%s)" % (data.get("context", {}) or {}).get("generator", "") if rows else "no results")
     save(fig, os.path.join(out, "kv_capacity.png"))
 
 
