@@ -16,6 +16,7 @@ import sys
 
 import ml_dtypes
 import numpy as np
+from rle import write_tables
 
 CHUNK = 1 << 26
 
@@ -71,18 +72,9 @@ def main():
         ("e5m2_to_f16", 8, lambda: table_small(8, e5, np.float16, np.uint16)),
         ("e8m0fnu_to_f32", 8, lambda: table_small(8, e8, np.float32, np.uint32)),
     ]
-    with open(out_path + ".tmp", "w") as f:
-        f.write("# fp8kit run-length reference from ml_dtypes %s, numpy %s\n"
-                % (ml_dtypes.__version__, np.__version__))
-        f.write("# regenerate: python3 tests/mldtypes_ref.py tests/ref/mldtypes.rle\n")
-        for name, bits, make in tables:
-            starts, vals = make()
-            f.write("table %s %d %d\n" % (name, bits, len(starts)))
-            for s, v in zip(starts, vals):
-                f.write("%x %x\n" % (s, v))
-    import os
-    os.replace(out_path + ".tmp", out_path)
-
+    write_tables(out_path, ["fp8kit run-length reference from ml_dtypes %s, numpy %s"
+                            % (ml_dtypes.__version__, np.__version__),
+                            "regenerate: python3 tests/mldtypes_ref.py tests/ref/mldtypes.rle"], tables)
 
 if __name__ == "__main__":
     main()

@@ -8,10 +8,10 @@ to float8_e4m3fn / float8_e5m2 (tensor.to(dtype), non-saturating), and back.
 PyTorch's conversion is c10's software code on both CPU and GPU; the GPU
 only makes the 2^32-input sweep fast.
 """
-import os
 import sys
 
 import torch
+from rle import write_tables
 
 
 def runs(out, base, prev):
@@ -70,15 +70,7 @@ def main():
         ("e5m2_to_f16", 8, lambda: table_small(8, e5, f16, 16, dev)),
     ]
     out_path = sys.argv[1]
-    with open(out_path + ".tmp", "w") as f:
-        f.write("# fp8kit run-length reference from torch %s on %s\n" % (torch.__version__, dev))
-        for name, bits, make in tables:
-            starts, vals = make()
-            f.write("table %s %d %d\n" % (name, bits, len(starts)))
-            for s, v in zip(starts, vals):
-                f.write("%x %x\n" % (s, v))
-    os.replace(out_path + ".tmp", out_path)
-
+    write_tables(out_path, ["fp8kit run-length reference from torch %s on %s" % (torch.__version__, dev)], tables)
 
 if __name__ == "__main__":
     main()
