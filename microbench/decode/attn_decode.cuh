@@ -42,6 +42,7 @@ namespace attn {
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
 constexpr int HD = 128, NW = 4, THREADS = NW * 32, NST = 3;
+constexpr int MAX_G = 8; // query heads a KV head (Hq / Hkv) the kernel supports
 constexpr size_t RING_SMEM = (size_t)NW * NST * 8 * 512; // 48 KiB
 
 struct Params {

@@ -746,7 +746,7 @@ int main(int argc, char **argv)
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
         for (auto &m : mdls) {
-            if (m.d != attn::HD || m.hq % m.hkv || m.hq / m.hkv > 8) continue; // kernel: head dim 128, G <= 8
+            if (m.d != attn::HD || m.hq % m.hkv || m.hq / m.hkv > attn::MAX_G) continue; // kernel: head dim 128, G <= MAX_G
             for (int B : batches)
                 for (int L : contexts)
                     for (int kv : {attn::KV_BF16, attn::KV_E4M3, attn::KV_E5M2})
