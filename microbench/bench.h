@@ -161,6 +161,65 @@ inline double time_launches(benchmark::State &state, const std::function<void(in
     return iters ? total / iters : 0;
 }
 
+// The same, for kernels short enough that the host's launch cost could hide
+// them: `per_graph` consecutive launches launch(i, stream) are captured in a
+// CUDA graph, and the graph is replayed (a pass ending in the middle of a
+// graph launches the rest one by one). The reported time is still the time
+// per launch; warm-up launches run before capture.
+inline double time_graph(benchmark::State &state, const std::function<void(int, cudaStream_t)> &launch, int per_graph)
+{
+    cudaStream_t s;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    for (int i = 0; i < 3; i++) launch(i, s);
+    CUDA_CHECK(cudaStreamSynchronize(s));
+    CUDA_CHECK_LAUNCH();
+    cudaGraph_t g;
+    cudaGraphExec_t ge;
+    CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < per_graph; i++) launch(i, s);
+    CUDA_CHECK(cudaStreamEndCapture(s, &g));
+    CUDA_CHECK(cudaGraphInstantiate(&ge, g, 0));
+    // one replay, also a warm-up, sizes the pass
+    CUDA_CHECK(cudaEventRecord(e0, s));
+    CUDA_CHECK(cudaGraphLaunch(ge, s));
+    CUDA_CHECK(cudaEventRecord(e1, s));
+    CUDA_CHECK(cudaEventSynchronize(e1));
+    CUDA_CHECK_LAUNCH();
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    const double per = std::max(ms / per_graph, 1e-4f);
+    const long batch = std::min(20000L, std::max((long)per_graph, (long)std::ceil(2.0 / per / per_graph) * per_graph));
+    double total = 0;
+    long iters = 0;
+    int next = 0;
+    for (benchmark::IterationCount done = 0;;) {
+        const benchmark::IterationCount n =
+            std::max<benchmark::IterationCount>(1, std::min<benchmark::IterationCount>(batch, state.max_iterations - done));
+        if (!state.KeepRunningBatch(n)) break;
+        CUDA_CHECK(cudaEventRecord(e0, s));
+        for (benchmark::IterationCount i = 0; i + per_graph <= n; i += per_graph) CUDA_CHECK(cudaGraphLaunch(ge, s));
+        for (benchmark::IterationCount i = 0; i < n % per_graph; i++) launch(next++ % per_graph, s);
+        CUDA_CHECK(cudaEventRecord(e1, s));
+        CUDA_CHECK(cudaEventSynchronize(e1));
+        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+        state.SetIterationTime(ms * 1e-3);
+        total += ms * 1e-3 / n;
+        iters++;
+        done += n;
+    }
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaGraphExecDestroy(ge));
+    CUDA_CHECK(cudaGraphDestroy(g));
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+    CUDA_CHECK(cudaStreamDestroy(s));
+    state.counters["graph"] = per_graph;
+    return iters ? total / iters : 0;
+}
+
 // Counters every GPU benchmark reports, from the per-launch work:
 //   tflops, gbps, frac_copy (gbps over the measured copy bandwidth) and,
 //   given the measured TFLOP/s ceiling of the dtype, frac_peak.

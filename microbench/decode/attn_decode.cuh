@@ -1,5 +1,6 @@
 // attn_decode: attention for one new query token per sequence over a KV
-// cache (decode), grouped-query: G = Hq / Hkv query heads share a KV head.
+// cache (decode), grouped-query: G = Hq / Hkv (<= 16) query heads share a KV
+// head.
 //
 //   q    [B][Hq][128] BF16;  out [B][Hq][128] BF16
 //   K, V pages [num_pages][Hkv][P][128] in BF16, FP8 E4M3 or FP8 E5M2, with
@@ -9,31 +10,35 @@
 //        [B][Hkv][L][128]).
 //   out = softmax(q K^T / sqrt(128)) V, FP32 softmax statistics.
 //
-// How: one block of 4 warps per (sequence, KV head, split of the context);
-// the context is split over blocks (flash-decoding) so that batch x KV heads
-// x splits fills the GPU, and the splits are merged by the last block to
-// finish (an atomic counter, left at zero). A warp takes 16 tokens (FP8) or
-// 8 tokens (BF16) a step, 128 bytes a lane in eight 16-byte cp.async copies
-// into the lane's own slots of a 3-stage shared-memory ring (two steps in
-// flight while one is computed; no barrier: each lane reads what it copied). S = Q K^T on the tensor cores with the heads as the
-// M rows (G <= 8 of 16 used) and tokens as N; P V as O^T = V^T P^T, whose B
-// operand is exactly the S accumulators (FlashAttention-2's register reuse)
-// and whose A operand (V transposed) is built from the loaded rows with byte
-// permutes. FP8 is decoded by cvt.rn.f16x2.{e4m3,e5m2}x2 (exact) and
-// multiplied in FP16 (q converted BF16 -> FP16; P in FP16); BF16 KV uses BF16
-// MMAs (P in BF16). Scales: k_scale folds into the score scale, v_scale into
-// the output.
+// How: one CTA per (sequence, KV head, split of the context); the context is
+// split over CTAs (flash-decoding) so that batch x KV heads x splits fills
+// the resident CTAs, and the splits are merged by the last CTA to finish (an
+// atomic counter, left at zero). A producer warp streams the CTA's tokens
+// with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
+// elements, 128-byte swizzle, one box a page or part of a page, page ids
+// read a stage ahead) into a ring of 6 stages on full/empty mbarriers; a
+// stage is 64 tokens (FP8) or 32 (BF16) of K and V, 16 KiB. Four consumer
+// warps take 16 (FP8) or 8 (BF16) tokens of each stage: S = Q K^T on the
+// tensor cores with the heads as the M rows (up to 16) and tokens as N (K by
+// ldmatrix, conflict-free under the swizzle); online softmax in FP32; P V as
+// O^T = V^T P^T, whose B operand is exactly the S accumulators
+// (FlashAttention-2's register reuse) and whose A operand (V transposed) is
+// ldmatrix.trans for BF16 and, for FP8, byte permutes of 16-byte rows (also
+// conflict-free). FP8 is decoded by cvt.rn.f16x2.{e4m3,e5m2}x2 (exact) and
+// multiplied in FP16 (q converted BF16 -> FP16, P in FP16); BF16 KV uses
+// BF16 MMAs. Scales: k_scale folds into the score scale, v_scale into the
+// output. Tokens past the split's end (page tails, clamped boxes) are masked
+// in S and zeroed in V, so whatever the cache holds there cannot leak in.
 //
-// Correct: rel L2 1.6e-3..2.0e-3 against FP64 (bound 8e-3), every KV type
-// and layout, ragged lengths, 1..50 splits.
-// Measured (H100, copy 2.99 TB/s, run 2026-11-25T03:59Z; only Llama-3.1-8B
-// heads, batch 1, reached): BELOW TARGET. BF16 KV 0.23 (4K) and 0.37 (32K)
-// of copy, E4M3/E5M2 0.15 and 0.32; PyTorch SDPA (BF16) 0.16 and 0.83 on
-// the same shapes. Target: 0.85 at >= 4K. NOTES.md says what to try next.
+// Correct: checked against FP64 (decode --check): every KV type and layout,
+// ragged lengths, G = 4, 8, 16, 1..50 splits.
+// Measured: see NOTES.md (v3) and results/<gpu>/decode.json.
 #pragma once
 
 #include "common.cuh"
+#include "../gemm/hopper.cuh"
 
+#include <algorithm>
 #include <cuda_runtime.h>
 #include <math.h>
 
@@ -41,15 +46,15 @@ namespace attn {
 
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
-constexpr int HD = 128, NW = 4, THREADS = NW * 32, NST = 3;
-constexpr int MAX_G = 8; // query heads a KV head (Hq / Hkv) the kernel supports
-constexpr size_t RING_SMEM = (size_t)NW * NST * 8 * 512; // 48 KiB
+constexpr int HD = 128, NW = 4, THREADS = (NW + 1) * 32, STAGES = 6;
+constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
     const __nv_bfloat16 *q;
     const void *k, *v;
     const int *table;
     int table_stride;
+    int num_pages;            // pages in the pool (the tensor maps' extent)
     const int *seq_len;       // [B]
     const float *k_scale, *v_scale;
     __nv_bfloat16 *out;
@@ -59,226 +64,337 @@ struct Params {
     float sm_scale;
 };
 
+template <int KV> struct Cfg {
+    static constexpr bool FP8 = KV != KV_BF16;
+    static constexpr int STEP = FP8 ? 16 : 8;           // tokens a warp a stage
+    static constexpr int T = STEP * NW;                 // tokens a stage
+    static constexpr int ROWB = FP8 ? 128 : 256;        // bytes a token (K or V)
+    static constexpr int HALF = T * 128;                // one 128-byte-wide column block of a tile
+    static constexpr int KT = T * ROWB;                 // K tile (then V tile)
+    static constexpr int STAGE = 2 * KT;                // 16 KiB
+    static constexpr size_t RING = (size_t)STAGES * STAGE;
+    static constexpr size_t SMEM = 1024 + RING + 2 * STAGES * sizeof(uint64_t);
+    static_assert(HALF % 1024 == 0, "tiles stay 1024-aligned");
+};
+
+__device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
+{
+    return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
+}
+
+__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t (&r)[4])
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t (&r)[4])
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ uint4 lds128(uint32_t addr)
+{
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
+    return v;
+}
 __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
 {
     return i == 0 ? u.x : i == 1 ? u.y : i == 2 ? u.z : u.w;
 }
 
-template <int KV>
-__global__ void __launch_bounds__(THREADS, 3) attn_decode_kernel(const Params p)
+template <int KV, bool G16>
+__global__ void __launch_bounds__(THREADS, 2)
+    attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
-    constexpr bool FP8 = KV != KV_BF16;
+    using C = Cfg<KV>;
+    constexpr bool FP8 = C::FP8;
     constexpr bool E5 = KV == KV_E5M2;
-    constexpr int STEP = FP8 ? 16 : 8; // tokens a warp step
-    constexpr int KB = FP8 ? 1 : 2;    // bytes an element
+    constexpr int STEP = C::STEP, T = C::T;
+    constexpr int NH = G16 ? 2 : 1; // 8-head tiles of the output
 
-    __shared__ float sm_o[NW][8][HD];
-    __shared__ float sm_m[NW][8], sm_l[NW][8];
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::RING);
+    uint64_t *empty = full + STAGES;
+    __shared__ float sm_m[NW][16], sm_l[NW][16];
     __shared__ int sm_last;
 
     const int item = blockIdx.x / p.nsplit, split = blockIdx.x % p.nsplit;
     const int b = item / p.Hkv, h = item % p.Hkv;
     const int G = p.Hq / p.Hkv;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int g = lane >> 2, c = lane & 3;
     const int L = p.seq_len[b];
     const int t_begin = split * p.split_tokens;
     const int t_end = min(L, t_begin + p.split_tokens);
-    const int nblk = t_end > t_begin ? (t_end - t_begin + STEP - 1) / STEP : 0;
-    const int nmy = nblk > warp ? (nblk - warp + NW - 1) / NW : 0;
-    const int pmask = (1 << p.page_shift) - 1;
-    const int *trow = p.table + (size_t)b * p.table_stride;
+    const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
 
-    const float ks = FP8 ? p.k_scale[h] : 1.f;
-    const float qk_scale = p.sm_scale * 1.4426950408889634f * ks;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            hopper::mbar_init(&full[s], 1);
+            hopper::mbar_init(&empty[s], NW);
+        }
+        hopper::fence_barrier_init();
+    }
+    __syncthreads();
 
-    // Q as the A operand: rows = heads (g < G), k slots of step s = d
-    // 64*(s/4) + 16c + 4*(s%4) + {0,1 | 2,3} (matches the K loads below).
-    uint32_t qa[8][2];
-    {
-        const __nv_bfloat16 *qp = p.q + ((size_t)b * p.Hq + h * G + min(g, G - 1)) * HD;
+    float o[NH][8][4];
 #pragma unroll
-        for (int s = 0; s < 8; s++) {
-            const int d0 = 64 * (s >> 2) + 16 * c + 4 * (s & 3);
-            const uint2 w = *reinterpret_cast<const uint2 *>(qp + d0);
-            if (g >= G) {
-                qa[s][0] = qa[s][1] = 0;
-            } else if (FP8) {
-                const float2 f0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.x));
-                const float2 f1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.y));
-                qa[s][0] = dec::pack_f16x2(f0.x, f0.y);
-                qa[s][1] = dec::pack_f16x2(f1.x, f1.y);
-            } else {
-                qa[s][0] = w.x;
-                qa[s][1] = w.y;
+    for (int hh = 0; hh < NH; hh++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) o[hh][j][0] = o[hh][j][1] = o[hh][j][2] = o[hh][j][3] = 0.f;
+    float m[NH], l[NH];
+#pragma unroll
+    for (int hh = 0; hh < NH; hh++) m[hh] = -INFINITY, l[hh] = 0.f;
+
+    if (warp == NW) {
+        // ---- producer: box r of a stage (rows_box tokens, inside one page) is lane r's
+        const int P = 1 << p.page_shift;
+        const int rb = min(T, P);              // tokens a box
+        const int nbox = T / rb;               // boxes a tile (1..4)
+        const int pmask = P - 1;
+        const int *trow = p.table + (size_t)b * p.table_stride;
+        auto coord = [&](int s) -> int {       // pool row of this lane's box of stage s
+            int tok = t_begin + s * T + lane * rb;
+            if (tok >= t_end) tok = t_begin + s * T; // past the split: repeat the first box (masked)
+            const int page = __ldg(trow + (tok >> p.page_shift));
+            return (page * p.Hkv + h) * P + (tok & pmask);
+        };
+        if (lane == 0) {
+            hopper::prefetch_tmap(&tk);
+            hopper::prefetch_tmap(&tv);
+        }
+        int row = lane < nbox && nst > 0 ? coord(0) : 0;
+        for (int s = 0; s < nst; s++) {
+            const int st = s % STAGES;
+            if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
+            if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE);
+            __syncwarp();
+            if (lane < nbox) {
+                unsigned char *kt = smem + (size_t)st * C::STAGE + lane * rb * 128;
+#pragma unroll
+                for (int half = 0; half < C::ROWB / 128; half++) {
+                    hopper::tma_load(kt + half * C::HALF, &tk, &full[st], 64 * half * (FP8 ? 2 : 1), row);
+                    hopper::tma_load(kt + C::KT + half * C::HALF, &tv, &full[st], 64 * half * (FP8 ? 2 : 1), row);
+                }
+                if (s + 1 < nst) row = coord(s + 1); // the next page id's latency overlaps the wait
             }
         }
-    }
+    } else {
+        // ---- consumers
+        const int g = lane >> 2, c = lane & 3;
+        const float ks = FP8 ? p.k_scale[h] : 1.f;
+        const float qk_scale = p.sm_scale * 1.4426950408889634f * ks;
 
-    float o[8][4];
-#pragma unroll
-    for (int j = 0; j < 8; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
-    float m = -INFINITY, l = 0.f;
-
-    const char *kbase = (const char *)p.k;
-    const char *vbase = (const char *)p.v;
-    // token t0 (a multiple of STEP) -> element offset of its row
-    auto row0 = [&](int t0, int page) -> size_t {
-        return ((((size_t)page * p.Hkv + h) << p.page_shift) + (t0 & pmask)) * HD;
-    };
-    auto step_t0 = [&](int k) { return t_begin + STEP * (warp + k * NW); };
-    auto page_of = [&](int k) { return k < nmy ? __ldg(trow + (step_t0(k) >> p.page_shift)) : 0; };
-
-    // per-lane cp.async ring: lane copies, and later reads, its own 8 chunks a step
-    extern __shared__ __align__(16) unsigned char ring_smem[];
-    unsigned char *ring = ring_smem + (size_t)warp * NST * 8 * 512 + lane * 16;
-    auto slot = [&](int st, int i) { return ring + (st * 8 + i) * 512; };
-    auto issue = [&](int k, int page) {
-        const int st = k % NST;
-        const int t0 = step_t0(k);
-        const int last = L - 1 - t0; // tokens past L read the last valid row
-        const size_t r = row0(t0, page);
-        if (FP8) {
-#pragma unroll
-            for (int j = 0; j < 2; j++) {
-                const size_t rk = (r + (size_t)min(8 * j + g, last) * HD) * KB;
-                dec::cp_async_cg(slot(st, 2 * j), kbase + rk + 16 * c);
-                dec::cp_async_cg(slot(st, 2 * j + 1), kbase + rk + 64 + 16 * c);
-            }
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                const int tt = (i >> 1) * 8 + 2 * c + (i & 1);
-                dec::cp_async_cg(slot(st, 4 + i), vbase + (r + (size_t)min(tt, last) * HD) * KB + 16 * g);
-            }
-        } else {
-            const size_t rk = (r + (size_t)min(g, last) * HD) * KB;
-#pragma unroll
-            for (int hh = 0; hh < 2; hh++) {
-                dec::cp_async_cg(slot(st, 2 * hh), kbase + rk + (64 * hh + 16 * c) * KB);
-                dec::cp_async_cg(slot(st, 2 * hh + 1), kbase + rk + (64 * hh + 16 * c) * KB + 16);
-            }
-#pragma unroll
-            for (int i = 0; i < 2; i++) {
-                const size_t rv = (r + (size_t)min(2 * c + i, last) * HD) * KB + 16 * g * KB;
-                dec::cp_async_cg(slot(st, 4 + 2 * i), vbase + rv);
-                dec::cp_async_cg(slot(st, 4 + 2 * i + 1), vbase + rv + 16);
-            }
-        }
-    };
-
-#pragma unroll
-    for (int k = 0; k < NST - 1; k++) {
-        if (k < nmy) issue(k, page_of(k));
-        dec::cp_async_commit();
-    }
-    int pg_next = page_of(NST - 1);
-
-    for (int k = 0; k < nmy; k++) {
-        if (k + NST - 1 < nmy) issue(k + NST - 1, pg_next);
-        dec::cp_async_commit();
-        pg_next = page_of(k + NST); // used next step; its latency hides behind this one
-        dec::cp_async_wait<NST - 1>();
+        // Q as the A operand: rows = heads g (a0/a2) and g + 8 (a1/a3), k = d.
+        // FP8: k-step q covers d 16q + 4c + {0,1 | 2,3} (ldmatrix's 4 bytes of K);
+        // BF16: the standard d 16q + 2c + {0,1 | 8,9}.
+        uint32_t qa[8][4];
         {
-            const int t0 = step_t0(k);
-            uint4 bf[8];
 #pragma unroll
-            for (int i = 0; i < 8; i++) bf[i] = *reinterpret_cast<const uint4 *>(slot(k % NST, i));
-            constexpr int NT = FP8 ? 2 : 1; // 8-token score tiles a step
-            float s[NT][4];
+            for (int r = 0; r < 2; r++) {
+                const int hd = g + 8 * r;
+                const bool ok = hd < G && (r == 0 || G16);
+                const __nv_bfloat16 *qp = p.q + ((size_t)b * p.Hq + h * G + min(hd, G - 1)) * HD;
 #pragma unroll
-            for (int j = 0; j < NT; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
-            // S = Q K^T
-#pragma unroll
-            for (int j = 0; j < NT; j++)
-#pragma unroll
-                for (int ks8 = 0; ks8 < 8; ks8++) {
-                    const int hh = ks8 >> 2, sub = ks8 & 3;
+                for (int q = 0; q < 8; q++) {
+                    uint32_t lo, hi;
                     if (FP8) {
-                        const uint32_t w = wsel(bf[2 * j + hh], sub);
-                        const uint32_t b0 = dec::fp8x2_to_f16x2<E5>(w & 0xFFFFu);
-                        const uint32_t b1 = dec::fp8x2_to_f16x2<E5>(w >> 16);
-                        dec::mma_f16_16816(s[j], qa[ks8][0], 0u, qa[ks8][1], 0u, b0, b1);
+                        const uint2 w = *reinterpret_cast<const uint2 *>(qp + 16 * q + 4 * c);
+                        const float2 f0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.x));
+                        const float2 f1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.y));
+                        lo = dec::pack_f16x2(f0.x, f0.y);
+                        hi = dec::pack_f16x2(f1.x, f1.y);
                     } else {
-                        const uint4 u = bf[2 * hh + (sub >> 1)];
-                        const uint32_t b0 = (sub & 1) ? u.z : u.x;
-                        const uint32_t b1 = (sub & 1) ? u.w : u.y;
-                        dec::mma_bf16_16816(s[j], qa[ks8][0], 0u, qa[ks8][1], 0u, b0, b1);
+                        lo = *reinterpret_cast<const uint32_t *>(qp + 16 * q + 2 * c);
+                        hi = *reinterpret_cast<const uint32_t *>(qp + 16 * q + 8 + 2 * c);
+                    }
+                    qa[q][r] = ok ? lo : 0u;     // [0]: a0 (row g), [1]: a1 (row g + 8)
+                    qa[q][2 + r] = ok ? hi : 0u; // [2]: a2, [3]: a3
+                }
+            }
+        }
+
+        for (int s = 0; s < nst; s++) {
+            const int st = s % STAGES;
+            const int t0 = t_begin + s * T + STEP * warp; // this warp's first token
+            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            if (t0 < t_end) {
+                const uint32_t kt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
+                const uint32_t vt = kt + C::KT;
+                const int r0 = STEP * warp; // first row of this warp in the tiles
+                const bool tail = t0 + STEP > t_end;
+                constexpr int NT = FP8 ? 2 : 1; // 8-token score tiles
+                float sc[NT][4];
+#pragma unroll
+                for (int j = 0; j < NT; j++) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
+                // ---- S = Q K^T
+                if (FP8) {
+                    // matrix i of an x4: token tile i&1, chunk qq + (i>>1)
+                    const int lrow = r0 + 8 * ((lane >> 3) & 1) + (lane & 7);
+#pragma unroll
+                    for (int qq = 0; qq < 8; qq += 2) {
+                        uint32_t r[4];
+                        ldsm_x4(swz(kt, lrow, qq + (lane >> 4)), r);
+#pragma unroll
+                        for (int i = 0; i < 4; i++) {
+                            const int j = i & 1, q = qq + (i >> 1);
+                            const uint32_t b0 = dec::fp8x2_to_f16x2<E5>(r[i] & 0xFFFFu);
+                            const uint32_t b1 = dec::fp8x2_to_f16x2<E5>(r[i] >> 16);
+                            dec::mma_f16_16816(sc[j], qa[q][0], qa[q][1], qa[q][2], qa[q][3], b0, b1);
+                        }
+                    }
+                } else {
+                    // matrix i: chunk 4p + i (d 8 * chunk), rows = the warp's 8 tokens
+                    const int lrow = r0 + (lane & 7);
+#pragma unroll
+                    for (int pp = 0; pp < 4; pp++) {
+                        uint32_t r[4];
+                        const int ch = 4 * pp + (lane >> 3);
+                        ldsm_x4(swz(kt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
+                        dec::mma_bf16_16816(sc[0], qa[2 * pp][0], qa[2 * pp][1], qa[2 * pp][2], qa[2 * pp][3], r[0], r[1]);
+                        dec::mma_bf16_16816(sc[0], qa[2 * pp + 1][0], qa[2 * pp + 1][1], qa[2 * pp + 1][2],
+                                            qa[2 * pp + 1][3], r[2], r[3]);
                     }
                 }
-            // online softmax over this step's tokens (rows = head g)
-            float mx = -INFINITY;
+                // ---- online softmax (rows: head g in [0..1], head g + 8 in [2..3])
+                float alpha[NH];
 #pragma unroll
-            for (int j = 0; j < NT; j++)
+                for (int hh = 0; hh < NH; hh++) {
+                    float mx = -INFINITY;
 #pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const int tok = t0 + 8 * j + 2 * c + e;
-                    const float x = tok < L ? s[j][e] * qk_scale : -INFINITY;
-                    s[j][e] = x;
-                    mx = fmaxf(mx, x);
+                    for (int j = 0; j < NT; j++)
+#pragma unroll
+                        for (int e = 0; e < 2; e++) {
+                            const int tok = t0 + 8 * j + 2 * c + e;
+                            const float x = tok < t_end ? sc[j][2 * hh + e] * qk_scale : -INFINITY;
+                            sc[j][2 * hh + e] = x;
+                            mx = fmaxf(mx, x);
+                        }
+                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                    const float mn = fmaxf(m[hh], mx); // finite: t0 < t_end
+                    alpha[hh] = exp2f(m[hh] - mn);
+                    m[hh] = mn;
+                    float ps = 0.f;
+#pragma unroll
+                    for (int j = 0; j < NT; j++)
+#pragma unroll
+                        for (int e = 0; e < 2; e++) {
+                            sc[j][2 * hh + e] = exp2f(sc[j][2 * hh + e] - mn);
+                            ps += sc[j][2 * hh + e];
+                        }
+                    l[hh] = l[hh] * alpha[hh] + ps;
                 }
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float mn = fmaxf(m, mx); // finite: t0 < L
-            const float alpha = exp2f(m - mn);
-            m = mn;
-            float ps = 0.f;
 #pragma unroll
-            for (int j = 0; j < NT; j++)
+                for (int hh = 0; hh < NH; hh++) {
+                    if (__any_sync(0xffffffffu, alpha[hh] != 1.f)) {
+                        // O^T columns are heads 2c, 2c + 1 (+8): their alphas live in lanes g = 2c, 2c + 1
+                        const float a_lo = __shfl_sync(0xffffffffu, alpha[hh], 8 * c);
+                        const float a_hi = __shfl_sync(0xffffffffu, alpha[hh], 8 * c + 4);
 #pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    s[j][e] = exp2f(s[j][e] - mn);
-                    ps += s[j][e];
+                        for (int j = 0; j < 8; j++) {
+                            o[hh][j][0] *= a_lo, o[hh][j][1] *= a_hi, o[hh][j][2] *= a_lo, o[hh][j][3] *= a_hi;
+                        }
+                    }
                 }
-            l = l * alpha + ps;
-            if (__any_sync(0xffffffffu, alpha != 1.f)) {
-                const float a_lo = __shfl_sync(0xffffffffu, alpha, 8 * c);
-                const float a_hi = __shfl_sync(0xffffffffu, alpha, 8 * c + 4);
+                // ---- O^T += V^T P^T
+                if (FP8) {
+                    // lane reads V rows tt = 8(i>>1) + 2c + (i&1), d 16g..16g+15; A rows:
+                    // row g <-> d 16g + 2u, row g + 8 <-> d 16g + 2u + 1 (MMA u)
+                    uint4 vb[4];
 #pragma unroll
-                for (int j = 0; j < 8; j++) {
-                    o[j][0] *= a_lo, o[j][1] *= a_hi, o[j][2] *= a_lo, o[j][3] *= a_hi;
+                    for (int i = 0; i < 4; i++) {
+                        const int tt = 8 * (i >> 1) + 2 * c + (i & 1);
+                        vb[i] = lds128(swz(vt, r0 + tt, g));
+                        if (tail && t0 + tt >= t_end) vb[i] = make_uint4(0, 0, 0, 0);
+                    }
+                    uint32_t pb[NH][2];
+#pragma unroll
+                    for (int hh = 0; hh < NH; hh++) {
+                        pb[hh][0] = dec::pack_f16x2(sc[0][2 * hh], sc[0][2 * hh + 1]);
+                        pb[hh][1] = dec::pack_f16x2(sc[1][2 * hh], sc[1][2 * hh + 1]);
+                    }
+#pragma unroll
+                    for (int q = 0; q < 4; q++) {
+                        const uint32_t A = wsel(vb[0], q), B = wsel(vb[1], q);
+                        const uint32_t Cc = wsel(vb[2], q), Dd = wsel(vb[3], q);
+                        const uint32_t x01 = dec::prmt(A, B, 0x5140u), y01 = dec::prmt(A, B, 0x7362u);
+                        const uint32_t x23 = dec::prmt(Cc, Dd, 0x5140u), y23 = dec::prmt(Cc, Dd, 0x7362u);
+                        const uint32_t ax0 = dec::fp8x2_to_f16x2<E5>(x01 & 0xFFFFu), ax1 = dec::fp8x2_to_f16x2<E5>(x01 >> 16);
+                        const uint32_t ax2 = dec::fp8x2_to_f16x2<E5>(x23 & 0xFFFFu), ax3 = dec::fp8x2_to_f16x2<E5>(x23 >> 16);
+                        const uint32_t ay0 = dec::fp8x2_to_f16x2<E5>(y01 & 0xFFFFu), ay1 = dec::fp8x2_to_f16x2<E5>(y01 >> 16);
+                        const uint32_t ay2 = dec::fp8x2_to_f16x2<E5>(y23 & 0xFFFFu), ay3 = dec::fp8x2_to_f16x2<E5>(y23 >> 16);
+#pragma unroll
+                        for (int hh = 0; hh < NH; hh++) {
+                            dec::mma_f16_16816(o[hh][2 * q], ax0, ax1, ax2, ax3, pb[hh][0], pb[hh][1]);
+                            dec::mma_f16_16816(o[hh][2 * q + 1], ay0, ay1, ay2, ay3, pb[hh][0], pb[hh][1]);
+                        }
+                    }
+                } else {
+                    // ldmatrix.trans of 8 tokens x 8 d: lane (g, c) gets d g of the chunk, tokens 2c, 2c+1
+                    uint32_t pb[NH];
+#pragma unroll
+                    for (int hh = 0; hh < NH; hh++) pb[hh] = dec::pack_bf16x2(sc[0][2 * hh], sc[0][2 * hh + 1]);
+                    uint32_t vmask = 0xFFFFFFFFu;
+                    if (tail) vmask = (t0 + 2 * c < t_end ? 0x0000FFFFu : 0u) | (t0 + 2 * c + 1 < t_end ? 0xFFFF0000u : 0u);
+                    const int lrow = r0 + (lane & 7);
+#pragma unroll
+                    for (int pp = 0; pp < 4; pp++) {
+                        uint32_t r[4];
+                        const int ch = 4 * pp + (lane >> 3);
+                        ldsm_x4_t(swz(vt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
+#pragma unroll
+                        for (int i = 0; i < 4; i++) r[i] &= vmask;
+#pragma unroll
+                        for (int hh = 0; hh < NH; hh++) {
+                            dec::mma_bf16_1688(o[hh][2 * pp], r[0], r[1], pb[hh]);
+                            dec::mma_bf16_1688(o[hh][2 * pp + 1], r[2], r[3], pb[hh]);
+                        }
+                    }
                 }
             }
-            // O^T += V^T P^T: A rows = d (row g: 16g + 2j, row g+8: 16g + 2j + 1)
-            if (FP8) {
-                const uint32_t p0 = dec::pack_f16x2(s[0][0], s[0][1]);
-                const uint32_t p1 = dec::pack_f16x2(s[NT - 1][0], s[NT - 1][1]);
+            __syncwarp();
+            if (lane == 0) hopper::mbar_arrive(&empty[st]);
+        }
+    }
+
+    // ---- each warp's (m, l, O) -> shared memory (over the ring, now idle)
+    __syncthreads();
+    float *sm_o = reinterpret_cast<float *>(smem); // [NW][16][HD]
+    if (warp < NW) {
+        const int g = lane >> 2, c = lane & 3;
 #pragma unroll
-                for (int q = 0; q < 4; q++) {
-                    const uint32_t A = wsel(bf[4], q), B = wsel(bf[5], q);
-                    const uint32_t C = wsel(bf[6], q), Dd = wsel(bf[7], q);
-                    const uint32_t x01 = dec::prmt(A, B, 0x5140u), y01 = dec::prmt(A, B, 0x7362u);
-                    const uint32_t x23 = dec::prmt(C, Dd, 0x5140u), y23 = dec::prmt(C, Dd, 0x7362u);
-                    dec::mma_f16_16816(o[2 * q], dec::fp8x2_to_f16x2<E5>(x01 & 0xFFFFu),
-                                       dec::fp8x2_to_f16x2<E5>(x01 >> 16), dec::fp8x2_to_f16x2<E5>(x23 & 0xFFFFu),
-                                       dec::fp8x2_to_f16x2<E5>(x23 >> 16), p0, p1);
-                    dec::mma_f16_16816(o[2 * q + 1], dec::fp8x2_to_f16x2<E5>(y01 & 0xFFFFu),
-                                       dec::fp8x2_to_f16x2<E5>(y01 >> 16), dec::fp8x2_to_f16x2<E5>(y23 & 0xFFFFu),
-                                       dec::fp8x2_to_f16x2<E5>(y23 >> 16), p0, p1);
-                }
-            } else {
-                const uint32_t p0 = dec::pack_bf16x2(s[0][0], s[0][1]);
+        for (int hh = 0; hh < NH; hh++) {
+            float lt = l[hh];
+            lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+            lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+            if (c == 0) {
+                sm_m[warp][g + 8 * hh] = m[hh];
+                sm_l[warp][g + 8 * hh] = lt;
+            }
+            float *ow = sm_o + (size_t)warp * 16 * HD;
+            const int h0 = 8 * hh + 2 * c;
 #pragma unroll
-                for (int j = 0; j < 8; j++) {
-                    const uint32_t A = wsel(bf[4 + (j >> 2)], j & 3), B = wsel(bf[6 + (j >> 2)], j & 3);
-                    dec::mma_bf16_1688(o[j], dec::prmt(A, B, 0x5410u), dec::prmt(A, B, 0x7632u), p0);
+            for (int j = 0; j < 8; j++) {
+                // FP8: o[j] rows d 16g + 2j (+1); BF16: d 16(j/2) + 8(j%2)... see the loops above
+                int d0, d1;
+                if (FP8) d0 = 16 * g + 2 * j, d1 = d0 + 1;
+                else d0 = 8 * j + g, d1 = -1;
+                if (FP8) {
+                    ow[h0 * HD + d0] = o[hh][j][0], ow[(h0 + 1) * HD + d0] = o[hh][j][1];
+                    ow[h0 * HD + d1] = o[hh][j][2], ow[(h0 + 1) * HD + d1] = o[hh][j][3];
+                } else {
+                    // MMA j = 2pp + e covers chunks 4pp + 2e (rows 0-7) and 4pp + 2e + 1 (rows 8-15)
+                    const int da = 8 * (2 * j) + g, db = 8 * (2 * j + 1) + g;
+                    ow[h0 * HD + da] = o[hh][j][0], ow[(h0 + 1) * HD + da] = o[hh][j][1];
+                    ow[h0 * HD + db] = o[hh][j][2], ow[(h0 + 1) * HD + db] = o[hh][j][3];
+                    (void)d0, (void)d1;
                 }
             }
         }
-    }
-    dec::cp_async_wait<0>();
-
-    // this warp's (m, l, O) -> shared memory
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
-    if (c == 0 && g < G) {
-        sm_m[warp][g] = m;
-        sm_l[warp][g] = l;
-    }
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        const int d = 16 * g + 2 * j;
-        if (2 * c < G) sm_o[warp][2 * c][d] = o[j][0], sm_o[warp][2 * c][d + 1] = o[j][2];
-        if (2 * c + 1 < G) sm_o[warp][2 * c + 1][d] = o[j][1], sm_o[warp][2 * c + 1][d + 1] = o[j][3];
     }
     __syncthreads();
 
@@ -293,7 +409,7 @@ __global__ void __launch_bounds__(THREADS, 3) attn_decode_kernel(const Params p)
 #pragma unroll
         for (int w = 0; w < NW; w++) {
             const float f = sm_m[w][hd] == -INFINITY ? 0.f : exp2f(sm_m[w][hd] - M);
-            O += sm_o[w][hd][d] * f;
+            O += sm_o[((size_t)w * 16 + hd) * HD + d] * f;
             Ls += sm_l[w][hd] * f;
         }
         if (p.nsplit == 1) {
@@ -306,7 +422,7 @@ __global__ void __launch_bounds__(THREADS, 3) attn_decode_kernel(const Params p)
     }
     if (p.nsplit == 1) return;
 
-    // merge the splits: the last block of this (sequence, KV head) to finish
+    // merge the splits: the last CTA of this (sequence, KV head) to finish
     __threadfence();
     __syncthreads();
     if (threadIdx.x == 0) sm_last = atomicAdd(&p.counter[item], 1) == p.nsplit - 1;
@@ -336,54 +452,79 @@ struct Plan {
     int nsplit = 1, split_tokens = 0, blocks = 0;
 };
 
-inline void set_smem_attr()
+template <int KV, bool G16> inline void set_attr()
 {
     static bool done = [] {
-        cudaFuncSetAttribute(attn_decode_kernel<KV_BF16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)RING_SMEM);
-        cudaFuncSetAttribute(attn_decode_kernel<KV_E4M3>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)RING_SMEM);
-        cudaFuncSetAttribute(attn_decode_kernel<KV_E5M2>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)RING_SMEM);
+        cudaFuncSetAttribute(attn_decode_kernel<KV, G16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<KV>::SMEM);
         return true;
     }();
     (void)done;
 }
 
-inline int occupancy(int kv)
+template <int KV, bool G16> inline int occupancy_t()
 {
-    set_smem_attr();
+    set_attr<KV, G16>();
     int n = 0;
-    if (kv == KV_BF16) cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<KV_BF16>, THREADS, RING_SMEM);
-    else if (kv == KV_E4M3) cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<KV_E4M3>, THREADS, RING_SMEM);
-    else cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<KV_E5M2>, THREADS, RING_SMEM);
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<KV, G16>, THREADS, Cfg<KV>::SMEM);
     return std::max(n, 1);
 }
 
-// Split the context so that B x Hkv x splits fills one wave of resident
-// blocks, keeping at least 4 steps of 16 tokens a warp. force_nsplit > 0
-// overrides (the checks use it).
-inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0)
+inline int occupancy(int kv, int G)
+{
+    const bool g16 = G > 8;
+    if (kv == KV_BF16) return g16 ? occupancy_t<KV_BF16, true>() : occupancy_t<KV_BF16, false>();
+    if (kv == KV_E4M3) return g16 ? occupancy_t<KV_E4M3, true>() : occupancy_t<KV_E4M3, false>();
+    return g16 ? occupancy_t<KV_E5M2, true>() : occupancy_t<KV_E5M2, false>();
+}
+
+inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<KV_E4M3>::T; }
+
+// Split the context so that B x Hkv x splits fills the resident CTAs without
+// starting a second, nearly empty wave, keeping at least 2 stages a split.
+// force_nsplit > 0 overrides (the checks use it).
+inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
 {
     Plan pl;
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const int items = B * Hkv;
-    const int target = occupancy(kv) * sms;
-    int ns = force_nsplit > 0 ? force_nsplit : std::max(1, std::min(L / (NW * 16 * 4), (target + items - 1) / items));
+    const int slots = occupancy(kv, G) * sms;
+    const int T = stage_tokens(kv);
+    int ns = force_nsplit;
+    if (ns <= 0) ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
     int st = (L + ns - 1) / ns;
-    st = (st + 15) / 16 * 16;
+    st = (st + T - 1) / T * T;
     pl.split_tokens = st;
     pl.nsplit = (L + st - 1) / st;
     pl.blocks = items * pl.nsplit;
     return pl;
 }
 
+// The page pool as rows of 128 elements, boxes of min(stage tokens, page)
+// rows by 128 bytes.
+inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
+{
+    const int P = 1 << p.page_shift;
+    const uint64_t rows = (uint64_t)p.num_pages * p.Hkv * P;
+    const int rb = std::min(stage_tokens(kv), P);
+    if (kv == KV_BF16) return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, rows, HD, HD, rb, 64);
+    return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, rows, HD, HD, rb, 128);
+}
+
+template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t st)
+{
+    set_attr<KV, G16>();
+    const CUtensorMap tk = pool_map(KV, p.k, p), tv = pool_map(KV, p.v, p);
+    attn_decode_kernel<KV, G16><<<p.B * p.Hkv * p.nsplit, THREADS, Cfg<KV>::SMEM, st>>>(tk, tv, p);
+}
+
 inline void launch(int kv, const Params &p, cudaStream_t st)
 {
-    set_smem_attr();
-    const int blocks = p.B * p.Hkv * p.nsplit;
-    if (kv == KV_BF16) attn_decode_kernel<KV_BF16><<<blocks, THREADS, RING_SMEM, st>>>(p);
-    else if (kv == KV_E4M3) attn_decode_kernel<KV_E4M3><<<blocks, THREADS, RING_SMEM, st>>>(p);
-    else attn_decode_kernel<KV_E5M2><<<blocks, THREADS, RING_SMEM, st>>>(p);
+    const bool g16 = p.Hq / p.Hkv > 8;
+    if (kv == KV_BF16) g16 ? launch_t<KV_BF16, true>(p, st) : launch_t<KV_BF16, false>(p, st);
+    else if (kv == KV_E4M3) g16 ? launch_t<KV_E4M3, true>(p, st) : launch_t<KV_E4M3, false>(p, st);
+    else g16 ? launch_t<KV_E5M2, true>(p, st) : launch_t<KV_E5M2, false>(p, st);
 }
 
 } // namespace attn

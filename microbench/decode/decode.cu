@@ -510,7 +510,8 @@ static attn::Params attn_params(const KvSet &s, const __nv_bfloat16 *q, const in
                                 int *cnt, int Hq, const attn::Plan &pl)
 {
     attn::Params p;
-    p.q = q, p.k = s.k.p, p.v = s.v.p, p.table = s.table.p, p.table_stride = s.stride, p.seq_len = lens;
+    p.q = q, p.k = s.k.p, p.v = s.v.p, p.table = s.table.p, p.table_stride = s.stride, p.num_pages = s.pages;
+    p.seq_len = lens;
     p.k_scale = s.ks.p, p.v_scale = s.vs.p, p.out = out, p.ws = ws, p.counter = cnt;
     p.B = s.B, p.Hq = Hq, p.Hkv = s.Hkv, p.page_shift = s.page_shift, p.nsplit = pl.nsplit,
     p.split_tokens = pl.split_tokens;
@@ -526,7 +527,8 @@ static void attn_checks()
     for (int kv : {attn::KV_BF16, attn::KV_E4M3, attn::KV_E5M2})
         for (int page : {0, 16, 64})
             for (S s : {S{3, 32, 8, 1000, 0, false}, S{2, 64, 8, 4133, 0, false}, S{1, 64, 8, 20000, 0, false},
-                        S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false}}) {
+                        S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
+                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}}) {
                 KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
                 std::vector<int> lens(s.B);
                 for (int b = 0; b < s.B; b++) lens[b] = s.ragged ? std::max(1, s.L - 37 * b) : s.L;
@@ -534,7 +536,7 @@ static void attn_checks()
                 lensd.upload(lens);
                 DevBuf<uint16_t> q((size_t)s.B * s.Hq * attn::HD), out(q.n);
                 launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-                const attn::Plan pl = attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit);
+                const attn::Plan pl = attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv);
                 DevBuf<float> ws((size_t)s.B * s.Hkv * pl.nsplit * (s.Hq / s.Hkv) * (attn::HD + 2));
                 DevBuf<int> cnt((size_t)s.B * s.Hkv);
                 CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -570,7 +572,11 @@ static int copies(size_t bytes) { return bytes >= single_copy_bytes() ? 1 : benc
 struct GemvCase {
     int wt, M, N, K;
     int ltmode; // -1: ours; else the cuBLASLt mode
+    int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<k>)
 };
+
+// Launches in one timed CUDA graph: a multiple of the rotation, >= 16.
+static int graph_len(int rotation) { return rotation * ((16 + rotation - 1) / rotation); }
 
 static void bm_gemv(benchmark::State &st, GemvCase c)
 {
@@ -581,16 +587,16 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K);
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split);
         if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split)) {
             st.SkipWithError("shape not supported");
             return;
         }
-        bench::time_launches(st, [&](int i) {
+        bench::time_graph(st, [&](int i, cudaStream_t strm) {
             const GemvSet &s = *sets[i % n];
             gemv::Params p{s.w.p, (const __nv_bfloat16 *)x.p, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split};
-            gemv::launch(c.wt, p, pl, 0);
-        });
+            gemv::launch(c.wt, p, pl, strm);
+        }, graph_len(n));
         st.counters["split"] = pl.split;
         st.counters["blocks"] = pl.blocks;
     } else {
@@ -615,9 +621,9 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         }
         // A scale pointer is fixed in the descriptor: every rotated set uses set 0's scales (same bytes).
         bool ok = true;
-        bench::time_launches(st, [&](int i) {
-            ok &= g->run(sets[i % n]->w.p, mode == lt::BF16 ? (const void *)x.p : (const void *)xq.p, y.p, 0);
-        });
+        bench::time_graph(st, [&](int i, cudaStream_t strm) {
+            ok &= g->run(sets[i % n]->w.p, mode == lt::BF16 ? (const void *)x.p : (const void *)xq.p, y.p, strm);
+        }, graph_len(n));
         if (!ok) st.SkipWithError("cublasLtMatmul failed");
     }
     bench::set_counters(st, 2.0 * c.M * c.N * c.K, (double)wbytes);
@@ -646,14 +652,14 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     lensd.upload(lens);
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L);
+    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, 0, c.Hq / c.Hkv);
     DevBuf<float> ws((size_t)c.B * c.Hkv * pl.nsplit * (c.Hq / c.Hkv) * (attn::HD + 2));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);
     CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
     std::vector<attn::Params> ps;
     for (int i = 0; i < n; i++)
         ps.push_back(attn_params(*sets[i], (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p, c.Hq, pl));
-    bench::time_launches(st, [&](int i) { attn::launch(c.kv, ps[i % n], 0); });
+    bench::time_graph(st, [&](int i, cudaStream_t strm) { attn::launch(c.kv, ps[i % n], strm); }, graph_len(n));
     // KV bytes of the L tokens read (the padding of a last page is not read)
     const double kvb = 2.0 * c.B * c.Hkv * (double)c.L * attn::HD * (c.kv == attn::KV_BF16 ? 2 : 1);
     bench::set_counters(st, 4.0 * c.B * c.Hq * (double)c.L * attn::HD, kvb);
@@ -716,6 +722,9 @@ int main(int argc, char **argv)
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
                         if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
+        // --gemv_splits=1,2,4,8: also time our kernel with each forced split (tuning)
+        std::vector<int> splits{0};
+        for (auto &t : split_csv(opt("gemv_splits", ""))) splits.push_back(atoi(t.c_str()));
         std::set<std::pair<int, int>> seen;
         for (auto &r : bench::read_shapes(opt("layers", "sweeps/layers.txt"))) {
             if (r.size() < 4 || !want(r[0])) continue;
@@ -725,11 +734,13 @@ int main(int argc, char **argv)
             for (int M : toks)
                 for (Impl im : {Impl{gemv::E4M3_CHANNEL, -1}, Impl{gemv::E4M3_BLOCK, -1}, Impl{gemv::BF16, -1},
                                 Impl{gemv::E4M3_CHANNEL, lt::FP8_TENSOR}, Impl{gemv::E4M3_CHANNEL, lt::FP8_CHANNEL},
-                                Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}}) {
-                        const std::string name = std::string("gemv/") + (im.ltmode >= 0 ? "cublaslt/" : "fp8kit/") +
+                                Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}})
+                    for (int sp : im.ltmode < 0 ? splits : std::vector<int>{0}) {
+                        const std::string impl = im.ltmode >= 0 ? "cublaslt" : sp ? "fp8kit-s" + std::to_string(sp) : "fp8kit";
+                        const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +
                                                  std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode})
+                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, sp})
                             ->UseManualTime()
                             ->Unit(benchmark::kMicrosecond);
                     }

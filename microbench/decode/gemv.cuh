@@ -7,31 +7,37 @@
 //   FP32 accumulation; block scales are applied every 128 k; channel scales
 //   once in the epilogue.
 //
-// How: the weights are the tensor-core A operand (16 rows x 16 k), the
-// tokens the B operand (8 tokens a tile), mma.sync m16n8k16 BF16 -> FP32.
-// E4M3 is turned into BF16 in registers (common.cuh). Each lane streams 16
-// contiguous bytes of two rows per 64-k step (and, for M <= 16, its 32 bytes
-// of each token's activations) with 16-byte cp.async copies into its own
-// slots of a shared-memory ring, 2-7 steps in flight (about 12 KiB a warp);
-// the k order inside a step is permuted identically for the weights and the
-// activations, so both are used as stored (no prepacked layout). A block is 8 warps x 16 rows = 128 rows and one K range; small-N
-// shapes split K over a thread-block cluster of 2-8 blocks whose partial sums
-// are added through distributed shared memory (no workspace, no second
-// kernel, deterministic order). Activations come through L1 (__ldg).
+// How: a CTA owns a tile of 128 weight rows and a range of K. One producer
+// warp streams the tile through a ring of 3-6 shared-memory stages with TMA
+// (cp.async.bulk.tensor, 128-byte swizzle, on full/empty mbarriers): a stage
+// is 128 rows x 128 bytes of W (128 k of FP8, 64 k of BF16) plus the same k
+// of every token of X (zero rows past M come from TMA's out-of-bounds fill).
+// Eight consumer warps take 16 rows each: ldmatrix.x4 reads the weight
+// fragments (conflict-free under the swizzle), E4M3 becomes BF16 in
+// registers (common.cuh; exact), and mma.sync m16n8k16 BF16 -> FP32 puts the
+// weights in the A operand (16 rows) and the tokens in B (8 a tile). For FP8
+// each lane's A registers hold 4 consecutive k (ldmatrix's 4 bytes), so the
+// k order inside an MMA is permuted, identically for X (one 8-byte load a
+// token tile). The producer runs up to the ring's depth ahead, so the bytes
+// in flight do not depend on how fast the consumers are.
+// Small-N shapes split K over a thread-block cluster of 2..8 CTAs (any split,
+// uneven ranges allowed) whose partial sums are added through distributed
+// shared memory in a fixed order (deterministic, no workspace); the split
+// is chosen to fill whole waves of resident clusters.
 //
-// Correct: bit-exact on every E4M3 code (one-hot check), rel L2 1.6e-3..1.7e-3
-// against FP64 elsewhere (bound 4e-3).
-// Measured (H100, copy 2.99 TB/s, run 2026-11-25T03:59Z; NOTES.md has the
-// table): BELOW TARGET. FP8 0.35..0.69 of copy at M <= 16 (best on the big
-// 70B gate_up/down shapes, worst on 8B o-proj), BF16 0.35..0.55, M = 64 FP8
-// 0.13..0.34; cuBLASLt on the same shapes: FP8 per-tensor 0.35..0.96, BF16
-// 0.43..0.95. Target: 0.90. NOTES.md says what to try next.
+// Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
+// against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
+// Measured: see NOTES.md (v3) and results/<gpu>/decode.json.
 #pragma once
 
 #include "common.cuh"
+#include "../gemm/hopper.cuh"
 
+#include <algorithm>
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
+#include <map>
+#include <tuple>
 
 namespace gemv {
 
@@ -43,171 +49,187 @@ struct Params {
     const float *scale;      // see above; unused for BF16
     __nv_bfloat16 *y;        // M x N
     int M, N, K;
-    int split;               // blocks (cluster size) sharing one row tile's K
+    int split;               // CTAs (cluster size) sharing one row tile's K
 };
 
-constexpr int WARPS = 8, THREADS = WARPS * 32, BN = WARPS * 16, KSTEP = 64;
+constexpr int CWARPS = 8, THREADS = (CWARPS + 1) * 32, BN = CWARPS * 16, ROWB = 128;
 
-
-// Per-lane staging: every lane copies (cp.async) exactly the 16-byte chunks
-// it will read back, so a warp needs no barrier; stages are in flight
-// D - 1 steps ahead, waited for with cp.async.wait_group.
-template <int WT, int MT>
-struct Cfg {
+template <int WT, int MT> struct Cfg {
     static constexpr int WB = WT == BF16 ? 2 : 1;
-    static constexpr bool ACT = MT <= 2;         // activations staged too (else read through L1)
-    static constexpr int WCH = 2 * WB;           // weight chunks a lane a step (2 rows)
-    static constexpr int CH = WCH + (ACT ? 2 * MT : 0);
-    static constexpr int STAGE = CH * 32 * 16;   // bytes a warp a stage
-    static constexpr int D0 = 12288 / STAGE;
-    static constexpr int D = D0 < 3 ? 3 : D0 > 8 ? 8 : D0;
-    static constexpr size_t RING = (size_t)WARPS * D * STAGE;
-    static constexpr size_t SMEM = RING + (size_t)WARPS * MT * 128 * sizeof(float);
+    static constexpr int BK = ROWB / WB;               // k a stage: 128 (FP8) or 64 (BF16)
+    static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 64 k (128 bytes)
+    static constexpr int XBOXES = BK / 64;
+    static constexpr int WTILE = BN * ROWB;            // 16 KiB
+    static constexpr int STAGE = WTILE + XBOXES * XBOX;
+    static constexpr int S0 = (MT <= 4 ? 100 * 1024 : 200 * 1024) / STAGE;
+    static constexpr int STAGES = S0 < 3 ? 3 : S0 > 6 ? 6 : S0;
+    static constexpr int MINB = MT <= 4 ? 2 : 1;       // CTAs an SM
+    static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
+    static constexpr size_t RING = (size_t)STAGES * STAGE;
+    static constexpr size_t SMEM = 1024 + (RING > RED ? RING : RED) + 2 * STAGES * sizeof(uint64_t);
+    static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
+__device__ __forceinline__ void ldmatrix_x4(uint32_t addr, uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(addr));
+}
+
+__device__ __forceinline__ uint2 lds64(uint32_t addr)
+{
+    uint2 v;
+    asm volatile("ld.shared.v2.u32 {%0,%1}, [%2];" : "=r"(v.x), "=r"(v.y) : "r"(addr));
+    return v;
+}
+
+// Byte address of (row, 16-byte chunk) of a 128-byte-swizzled tile whose rows
+// are 128 bytes: TMA's SWIZZLE_128B XORs the chunk with the row mod 8.
+__device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
+{
+    return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
+}
+
 template <int WT, int MT>
-__global__ void __launch_bounds__(THREADS, MT <= 2 ? 2 : 1) gemv_kernel(const Params p)
+__global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
+    gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p)
 {
     namespace cg = cooperative_groups;
     using C = Cfg<WT, MT>;
-    constexpr int WB = C::WB, CH = C::CH, D = C::D;
-    extern __shared__ __align__(16) unsigned char smem[];
-    float *red = reinterpret_cast<float *>(smem + C::RING); // [WARPS][MT][4][32]
+    constexpr int STAGES = C::STAGES;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + (C::RING > C::RED ? C::RING : C::RED));
+    uint64_t *empty = full + STAGES;
 
     cg::cluster_group cluster = cg::this_cluster();
     const int rank = (int)cluster.block_rank();
     const int tile = blockIdx.x / p.split;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int g = lane >> 2, c = lane & 3;
-    const int kper = p.K / p.split;
-    const int kbeg = rank * kper;
-    const int nsteps = kper / KSTEP;
-    const int r0 = tile * BN + warp * 16 + g;
-    // rows past N (last tile) read row N-1 and are dropped in the epilogue
-    const char *w0 = (const char *)p.w + ((size_t)min(r0, p.N - 1) * p.K + kbeg + 16 * c) * WB;
-    const char *w1 = (const char *)p.w + ((size_t)min(r0 + 8, p.N - 1) * p.K + kbeg + 16 * c) * WB;
-    // this lane's slot of chunk i of stage st
-    unsigned char *ring = smem + (size_t)warp * D * C::STAGE + lane * 16;
-    auto slot = [&](int st, int i) { return ring + (st * CH + i) * 512; };
+    // this CTA's k steps: an even share of the K / BK steps (uneven by at most one)
+    const int total = p.K / C::BK;
+    const int s_beg = (int)((long)total * rank / p.split), s_end = (int)((long)total * (rank + 1) / p.split);
+    const int nsteps = s_end - s_beg;
 
-    const __nv_bfloat16 *xr[MT];
-    bool xok[MT];
-#pragma unroll
-    for (int t = 0; t < MT; t++) {
-        const int tok = 8 * t + g;
-        xok[t] = tok < p.M;
-        xr[t] = p.x + (size_t)min(tok, p.M - 1) * p.K + kbeg + 16 * c;
-    }
-    const float *srow = nullptr;
-    if (WT == E4M3_BLOCK) srow = p.scale + (size_t)tile * (p.K / 128) + kbeg / 128;
-
-    float acc[MT][4], tmp[MT][4];
-#pragma unroll
-    for (int t = 0; t < MT; t++)
-#pragma unroll
-        for (int i = 0; i < 4; i++) acc[t][i] = tmp[t][i] = 0.f;
-
-    auto issue = [&](int s) {
-        const int st = s % D;
-        const size_t off = (size_t)s * KSTEP * WB;
-#pragma unroll
-        for (int l = 0; l < WB; l++) {
-            dec::cp_async_cg(slot(st, l), w0 + off + 16 * l);
-            dec::cp_async_cg(slot(st, WB + l), w1 + off + 16 * l);
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            hopper::mbar_init(&full[s], 1);
+            hopper::mbar_init(&empty[s], CWARPS);
         }
-        if (C::ACT) {
+        hopper::fence_barrier_init();
+    }
+    __syncthreads();
+
+    float acc[MT][4];
 #pragma unroll
-            for (int t = 0; t < MT; t++) {
-                dec::cp_async_ca(slot(st, 2 * WB + 2 * t), xr[t] + s * KSTEP, xok[t]);
-                dec::cp_async_ca(slot(st, 2 * WB + 2 * t + 1), xr[t] + s * KSTEP + 8, xok[t]);
+    for (int t = 0; t < MT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+
+    if (warp == CWARPS) {
+        // producer: one lane issues every copy
+        if (lane == 0) {
+            hopper::prefetch_tmap(&tw);
+            hopper::prefetch_tmap(&tx);
+            for (int s = 0; s < nsteps; s++) {
+                const int st = s % STAGES;
+                if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
+                unsigned char *stage = smem + (size_t)st * C::STAGE;
+                const int k0 = (s_beg + s) * C::BK;
+                hopper::mbar_expect_tx(&full[st], C::STAGE);
+                hopper::tma_load(stage, &tw, &full[st], k0, tile * BN);
+#pragma unroll
+                for (int b = 0; b < C::XBOXES; b++)
+                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + 64 * b, 0);
             }
         }
-    };
+    } else {
+        const int g = lane >> 2, c = lane & 3;
+        // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
+        const int lrow = warp * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+        const int lchunk = lane >> 4;
+        float tmp[MT][4];
 #pragma unroll
-    for (int s = 0; s < D - 1; s++) {
-        if (s < nsteps) issue(s);
-        dec::cp_async_commit();
-    }
+        for (int t = 0; t < MT; t++) tmp[t][0] = tmp[t][1] = tmp[t][2] = tmp[t][3] = 0.f;
+        const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)tile * (p.K / 128) : nullptr;
 
-    for (int s = 0; s < nsteps; s++) {
-        if (s + D - 1 < nsteps) issue(s + D - 1);
-        dec::cp_async_commit();
-        // activations for this step: 16 k of each token, as 8 BF16 pairs
-        uint32_t xw[MT][8];
-        if (!C::ACT) {
+        for (int s = 0; s < nsteps; s++) {
+            const int st = s % STAGES;
+            float sc = 1.f;
+            if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
+            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
+            const uint32_t xt = wt + C::WTILE;
+            float(&dst)[MT][4] = *(WT == E4M3_BLOCK ? &tmp : &acc); // compile-time choice
+            if (WT != BF16) {
+                // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
-            for (int t = 0; t < MT; t++) {
-                uint4 a = make_uint4(0, 0, 0, 0), b = a;
-                if (xok[t]) {
-                    a = dec::ldg_cached(xr[t] + s * KSTEP);
-                    b = dec::ldg_cached(xr[t] + s * KSTEP + 8);
+                for (int qq = 0; qq < 4; qq++) {
+                    uint32_t r[4];
+                    ldmatrix_x4(swz(wt, lrow, 2 * qq + lchunk), r[0], r[1], r[2], r[3]);
+#pragma unroll
+                    for (int h = 0; h < 2; h++) {
+                        const int q = 2 * qq + h;
+                        uint32_t lo0, hi0, lo1, hi1;
+                        dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
+                        dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
+                        // X: token n, k 16q + 4c .. +3: 8 bytes of box q/4
+                        const uint32_t xb = xt + (q >> 2) * C::XBOX;
+                        const int ch = 2 * (q & 3) + (c >> 1);
+#pragma unroll
+                        for (int t = 0; t < MT; t++) {
+                            const int n = 8 * t + g;
+                            const uint2 b = lds64(swz(xb, n, ch) + 8 * (c & 1));
+                            dec::mma_bf16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
+                        }
+                    }
                 }
-                xw[t][0] = a.x, xw[t][1] = a.y, xw[t][2] = a.z, xw[t][3] = a.w;
-                xw[t][4] = b.x, xw[t][5] = b.y, xw[t][6] = b.z, xw[t][7] = b.w;
-            }
-        }
-        float sc = 1.f;
-        if (WT == E4M3_BLOCK && (s & 1)) sc = __ldg(srow + (s >> 1));
-        dec::cp_async_wait<D - 1>(); // step s has landed
-        const int st = s % D;
-        if (C::ACT) {
-#pragma unroll
-            for (int t = 0; t < MT; t++) {
-                const uint4 a = *reinterpret_cast<const uint4 *>(slot(st, 2 * WB + 2 * t));
-                const uint4 b = *reinterpret_cast<const uint4 *>(slot(st, 2 * WB + 2 * t + 1));
-                xw[t][0] = a.x, xw[t][1] = a.y, xw[t][2] = a.z, xw[t][3] = a.w;
-                xw[t][4] = b.x, xw[t][5] = b.y, xw[t][6] = b.z, xw[t][7] = b.w;
-            }
-        }
-        uint4 wb[2 * WB];
-#pragma unroll
-        for (int i = 0; i < 2 * WB; i++) wb[i] = *reinterpret_cast<const uint4 *>(slot(st, i));
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            uint32_t a0, a1, a2, a3;
-            if (WB == 1) {
-                const uint32_t q0 = j == 0 ? wb[0].x : j == 1 ? wb[0].y : j == 2 ? wb[0].z : wb[0].w;
-                const uint32_t q1 = j == 0 ? wb[1].x : j == 1 ? wb[1].y : j == 2 ? wb[1].z : wb[1].w;
-                dec::e4m3x4_to_bf16x2(q0, a0, a2);
-                dec::e4m3x4_to_bf16x2(q1, a1, a3);
             } else {
-                // row r0: wb[0], wb[1]; row r1: wb[2], wb[3]; k-local 4j..4j+3
-                const uint4 u0 = wb[j >> 1], u1 = wb[2 + (j >> 1)];
-                a0 = (j & 1) ? u0.z : u0.x;
-                a2 = (j & 1) ? u0.w : u0.y;
-                a1 = (j & 1) ? u1.z : u1.x;
-                a3 = (j & 1) ? u1.w : u1.y;
-            }
+                // 4 k16 steps; ldmatrix gives the standard A fragment, and (X rows
+                // as the 8x8 matrices) the standard B fragment of two k16 steps
 #pragma unroll
-            for (int t = 0; t < MT; t++) {
-                if (WT == E4M3_BLOCK)
-                    dec::mma_bf16_16816(tmp[t], a0, a1, a2, a3, xw[t][2 * j], xw[t][2 * j + 1]);
-                else
-                    dec::mma_bf16_16816(acc[t], a0, a1, a2, a3, xw[t][2 * j], xw[t][2 * j + 1]);
-            }
-        }
-        if (WT == E4M3_BLOCK && (s & 1)) {
+                for (int jj = 0; jj < 2; jj++) {
+                    uint32_t a[2][4];
+                    ldmatrix_x4(swz(wt, lrow, 4 * jj + lchunk), a[0][0], a[0][1], a[0][2], a[0][3]);
+                    ldmatrix_x4(swz(wt, lrow, 4 * jj + 2 + lchunk), a[1][0], a[1][1], a[1][2], a[1][3]);
 #pragma unroll
-            for (int t = 0; t < MT; t++)
-#pragma unroll
-                for (int i = 0; i < 4; i++) {
-                    acc[t][i] = fmaf(tmp[t][i], sc, acc[t][i]);
-                    tmp[t][i] = 0.f;
+                    for (int t = 0; t < MT; t++) {
+                        uint32_t b[4];
+                        ldmatrix_x4(swz(xt, 8 * t + (lane & 7), 4 * jj + (lane >> 3)), b[0], b[1], b[2], b[3]);
+                        dec::mma_bf16_16816(acc[t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
+                        dec::mma_bf16_16816(acc[t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
+                    }
                 }
+            }
+            __syncwarp();
+            if (lane == 0) hopper::mbar_arrive(&empty[st]);
+            if (WT == E4M3_BLOCK) {
+#pragma unroll
+                for (int t = 0; t < MT; t++)
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        acc[t][i] = fmaf(tmp[t][i], sc, acc[t][i]);
+                        tmp[t][i] = 0.f;
+                    }
+            }
         }
     }
-    dec::cp_async_wait<0>();
 
-    // Epilogue: partial sums to shared memory; the cluster's blocks each
-    // finish a share of the tile, reading every block's partials (DSMEM).
+    // Epilogue: partial sums to shared memory (over the ring, now idle); the
+    // cluster's CTAs each finish a share of the tile, reading every CTA's
+    // partials (DSMEM) in rank order.
+    __syncthreads();
+    float *red = reinterpret_cast<float *>(smem); // [CWARPS][MT][4][32]
+    if (warp < CWARPS) {
 #pragma unroll
-    for (int t = 0; t < MT; t++)
+        for (int t = 0; t < MT; t++)
 #pragma unroll
-        for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
+            for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
+    }
     cluster.sync();
-    const int E = WARPS * MT * 128;
-    const int per = E / p.split;
-    for (int e = rank * per + (int)threadIdx.x; e < (rank + 1) * per; e += THREADS) {
+    const int E = CWARPS * MT * 128;
+    const int per = (E + p.split - 1) / p.split;
+    const int e_end = min(E, (rank + 1) * per);
+    for (int e = rank * per + (int)threadIdx.x; e < e_end; e += THREADS) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
         const int tok = 8 * t + 2 * (ln & 3) + (i & 1);
         const int row = tile * BN + wp * 16 + (ln >> 2) + (i >> 1) * 8;
@@ -217,7 +239,7 @@ __global__ void __launch_bounds__(THREADS, MT <= 2 ? 2 : 1) gemv_kernel(const Pa
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     }
-    cluster.sync(); // keep this block's shared memory until the others have read it
+    cluster.sync(); // keep this CTA's shared memory until the others have read it
 }
 
 // ---- host side ----
@@ -229,18 +251,36 @@ struct Plan {
     size_t smem = 0;
 };
 
-template <int WT, int MT>
-inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
+template <int WT, int MT> inline void set_attr()
 {
-    static bool attr = [] {
+    static bool done = [] {
         cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<WT, MT>::SMEM);
         return true;
     }();
-    (void)attr;
+    (void)done;
+}
+
+inline CUtensorMap w_map(int wt, const Params &p)
+{
+    if (wt == BF16)
+        return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.N, p.K, p.K, BN, ROWB / 2);
+    return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.N, p.K, p.K, BN, ROWB);
+}
+
+inline CUtensorMap x_map(int mt, const Params &p)
+{
+    return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
+}
+
+template <int WT, int MT>
+inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
+{
+    set_attr<WT, MT>();
+    const CUtensorMap tw = w_map(WT, p), tx = x_map(MT, p);
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(pl.blocks);
     cfg.blockDim = dim3(THREADS);
-    cfg.dynamicSmemBytes = pl.smem;
+    cfg.dynamicSmemBytes = Cfg<WT, MT>::SMEM;
     cfg.stream = st;
     cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeClusterDimension;
@@ -249,106 +289,118 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
     at[0].val.clusterDim.z = 1;
     cfg.attrs = at;
     cfg.numAttrs = 1;
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, p);
+    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p);
 }
 
-template <int WT>
-inline void launch_wt(const Params &p, const Plan &pl, cudaStream_t st)
+// Runs Op<WT, MT>::run(args...) with wt and mt (1..8) as constants.
+template <template <int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, A... a)
 {
-    switch (pl.mt) {
-    case 1: launch_mt<WT, 1>(p, pl, st); break;
-    case 2: launch_mt<WT, 2>(p, pl, st); break;
-    case 3: launch_mt<WT, 3>(p, pl, st); break;
-    case 4: launch_mt<WT, 4>(p, pl, st); break;
-    case 5: launch_mt<WT, 5>(p, pl, st); break;
-    case 6: launch_mt<WT, 6>(p, pl, st); break;
-    case 7: launch_mt<WT, 7>(p, pl, st); break;
-    default: launch_mt<WT, 8>(p, pl, st); break;
+    switch (mt) {
+    case 1: return Op<WT, 1>::run(a...);
+    case 2: return Op<WT, 2>::run(a...);
+    case 3: return Op<WT, 3>::run(a...);
+    case 4: return Op<WT, 4>::run(a...);
+    case 5: return Op<WT, 5>::run(a...);
+    case 6: return Op<WT, 6>::run(a...);
+    case 7: return Op<WT, 7>::run(a...);
+    default: return Op<WT, 8>::run(a...);
     }
 }
+template <template <int, int> class Op, class... A> inline auto dispatch(int wt, int mt, A... a)
+{
+    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, a...);
+    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, a...);
+    return dispatch_mt<Op, E4M3_BLOCK>(mt, a...);
+}
+
+template <int WT, int MT> struct LaunchOp {
+    static int run(const Params *p, const Plan *pl, cudaStream_t st)
+    {
+        launch_mt<WT, MT>(*p, *pl, st);
+        return 0;
+    }
+};
+template <int WT, int MT> struct SmemOp {
+    static size_t run() { return Cfg<WT, MT>::SMEM; }
+};
+template <int WT, int MT> struct ClustersOp {
+    static int run(int split)
+    {
+        set_attr<WT, MT>();
+        int dev = 0, sms = 0;
+        cudaGetDevice(&dev);
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = dim3(sms / split * split);
+        cfg.blockDim = dim3(THREADS);
+        cfg.dynamicSmemBytes = Cfg<WT, MT>::SMEM;
+        cudaLaunchAttribute at[1];
+        at[0].id = cudaLaunchAttributeClusterDimension;
+        at[0].val.clusterDim.x = split;
+        at[0].val.clusterDim.y = 1;
+        at[0].val.clusterDim.z = 1;
+        cfg.attrs = at;
+        cfg.numAttrs = 1;
+        int c = 0;
+        if (cudaOccupancyMaxActiveClusters(&c, gemv_kernel<WT, MT>, &cfg) != cudaSuccess || c <= 0) {
+            cudaGetLastError();
+            c = std::max(1, sms * Cfg<WT, MT>::MINB / split);
+        }
+        return c;
+    }
+};
 
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
-    if (wt == BF16) launch_wt<BF16>(p, pl, st);
-    else if (wt == E4M3_CHANNEL) launch_wt<E4M3_CHANNEL>(p, pl, st);
-    else launch_wt<E4M3_BLOCK>(p, pl, st);
+    dispatch<LaunchOp>(wt, pl.mt, &p, &pl, st);
 }
 
-template <int WT, int MT>
-inline int occupancy_mt(size_t smem)
+inline size_t smem_bytes(int wt, int mt) { return dispatch<SmemOp>(wt, mt); }
+
+// Clusters of `split` CTAs that can be resident at once (cached).
+inline int resident_clusters(int wt, int mt, int split)
 {
-    cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<WT, MT>::SMEM);
-    int n = 0;
-    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, gemv_kernel<WT, MT>, THREADS, smem);
-    return n;
+    static std::map<std::tuple<int, int, int>, int> cache;
+    const auto key = std::make_tuple(wt, mt, split);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    return cache[key] = dispatch<ClustersOp>(wt, mt, split);
 }
 
-template <int WT>
-inline int occupancy_wt(int mt, size_t smem)
-{
-    switch (mt) {
-    case 1: return occupancy_mt<WT, 1>(smem);
-    case 2: return occupancy_mt<WT, 2>(smem);
-    case 3: return occupancy_mt<WT, 3>(smem);
-    case 4: return occupancy_mt<WT, 4>(smem);
-    case 5: return occupancy_mt<WT, 5>(smem);
-    case 6: return occupancy_mt<WT, 6>(smem);
-    case 7: return occupancy_mt<WT, 7>(smem);
-    default: return occupancy_mt<WT, 8>(smem);
-    }
-}
-
-template <int WT>
-inline size_t smem_wt(int mt)
-{
-    switch (mt) {
-    case 1: return Cfg<WT, 1>::SMEM;
-    case 2: return Cfg<WT, 2>::SMEM;
-    case 3: return Cfg<WT, 3>::SMEM;
-    case 4: return Cfg<WT, 4>::SMEM;
-    case 5: return Cfg<WT, 5>::SMEM;
-    case 6: return Cfg<WT, 6>::SMEM;
-    case 7: return Cfg<WT, 7>::SMEM;
-    default: return Cfg<WT, 8>::SMEM;
-    }
-}
-inline size_t smem_bytes(int wt, int mt)
-{
-    return wt == BF16 ? smem_wt<BF16>(mt) : wt == E4M3_CHANNEL ? smem_wt<E4M3_CHANNEL>(mt) : smem_wt<E4M3_BLOCK>(mt);
-}
-
-// Split K over a cluster of up to 8 blocks while the row tiles times the
-// split still fit in one wave of resident blocks, keeping >= 512 k a block
-// (and, for block scales, whole 128-k blocks). force_split > 0 overrides
-// (the checks use it to cover every cluster size).
+// The split of K over a cluster (1..8 CTAs): the one whose row tiles x split
+// fill the resident clusters' waves best, with at least 4 k steps a CTA;
+// ties (within 3%) go to the smaller split. force_split > 0 overrides (the
+// checks use it to cover every cluster size).
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0)
 {
     Plan pl;
-    pl.mt = (M + 7) / 8;
+    pl.mt = std::max(1, std::min(8, (M + 7) / 8));
     pl.smem = smem_bytes(wt, pl.mt);
-    int dev = 0, sms = 0;
-    cudaGetDevice(&dev);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    const int occ = wt == BF16 ? occupancy_wt<BF16>(pl.mt, pl.smem)
-                  : wt == E4M3_CHANNEL ? occupancy_wt<E4M3_CHANNEL>(pl.mt, pl.smem)
-                                       : occupancy_wt<E4M3_BLOCK>(pl.mt, pl.smem);
-    const int slots = std::max(1, occ) * sms;
     const int tiles = (N + BN - 1) / BN;
-    int s = 1;
-    if (force_split > 0) s = force_split;
-    else
-        while (s < 8 && tiles * s * 2 <= slots && K % (s * 2 * 128) == 0 && K / (s * 2) >= 512) s *= 2;
-    pl.split = s;
-    pl.blocks = tiles * s;
+    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
+    const int steps = K / bk;
+    if (force_split > 0) pl.split = force_split;
+    else {
+        double best = -1;
+        for (int s = 1; s <= 8; s++) {
+            if (s > 1 && steps / s < 4) break;
+            const int slots = resident_clusters(wt, pl.mt, s);
+            const long units = (long)tiles;                       // clusters to run
+            const long waves = (units + slots - 1) / slots;
+            const double eff = (double)units / (double)(waves * slots);
+            if (eff > best * 1.03) best = eff, pl.split = s;
+        }
+    }
+    pl.blocks = tiles * pl.split;
     return pl;
 }
 
-// Whether (wt, M, N, K) is supported: K a multiple of 128 (64 for BF16 and
-// channel scales) and of split * that.
+// Whether (wt, M, N, K) is supported with this split: K a multiple of the
+// stage's k (128 for FP8, 64 for BF16) with at least one step a CTA, M 1..64.
 inline bool supported(int wt, int M, int N, int K, int split)
 {
-    const int q = wt == E4M3_BLOCK ? 128 : KSTEP;
-    return M >= 1 && M <= 64 && N >= 1 && K % (q * split) == 0 && split >= 1 && split <= 8;
+    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
+    return M >= 1 && M <= 64 && N >= 1 && K % bk == 0 && split >= 1 && split <= 8 && K / bk >= split;
 }
 
 } // namespace gemv
