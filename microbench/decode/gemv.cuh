@@ -36,8 +36,7 @@
 #include <algorithm>
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
-#include <map>
-#include <tuple>
+#include <cmath>
 
 namespace gemv {
 
@@ -52,21 +51,32 @@ struct Params {
     int split;               // CTAs (cluster size) sharing one row tile's K
 };
 
-constexpr int CWARPS = 8, THREADS = (CWARPS + 1) * 32, BN = CWARPS * 16, ROWB = 128;
+constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
-template <int WT, int MT> struct Cfg {
+// F16X (FP8 weights, M <= 16): a converter warp rewrites each stage's X in
+// place as FP16 scaled by a power of two per token (its largest magnitude in
+// the stage lands in [2^14, 2^15)), so the weights take the hardware's exact
+// cvt.rn.f16x2.e4m3x2 (one instruction a pair instead of five) and FP16 MMAs;
+// each stage's partial sums are scaled back per token in FP32. Exact for
+// every X element down to 2^-28 of its token's largest in the 128-k stage
+// (FP16's normal range); smaller ones round at FP16's subnormal spacing.
+template <int WT, int MT, bool F16X = false> struct Cfg {
+    static constexpr int THREADS = (CWARPS + 1 + (F16X ? 1 : 0)) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
     static constexpr int BK = ROWB / WB;               // k a stage: 128 (FP8) or 64 (BF16)
     static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 64 k (128 bytes)
     static constexpr int XBOXES = BK / 64;
     static constexpr int WTILE = BN * ROWB;            // 16 KiB
     static constexpr int STAGE = WTILE + XBOXES * XBOX;
-    static constexpr int S0 = (MT <= 4 ? 100 * 1024 : 200 * 1024) / STAGE;
+    // CTAs an SM: more warps to hide latency where registers allow (F16X's converter needs more)
+    static constexpr int MINB = MT <= 2 && !F16X ? 3 : MT <= 4 ? 2 : 1;
+    static constexpr int S0 = (220 * 1024 / MINB - 2048) / STAGE;
     static constexpr int STAGES = S0 < 3 ? 3 : S0 > 6 ? 6 : S0;
-    static constexpr int MINB = MT <= 4 ? 2 : 1;       // CTAs an SM
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     static constexpr size_t RING = (size_t)STAGES * STAGE;
-    static constexpr size_t SMEM = 1024 + (RING > RED ? RING : RED) + 2 * STAGES * sizeof(uint64_t);
+    static constexpr size_t BODY = RING > RED ? RING : RED;
+    static constexpr size_t XSC = F16X ? (size_t)STAGES * 64 * sizeof(float) : 0; // per-token scales a stage
+    static constexpr size_t SMEM = 1024 + BODY + XSC + 3 * STAGES * sizeof(uint64_t);
     static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
@@ -91,17 +101,72 @@ __device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
     return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
 }
 
-template <int WT, int MT>
-__global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
+__device__ __forceinline__ uint4 lds128(uint32_t addr)
+{
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
+    return v;
+}
+__device__ __forceinline__ void sts128(uint32_t addr, uint4 v)
+{
+    asm volatile("st.shared.v4.u32 [%0], {%1,%2,%3,%4};" ::"r"(addr), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w) : "memory");
+}
+
+// The F16X converter's work on one stage: rows 8rg + lane/4, 16-byte chunks
+// 4(lane%4)..+3 of each (k order inside a row does not matter: one scale a
+// row), BF16 -> FP16 * 2^e in place; xsc[row] = 2^-e.
+template <int MT, int XBOX>
+__device__ __forceinline__ void convert_x_stage(uint32_t xt, float *xsc, int lane)
+{
+#pragma unroll
+    for (int rg = 0; rg < MT; rg++) {
+        const int row = 8 * rg + (lane >> 2);
+        uint32_t addr[4];
+        uint4 v[4];
+        float amax = 0.f;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int j = 4 * (lane & 3) + i;
+            addr[i] = xt + (j >> 3) * XBOX + row * 128 + ((j & 7) << 4);
+            v[i] = lds128(addr[i]);
+            const uint32_t w[4] = {v[i].x, v[i].y, v[i].z, v[i].w};
+#pragma unroll
+            for (int k = 0; k < 4; k++)
+                amax = fmaxf(amax, fmaxf(fabsf(__uint_as_float(w[k] << 16)), fabsf(__uint_as_float(w[k] & 0xFFFF0000u))));
+        }
+        amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, 1));
+        amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, 2));
+        // 2^e puts amax in [2^14, 2^15); e in [-113, 126] (Inf/NaN: -114, they stay Inf/NaN)
+        const int ex = (int)((__float_as_uint(amax) >> 23) & 0xFF);
+        const int e = amax > 0.f ? min(141 - ex, 126) : 0;
+        const float up = __uint_as_float((uint32_t)(e + 127) << 23);
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            uint32_t w[4] = {v[i].x, v[i].y, v[i].z, v[i].w};
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                const __half2 h = __floats2half2_rn(__uint_as_float(w[k] << 16) * up, __uint_as_float(w[k] & 0xFFFF0000u) * up);
+                w[k] = *reinterpret_cast<const uint32_t *>(&h);
+            }
+            sts128(addr[i], make_uint4(w[0], w[1], w[2], w[3]));
+        }
+        if ((lane & 3) == 0) xsc[row] = __uint_as_float((uint32_t)(127 - e) << 23);
+    }
+}
+
+template <int WT, int MT, bool F16X>
+__global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p)
 {
     namespace cg = cooperative_groups;
-    using C = Cfg<WT, MT>;
-    constexpr int STAGES = C::STAGES;
+    using C = Cfg<WT, MT, F16X>;
+    constexpr int STAGES = C::STAGES, THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
-    uint64_t *full = reinterpret_cast<uint64_t *>(smem + (C::RING > C::RED ? C::RING : C::RED));
+    float *xsc = reinterpret_cast<float *>(smem + C::BODY); // [STAGES][64]
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::BODY + C::XSC);
     uint64_t *empty = full + STAGES;
+    uint64_t *xready = empty + STAGES; // F16X: X of the stage converted
 
     cg::cluster_group cluster = cg::this_cluster();
     const int rank = (int)cluster.block_rank();
@@ -116,6 +181,7 @@ __global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
         for (int s = 0; s < STAGES; s++) {
             hopper::mbar_init(&full[s], 1);
             hopper::mbar_init(&empty[s], CWARPS);
+            hopper::mbar_init(&xready[s], 1);
         }
         hopper::fence_barrier_init();
     }
@@ -142,6 +208,16 @@ __global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
                     hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + 64 * b, 0);
             }
         }
+    } else if (F16X && warp == CWARPS + 1) {
+        // converter: X of each landed stage to scaled FP16, in place
+        for (int s = 0; s < nsteps; s++) {
+            const int st = s % STAGES;
+            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            convert_x_stage<MT, C::XBOX>(hopper::smem_u32(smem + (size_t)st * C::STAGE) + C::WTILE, xsc + st * 64, lane);
+            hopper::fence_proxy_async(); // these writes before the stage's next TMA refill
+            __syncwarp();
+            if (lane == 0) hopper::mbar_arrive(&xready[st]);
+        }
     } else {
         const int g = lane >> 2, c = lane & 3;
         // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
@@ -151,35 +227,48 @@ __global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
 #pragma unroll
         for (int t = 0; t < MT; t++) tmp[t][0] = tmp[t][1] = tmp[t][2] = tmp[t][3] = 0.f;
         const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)tile * (p.K / 128) : nullptr;
+        // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
+        // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
+        // chunk q (token g, tile t adds 1024 t), BF16 ldmatrix (row lane&7).
+        uint32_t wo[4], xo[8];
+#pragma unroll
+        for (int i = 0; i < 4; i++) wo[i] = swz(0, lrow, 2 * i + lchunk);
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            if (WT != BF16) xo[q] = C::WTILE + (q >> 2) * C::XBOX + swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
+            else xo[q] = C::WTILE + swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1)
+        }
 
         for (int s = 0; s < nsteps; s++) {
             const int st = s % STAGES;
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
-            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            hopper::mbar_wait(F16X ? &xready[st] : &full[st], (s / STAGES) & 1);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            const uint32_t xt = wt + C::WTILE;
-            float(&dst)[MT][4] = *(WT == E4M3_BLOCK ? &tmp : &acc); // compile-time choice
+            float(&dst)[MT][4] = *(WT == E4M3_BLOCK || F16X ? &tmp : &acc); // compile-time choice
             if (WT != BF16) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
                 for (int qq = 0; qq < 4; qq++) {
                     uint32_t r[4];
-                    ldmatrix_x4(swz(wt, lrow, 2 * qq + lchunk), r[0], r[1], r[2], r[3]);
+                    ldmatrix_x4(wt + wo[qq], r[0], r[1], r[2], r[3]);
 #pragma unroll
                     for (int h = 0; h < 2; h++) {
                         const int q = 2 * qq + h;
                         uint32_t lo0, hi0, lo1, hi1;
-                        dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
-                        dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
-                        // X: token n, k 16q + 4c .. +3: 8 bytes of box q/4
-                        const uint32_t xb = xt + (q >> 2) * C::XBOX;
-                        const int ch = 2 * (q & 3) + (c >> 1);
+                        if (F16X) {
+                            lo0 = dec::fp8x2_to_f16x2<false>(r[2 * h] & 0xFFFFu), hi0 = dec::fp8x2_to_f16x2<false>(r[2 * h] >> 16);
+                            lo1 = dec::fp8x2_to_f16x2<false>(r[2 * h + 1] & 0xFFFFu), hi1 = dec::fp8x2_to_f16x2<false>(r[2 * h + 1] >> 16);
+                        } else {
+                            dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
+                            dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
+                        }
+                        // X: token 8t + g, k 16q + 4c .. +3: 8 bytes of box q/4
 #pragma unroll
                         for (int t = 0; t < MT; t++) {
-                            const int n = 8 * t + g;
-                            const uint2 b = lds64(swz(xb, n, ch) + 8 * (c & 1));
-                            dec::mma_bf16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
+                            const uint2 b = lds64(wt + xo[q] + 1024 * t);
+                            if (F16X) dec::mma_f16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
+                            else dec::mma_bf16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
                         }
                     }
                 }
@@ -189,20 +278,33 @@ __global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
 #pragma unroll
                 for (int jj = 0; jj < 2; jj++) {
                     uint32_t a[2][4];
-                    ldmatrix_x4(swz(wt, lrow, 4 * jj + lchunk), a[0][0], a[0][1], a[0][2], a[0][3]);
-                    ldmatrix_x4(swz(wt, lrow, 4 * jj + 2 + lchunk), a[1][0], a[1][1], a[1][2], a[1][3]);
+                    ldmatrix_x4(wt + wo[2 * jj], a[0][0], a[0][1], a[0][2], a[0][3]);
+                    ldmatrix_x4(wt + wo[2 * jj + 1], a[1][0], a[1][1], a[1][2], a[1][3]);
 #pragma unroll
                     for (int t = 0; t < MT; t++) {
                         uint32_t b[4];
-                        ldmatrix_x4(swz(xt, 8 * t + (lane & 7), 4 * jj + (lane >> 3)), b[0], b[1], b[2], b[3]);
+                        ldmatrix_x4(wt + xo[jj] + 1024 * t, b[0], b[1], b[2], b[3]);
                         dec::mma_bf16_16816(acc[t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
                         dec::mma_bf16_16816(acc[t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
                     }
                 }
             }
+            // F16X: this stage's per-token scales (tokens 8t + 2c, +1), read before the release
+            float2 xs[MT];
+#pragma unroll
+            for (int t = 0; t < MT; t++) xs[t] = F16X ? *reinterpret_cast<const float2 *>(xsc + st * 64 + 8 * t + 2 * c)
+                                                      : make_float2(1.f, 1.f);
             __syncwarp();
             if (lane == 0) hopper::mbar_arrive(&empty[st]);
-            if (WT == E4M3_BLOCK) {
+            if (F16X) {
+#pragma unroll
+                for (int t = 0; t < MT; t++) {
+                    const float s0 = xs[t].x * sc, s1 = xs[t].y * sc;
+                    acc[t][0] = fmaf(tmp[t][0], s0, acc[t][0]), acc[t][1] = fmaf(tmp[t][1], s1, acc[t][1]);
+                    acc[t][2] = fmaf(tmp[t][2], s0, acc[t][2]), acc[t][3] = fmaf(tmp[t][3], s1, acc[t][3]);
+                    tmp[t][0] = tmp[t][1] = tmp[t][2] = tmp[t][3] = 0.f;
+                }
+            } else if (WT == E4M3_BLOCK) {
 #pragma unroll
                 for (int t = 0; t < MT; t++)
 #pragma unroll
@@ -247,14 +349,16 @@ __global__ void __launch_bounds__(THREADS, Cfg<WT, MT>::MINB)
 struct Plan {
     int split = 1;
     int mt = 1;
+    bool f16x = false; // FP8 weights, M <= 16: X converted to scaled FP16 (see Cfg)
     int blocks = 0;
     size_t smem = 0;
 };
 
-template <int WT, int MT> inline void set_attr()
+template <int WT, int MT, bool F16X> inline void set_attr()
 {
     static bool done = [] {
-        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<WT, MT>::SMEM);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT, F16X>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             (int)Cfg<WT, MT, F16X>::SMEM);
         return true;
     }();
     (void)done;
@@ -272,15 +376,16 @@ inline CUtensorMap x_map(int mt, const Params &p)
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
-template <int WT, int MT>
+template <int WT, int MT, bool F16X>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    set_attr<WT, MT>();
+    using C = Cfg<WT, MT, F16X>;
+    set_attr<WT, MT, F16X>();
     const CUtensorMap tw = w_map(WT, p), tx = x_map(MT, p);
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(pl.blocks);
-    cfg.blockDim = dim3(THREADS);
-    cfg.dynamicSmemBytes = Cfg<WT, MT>::SMEM;
+    cfg.blockDim = dim3(C::THREADS);
+    cfg.dynamicSmemBytes = C::SMEM;
     cfg.stream = st;
     cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeClusterDimension;
@@ -289,108 +394,69 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
     at[0].val.clusterDim.z = 1;
     cfg.attrs = at;
     cfg.numAttrs = 1;
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p);
+    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT, F16X>, tw, tx, p);
 }
 
-// Runs Op<WT, MT>::run(args...) with wt and mt (1..8) as constants.
-template <template <int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, A... a)
+// Runs Op<WT, MT, F16X>::run(args...) with wt, mt (1..8) and f16x as
+// constants (F16X exists for FP8 weights and MT <= 2 only).
+template <template <int, int, bool> class Op, int WT, class... A> inline auto dispatch_mt(int mt, bool f16x, A... a)
 {
+    if (WT != BF16 && f16x && mt <= 2) return mt == 1 ? Op<WT, 1, true>::run(a...) : Op<WT, 2, true>::run(a...);
     switch (mt) {
-    case 1: return Op<WT, 1>::run(a...);
-    case 2: return Op<WT, 2>::run(a...);
-    case 3: return Op<WT, 3>::run(a...);
-    case 4: return Op<WT, 4>::run(a...);
-    case 5: return Op<WT, 5>::run(a...);
-    case 6: return Op<WT, 6>::run(a...);
-    case 7: return Op<WT, 7>::run(a...);
-    default: return Op<WT, 8>::run(a...);
+    case 1: return Op<WT, 1, false>::run(a...);
+    case 2: return Op<WT, 2, false>::run(a...);
+    case 3: return Op<WT, 3, false>::run(a...);
+    case 4: return Op<WT, 4, false>::run(a...);
+    case 5: return Op<WT, 5, false>::run(a...);
+    case 6: return Op<WT, 6, false>::run(a...);
+    case 7: return Op<WT, 7, false>::run(a...);
+    default: return Op<WT, 8, false>::run(a...);
     }
 }
-template <template <int, int> class Op, class... A> inline auto dispatch(int wt, int mt, A... a)
+template <template <int, int, bool> class Op, class... A> inline auto dispatch(int wt, int mt, bool f16x, A... a)
 {
-    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, a...);
-    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, a...);
-    return dispatch_mt<Op, E4M3_BLOCK>(mt, a...);
+    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, false, a...);
+    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, f16x, a...);
+    return dispatch_mt<Op, E4M3_BLOCK>(mt, f16x, a...);
 }
 
-template <int WT, int MT> struct LaunchOp {
+template <int WT, int MT, bool F16X> struct LaunchOp {
     static int run(const Params *p, const Plan *pl, cudaStream_t st)
     {
-        launch_mt<WT, MT>(*p, *pl, st);
+        launch_mt<WT, MT, F16X>(*p, *pl, st);
         return 0;
     }
 };
-template <int WT, int MT> struct SmemOp {
-    static size_t run() { return Cfg<WT, MT>::SMEM; }
+template <int WT, int MT, bool F16X> struct SmemOp {
+    static size_t run() { return Cfg<WT, MT, F16X>::SMEM; }
 };
-template <int WT, int MT> struct ClustersOp {
-    static int run(int split)
-    {
-        set_attr<WT, MT>();
-        int dev = 0, sms = 0;
-        cudaGetDevice(&dev);
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-        cudaLaunchConfig_t cfg = {};
-        cfg.gridDim = dim3(sms / split * split);
-        cfg.blockDim = dim3(THREADS);
-        cfg.dynamicSmemBytes = Cfg<WT, MT>::SMEM;
-        cudaLaunchAttribute at[1];
-        at[0].id = cudaLaunchAttributeClusterDimension;
-        at[0].val.clusterDim.x = split;
-        at[0].val.clusterDim.y = 1;
-        at[0].val.clusterDim.z = 1;
-        cfg.attrs = at;
-        cfg.numAttrs = 1;
-        int c = 0;
-        if (cudaOccupancyMaxActiveClusters(&c, gemv_kernel<WT, MT>, &cfg) != cudaSuccess || c <= 0) {
-            cudaGetLastError();
-            c = std::max(1, sms * Cfg<WT, MT>::MINB / split);
-        }
-        return c;
-    }
-};
-
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
-    dispatch<LaunchOp>(wt, pl.mt, &p, &pl, st);
+    dispatch<LaunchOp>(wt, pl.mt, pl.f16x, &p, &pl, st);
 }
 
-inline size_t smem_bytes(int wt, int mt) { return dispatch<SmemOp>(wt, mt); }
-
-// Clusters of `split` CTAs that can be resident at once (cached).
-inline int resident_clusters(int wt, int mt, int split)
-{
-    static std::map<std::tuple<int, int, int>, int> cache;
-    const auto key = std::make_tuple(wt, mt, split);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    return cache[key] = dispatch<ClustersOp>(wt, mt, split);
-}
-
-// The split of K over a cluster (1..8 CTAs): the one whose row tiles x split
-// fill the resident clusters' waves best, with at least 4 k steps a CTA;
-// ties (within 3%) go to the smaller split. force_split > 0 overrides (the
-// checks use it to cover every cluster size).
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0)
+// The split of K over a cluster (1..8 CTAs): about one CTA per SM in all,
+// round(SMs / row tiles), keeping at least 4 k steps a CTA. Measured on the
+// H200 over the Llama-3.1 8B/70B layers (NOTES.md, v3 split table): more
+// CTAs than SMs cost more in per-CTA start and epilogue than they gain, and
+// fewer leave SMs idle. force_split > 0 overrides (the checks use it to
+// cover every cluster size); force_f16x 0/1 overrides the F16X choice
+// (FP8 weights and M <= 16 only).
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_f16x = -1)
 {
     Plan pl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
-    pl.smem = smem_bytes(wt, pl.mt);
+    pl.f16x = wt != BF16 && pl.mt <= 2 && force_f16x != 0;
+    pl.smem = dispatch<SmemOp>(wt, pl.mt, pl.f16x);
     const int tiles = (N + BN - 1) / BN;
-    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
-    const int steps = K / bk;
-    if (force_split > 0) pl.split = force_split;
-    else {
-        double best = -1;
-        for (int s = 1; s <= 8; s++) {
-            if (s > 1 && steps / s < 4) break;
-            const int slots = resident_clusters(wt, pl.mt, s);
-            const long units = (long)tiles;                       // clusters to run
-            const long waves = (units + slots - 1) / slots;
-            const double eff = (double)units / (double)(waves * slots);
-            if (eff > best * 1.03) best = eff, pl.split = s;
-        }
-    }
+    const int steps = K / (wt == BF16 ? ROWB / 2 : ROWB);
+    int dev = 0, sms = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    int s = (int)std::lround((double)sms / tiles);
+    s = std::max(1, std::min(8, s));
+    while (s > 1 && steps / s < 4) s--;
+    pl.split = force_split > 0 ? force_split : s;
     pl.blocks = tiles * pl.split;
     return pl;
 }
