@@ -109,6 +109,12 @@ $(BUILD)/decode: microbench/decode/decode.cu $(DECODE_SRC) $(BENCH_DEP) $(CODEC)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
 GPU_BINS += $(BUILD)/decode
+# The whole decode step (issue 6): every kernel of every layer in one CUDA Graph, our GEMV/GEMM/attention
+$(BUILD)/decode_step: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC) $(BENCH_DEP) $(CODEC)
+	@mkdir -p $(BUILD)
+	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
+	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
+GPU_BINS += $(BUILD)/decode_step
 # KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 TESTS += decode-kv-capacity
 test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json

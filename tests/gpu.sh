@@ -12,6 +12,14 @@ fail=0
 "$B/gemm" --check || fail=1
 "$B/quant" --check || fail=1
 "$B/decode" --check || fail=1
+# The whole decode step against a PyTorch forward of the same small model:
+# the binary dumps weights, KV cache, inputs and outputs (and fails NaN/Inf
+# itself); step_reference.py compares (it says SKIPPED where torch is missing).
+d=$(mktemp -d)
+"$B/decode_step" --check --check_dir="$d" || fail=1
+python3 microbench/decode/step_reference.py --selftest || fail=1
+python3 microbench/decode/step_reference.py "$d" || fail=1
+rm -rf "$d"
 # PyTorch's conversions, regenerated where torch is installed, must equal the
 # committed tables that the CPU tests compare the codec with.
 if python3 -c 'import torch' 2>/dev/null; then

@@ -1,0 +1,998 @@
+// build/decode_step: one whole decode step of a Llama-3.1 model on one GPU,
+// every kernel of every layer in order, captured in one CUDA Graph.
+//
+//   decode_step/<model>/<config>/b<B>_l<L>
+//     model   a line of sweeps/models.txt (Llama-3.1-8B, -70B, -405B)
+//     config  bf16w_bf16kv   BF16 weights, BF16 KV cache
+//             fp8w_bf16kv    FP8 E4M3 weights (per-output-channel scales), BF16 KV
+//             fp8w_fp8kv     FP8 weights, FP8 E4M3 KV (per-KV-head scales)
+//     B sequences, each with L tokens cached; the step appends token L of
+//     each and attends over L + 1 tokens. Shapes: sweeps/decode_step.txt.
+//
+// One step: (embedding out of scope: the input hidden states are given)
+// for each layer
+//   rmsnorm (+ residual)  rmsnorm.cuh
+//   qkv projection        one [(Hq + 2 Hkv) 128 x hidden] matrix
+//   RoPE + KV append      rope_kv_append.cuh (llama3 rope scaling; FP8 KV quantized on write)
+//   attention             attn_decode.cuh, paged (64-token pages, shuffled block table)
+//   o projection
+//   rmsnorm (+ residual)
+//   gate_up projection    one [2 intermediate x hidden] matrix
+//   SiLU * up             silu_mul.cuh
+//   down projection
+// then the final residual add + RMSNorm and the LM head (vocab x hidden,
+// BF16 logits). The LM head stays BF16 in every configuration, as FP8
+// checkpoints ship it (and as kv_capacity.py counts it); --lm_head=fp8
+// quantizes it like the layers.
+//
+// Linear layers, M = B tokens (what serving stacks do):
+//   B <= 64: our GEMV (gemv.cuh), BF16 activations; W8A16 for FP8 weights.
+//   B > 64:  our wgmma GEMM (../gemm/gemm_wgmma.cuh): BF16 x BF16, or W8A8:
+//            the preceding kernel (rmsnorm, silu_mul, or token_quant.cuh on
+//            the attention output) writes E4M3 activations with per-token
+//            scales, and the GEMM applies them and the per-channel weight
+//            scales in its epilogue (Epi::Rowwise). Tile width: gemm.cu's
+//            choose_config rule. Plans (tensor maps) are built per case,
+//            before capture.
+//
+// Memory: the weights of every layer and the KV cache of every layer for B
+// sequences of L + 1 tokens stay resident; weights are random (BF16 ~
+// N(0, 1/K); FP8 codes of N(0, 100^2) with per-channel scales bringing them
+// to the same), KV random with per-head scales amp/448 where amp bounds the
+// data. Where weights + KV + activations exceed 90% of the free memory (as
+// measured at start), the largest number of layers that fits is resident,
+// and the graph still runs all layers: layer i uses the weights and KV
+// cache of resident layer i mod layers_run (counter scaled = 1; the label
+// says so). Every resident layer's weights and KV are far larger than L2
+// (the smallest, an 8B FP8 layer, is 218 MB), so a reused layer comes from
+// DRAM like a fresh one, and the time includes every launch of the real
+// step. (This replaces timing the layers and the head as two graphs and
+// scaling: one graph, measured directly.) If one layer does not fit, the
+// case is skipped. Llama-3.1-405B has 16 query heads a KV head (the
+// attention kernel takes up to attn::MAX_G = 16).
+//
+// Timing: bench::time_launches over replays of the graph (each replay
+// recomputes the same step from the same input, appending at the same
+// position). Weights are kept from case to case of one (model, config);
+// the KV cache and the plans are rebuilt per (B, L).
+// Counters: tokens_per_s (B / step time), ms_per_step, layers_run,
+// layers_total, scaled, weight_gb and kv_gb (bytes read a step), gbps and
+// frac_copy (their sum over the time), tflops, gemm (1: the linear layers
+// ran the wgmma GEMM, 0: the GEMV).
+//
+// Correctness: --check [--check_dir=DIR] runs one step of a small model of
+// the same architecture (2 layers, hidden 512, intermediate 1024, 8 q / 2 kv
+// heads, head dim 128, vocab 1000) per configuration, batch 1, 5, 70 (70:
+// the GEMM path) and context 7, 300 (ragged positions), on fresh random
+// data (seed printed), outputs poisoned with NaN first; it fails a case
+// whose outputs are not all finite and dumps weights, KV cache, inputs and
+// outputs to DIR (default build/decode_step_check) for
+// microbench/decode/step_reference.py, the PyTorch forward that compares
+// (tests/gpu.sh runs both).
+//
+// Speed: not yet measured (no GPU run of this binary yet).
+//
+// Flags (besides Google Benchmark's): --shapes=FILE (default
+// sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
+// --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
+// --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR.
+#include "bench.h"
+
+#include "../../codec/fp8.h"
+#include "../gemm/gemm_wgmma.cuh"
+#include "attn_decode.cuh"
+#include "gemv.cuh"
+#include "rmsnorm.cuh"
+#include "rope_kv_append.cuh"
+#include "silu_mul.cuh"
+#include "token_quant.cuh"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace {
+
+using bf16 = __nv_bfloat16;
+using e4m3 = __nv_fp8_e4m3;
+
+// ---------------------------------------------------------------- configurations
+
+enum Config { BF16W_BF16KV = 0, FP8W_BF16KV = 1, FP8W_FP8KV = 2, NCONFIG = 3 };
+
+const char *config_name(int c) { return c == BF16W_BF16KV ? "bf16w_bf16kv" : c == FP8W_BF16KV ? "fp8w_bf16kv" : "fp8w_fp8kv"; }
+bool fp8_weights(int c) { return c != BF16W_BF16KV; }
+bool fp8_kv(int c) { return c == FP8W_FP8KV; }
+
+constexpr int PAGE_SHIFT = 6; // 64-token pages
+constexpr int GEMV_MAX_M = 64;
+constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
+
+bool g_lm_head_fp8 = false;
+
+// One line of sweeps/models.txt (values from the models' config.json).
+struct ModelCfg {
+    std::string name;
+    int layers = 0, hidden = 0, inter = 0, hq = 0, hkv = 0, hd = 0, vocab = 0;
+    float eps = 1e-5f;
+    double theta = 500000, rope_factor = 8, low_ff = 1, high_ff = 4;
+    int orig_ctx = 8192;
+    int qkv_n() const { return (hq + 2 * hkv) * hd; }
+    int q_dim() const { return hq * hd; }
+};
+
+std::vector<ModelCfg> read_models(const std::string &path)
+{
+    std::vector<ModelCfg> out;
+    for (auto &r : bench::read_shapes(path)) {
+        if (r.size() != 14) {
+            fprintf(stderr, "%s: a model line has 14 fields, '%s' has %zu\n", path.c_str(), r[0].c_str(), r.size());
+            exit(2);
+        }
+        ModelCfg m;
+        m.name = r[0];
+        m.layers = atoi(r[1].c_str()), m.hidden = atoi(r[2].c_str()), m.inter = atoi(r[3].c_str());
+        m.hq = atoi(r[4].c_str()), m.hkv = atoi(r[5].c_str()), m.hd = atoi(r[6].c_str()), m.vocab = atoi(r[7].c_str());
+        m.eps = (float)atof(r[8].c_str()), m.theta = atof(r[9].c_str()), m.rope_factor = atof(r[10].c_str());
+        m.low_ff = atof(r[11].c_str()), m.high_ff = atof(r[12].c_str()), m.orig_ctx = atoi(r[13].c_str());
+        out.push_back(m);
+    }
+    return out;
+}
+
+// Llama-3.1's RoPE frequencies ("llama3" rope scaling), as HF transformers'
+// _compute_llama3_parameters: inv_freq[i] = theta^(-2i/d), then divided by
+// `factor` for wavelengths beyond original_max_position_embeddings /
+// low_freq_factor, kept below ... / high_freq_factor, and interpolated
+// between. Computed in double, stored as FP32.
+std::vector<float> llama3_inv_freq(const ModelCfg &m)
+{
+    std::vector<float> f(m.hd / 2);
+    const double pi = 3.14159265358979323846;
+    const double low_wl = m.orig_ctx / m.low_ff, high_wl = m.orig_ctx / m.high_ff;
+    for (int i = 0; i < m.hd / 2; i++) {
+        const double inv = 1.0 / std::pow(m.theta, 2.0 * i / m.hd);
+        const double wl = 2 * pi / inv;
+        double v;
+        if (wl < high_wl) v = inv;
+        else if (wl > low_wl) v = inv / m.rope_factor;
+        else {
+            const double smooth = (m.orig_ctx / wl - m.low_ff) / (m.high_ff - m.low_ff);
+            v = (1 - smooth) * inv / m.rope_factor + smooth * inv;
+        }
+        f[i] = (float)v;
+    }
+    return f;
+}
+
+// ---------------------------------------------------------------- device buffers and random data
+
+template <class T>
+struct DevBuf {
+    T *p = nullptr;
+    size_t n = 0;
+    DevBuf() = default;
+    explicit DevBuf(size_t n_) { alloc(n_); }
+    void alloc(size_t n_)
+    {
+        if (p) cudaFree(p);
+        n = n_;
+        CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
+    }
+    DevBuf(const DevBuf &) = delete;
+    DevBuf &operator=(const DevBuf &) = delete;
+    ~DevBuf()
+    {
+        if (p) cudaFree(p);
+    }
+    size_t bytes() const { return n * sizeof(T); }
+    void upload(const std::vector<T> &h) { CUDA_CHECK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
+    std::vector<T> download() const
+    {
+        std::vector<T> h(n);
+        CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+        return h;
+    }
+};
+
+__host__ __device__ inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+__device__ inline float unif(uint64_t seed, size_t i) // [-1, 1)
+{
+    return (float)((mix64(seed * 0x100000001B3ull + i) >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+// About N(0, 1): four uniforms of variance 1/3, summed and scaled.
+__device__ inline float normal(uint64_t seed, size_t i)
+{
+    const uint64_t h = mix64(seed * 0x100000001B3ull + i), g = mix64(h);
+    float s = 0.f;
+    for (int j = 0; j < 2; j++) {
+        s += (float)((h >> (32 * j)) & 0xFFFFFFFFu) * (2.f / 4294967296.f) - 1.f;
+        s += (float)((g >> (32 * j)) & 0xFFFFFFFFu) * (2.f / 4294967296.f) - 1.f;
+    }
+    return s * 0.8660254f;
+}
+
+#define GRID_STRIDE(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+
+__global__ void fill_bf16_normal(uint16_t *p, size_t n, uint64_t seed, float sd)
+{
+    GRID_STRIDE(i, n) p[i] = bf16_from_f32(sd * normal(seed, i));
+}
+__global__ void fill_bf16_unif(uint16_t *p, size_t n, uint64_t seed, float lo, float hi)
+{
+    GRID_STRIDE(i, n) p[i] = bf16_from_f32(lo + (hi - lo) * 0.5f * (unif(seed, i) + 1.f));
+}
+__global__ void fill_e4m3_normal(uint8_t *p, size_t n, uint64_t seed, float sd)
+{
+    GRID_STRIDE(i, n) p[i] = fp8_e4m3_from_f32(sd * normal(seed, i));
+}
+__global__ void fill_f32_unif(float *p, size_t n, uint64_t seed, float lo, float hi)
+{
+    GRID_STRIDE(i, n) p[i] = lo + (hi - lo) * 0.5f * (unif(seed, i) + 1.f);
+}
+// KV pages [page][Hkv][P][128]: amp[h] * U(-1, 1), BF16 or E4M3 of value / scale[h].
+__global__ void fill_kv(void *p, size_t n, uint64_t seed, bool fp8, const float *amp, const float *scale, int Hkv)
+{
+    GRID_STRIDE(i, n)
+    {
+        const int h = (int)((i >> (PAGE_SHIFT + 7)) % Hkv);
+        const float v = amp[h] * unif(seed, i);
+        if (fp8) ((uint8_t *)p)[i] = fp8_e4m3_from_f32(v / scale[h]);
+        else ((uint16_t *)p)[i] = bf16_from_f32(v);
+    }
+}
+const int FILL_GRID = 4096, FILL_BLOCK = 256;
+
+uint64_t g_seed = 0;
+uint64_t next_seed() { return mix64(g_seed++); }
+
+// ---------------------------------------------------------------- weights
+
+// A Linear layer's weight W [N x K] as the kernels read it: BF16, or E4M3
+// codes with FP32 per-output-channel scales s[N] (W = code * s[n]).
+struct Linear {
+    int N = 0, K = 0;
+    bool fp8 = false;
+    DevBuf<uint8_t> w;
+    DevBuf<float> s;
+    // Entries ~ N(0, (gain^2)/K), so that outputs keep the inputs' size.
+    void init(int N_, int K_, bool fp8_, float gain = 1.f)
+    {
+        N = N_, K = K_, fp8 = fp8_;
+        const float sd = gain / std::sqrt((float)K);
+        w.alloc((size_t)N * K * (fp8 ? 1 : 2));
+        if (fp8) {
+            fill_e4m3_normal<<<FILL_GRID, FILL_BLOCK>>>(w.p, (size_t)N * K, next_seed(), CODE_SD);
+            s.alloc(N);
+            // per-channel scales that vary by +-50%, so that a wrong index shows
+            fill_f32_unif<<<64, 256>>>(s.p, N, next_seed(), 0.5f * sd / CODE_SD, 1.5f * sd / CODE_SD);
+        } else {
+            fill_bf16_normal<<<FILL_GRID, FILL_BLOCK>>>((uint16_t *)w.p, (size_t)N * K, next_seed(), sd);
+        }
+        CUDA_CHECK_LAUNCH();
+    }
+    static size_t read_bytes(int N, int K, bool fp8) { return (size_t)N * K * (fp8 ? 1 : 2) + (fp8 ? (size_t)N * 4 : 0); }
+    size_t read_bytes() const { return read_bytes(N, K, fp8); }
+};
+
+// RMSNorm weights around 1 (U(0.5, 1.5): not all equal, so that a wrong index shows).
+void init_norm(DevBuf<uint16_t> &g, int H)
+{
+    g.alloc(H);
+    fill_bf16_unif<<<64, 256>>>(g.p, H, next_seed(), 0.5f, 1.5f);
+    CUDA_CHECK_LAUNCH();
+}
+
+struct LayerW {
+    Linear qkv, o, gate_up, down;
+    DevBuf<uint16_t> attn_norm, mlp_norm;
+    LayerW(const ModelCfg &m, bool fp8)
+    {
+        init_norm(attn_norm, m.hidden);
+        qkv.init(m.qkv_n(), m.hidden, fp8);
+        o.init(m.hidden, m.q_dim(), fp8);
+        init_norm(mlp_norm, m.hidden);
+        gate_up.init(2 * m.inter, m.hidden, fp8);
+        down.init(m.hidden, m.inter, fp8);
+    }
+    // Bytes a step reads; params: multiply-adds a token.
+    static size_t read_bytes(const ModelCfg &m, bool fp8)
+    {
+        return Linear::read_bytes(m.qkv_n(), m.hidden, fp8) + Linear::read_bytes(m.hidden, m.q_dim(), fp8) +
+               Linear::read_bytes(2 * m.inter, m.hidden, fp8) + Linear::read_bytes(m.hidden, m.inter, fp8) +
+               4 * (size_t)m.hidden;
+    }
+    static double params(const ModelCfg &m)
+    {
+        return (double)m.hidden * (m.qkv_n() + m.q_dim() + 3.0 * m.inter);
+    }
+};
+
+// cudaMalloc rounds large allocations up (2 MiB pages); counted per buffer.
+constexpr size_t ALLOC_SLACK = size_t(2) << 20;
+
+// The weights of one (model, configuration): the head, and as many layers
+// as the current case keeps resident.
+struct Resident {
+    ModelCfg m;
+    int cfg;
+    DevBuf<uint16_t> final_norm;
+    Linear lm_head;
+    DevBuf<float> inv_freq;
+    std::vector<std::unique_ptr<LayerW>> layers;
+    Resident(const ModelCfg &m_, int cfg_) : m(m_), cfg(cfg_)
+    {
+        init_norm(final_norm, m.hidden);
+        lm_head.init(m.vocab, m.hidden, g_lm_head_fp8);
+        inv_freq.alloc(m.hd / 2);
+        inv_freq.upload(llama3_inv_freq(m));
+    }
+    void resize(int n)
+    {
+        while ((int)layers.size() > n) layers.pop_back();
+        while ((int)layers.size() < n) layers.emplace_back(new LayerW(m, fp8_weights(cfg)));
+        CUDA_CHECK(cudaDeviceSynchronize());
+    }
+    // the four weight matrices round up; scales and norms are small
+    static size_t layer_alloc_bytes(const ModelCfg &m, bool fp8) { return LayerW::read_bytes(m, fp8) + 4 * ALLOC_SLACK; }
+};
+
+// ---------------------------------------------------------------- one step
+
+// One linear layer's launch: GEMV (M <= 64) or wgmma GEMM (M > 64).
+struct LinearExec {
+    bool gemm = false;
+    int wt = gemv::BF16;
+    gemv::Plan gp;
+    gemv::Params gparams{};
+    fp8kit::GemmPlan mp;
+    void run(cudaStream_t s) const
+    {
+        if (gemm) mp.run(s);
+        else gemv::launch(wt, gparams, gp, s);
+    }
+};
+
+// The tile width of the GEMM: microbench/gemm/gemm.cu's choose_config rule
+// (fewest waves of tiles, 128-wide tiles counted 15% less efficient).
+int choose_bn(int M, int N)
+{
+    const long sms = bench::device().multiProcessorCount;
+    auto cdiv = [](long a, long b) { return (a + b - 1) / b; };
+    const long tiles_m = cdiv(M, 128);
+    const double w256 = cdiv(tiles_m * cdiv(N, 256), sms) * 256.0;
+    const double w128 = cdiv(tiles_m * cdiv(N, 128), sms) * 128.0 / 0.85;
+    return w256 <= w128 ? 256 : 128;
+}
+
+// Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
+// and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
+std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
+                        int force_bn = 0)
+{
+    char why[160];
+    if (M <= GEMV_MAX_M) {
+        e.gemm = false;
+        e.wt = L.fp8 ? gemv::E4M3_CHANNEL : gemv::BF16;
+        e.gp = gemv::plan(e.wt, M, L.N, L.K);
+        if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split)) {
+            snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
+            return why;
+        }
+        e.gparams = gemv::Params{L.w.p, x, L.fp8 ? L.s.p : nullptr, y, M, L.N, L.K, e.gp.split};
+        return "";
+    }
+    e.gemm = true;
+    const int bn = force_bn ? force_bn : choose_bn(M, L.N);
+    using fp8kit::Epi;
+    if (!L.fp8) {
+        const std::string w = fp8kit::gemm_wgmma_check<bf16>(M, L.N, L.K, x, L.w.p, y);
+        if (!w.empty()) return "gemm_wgmma: " + w;
+        const bf16 *B = (const bf16 *)L.w.p;
+        e.mp = bn == 256 ? fp8kit::gemm_wgmma_plan<bf16, 256, 4, 1, Epi::None>(x, B, y, M, L.N, L.K, nullptr, nullptr)
+                         : fp8kit::gemm_wgmma_plan<bf16, 128, 6, 1, Epi::None>(x, B, y, M, L.N, L.K, nullptr, nullptr);
+    } else {
+        const std::string w = fp8kit::gemm_wgmma_check<e4m3>(M, L.N, L.K, xq, L.w.p, y);
+        if (!w.empty()) return "gemm_wgmma: " + w;
+        const e4m3 *A = (const e4m3 *)xq, *B = (const e4m3 *)L.w.p;
+        e.mp = bn == 256 ? fp8kit::gemm_wgmma_plan<e4m3, 256, 4, 1, Epi::Rowwise>(A, B, y, M, L.N, L.K, xs, L.s.p)
+                         : fp8kit::gemm_wgmma_plan<e4m3, 128, 6, 1, Epi::Rowwise>(A, B, y, M, L.N, L.K, xs, L.s.p);
+    }
+    return "";
+}
+
+// One layer's KV cache: pages [pages][Hkv][64][128] for K and V, per-head scales.
+struct LayerKV {
+    DevBuf<uint8_t> k, v;
+    DevBuf<float> ks, vs;
+};
+
+int kv_pages(int B, int Lmax) { return B * ((Lmax + 1 + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT); }
+
+size_t kv_layer_bytes(const ModelCfg &m, bool fp8, int B, int Lmax)
+{
+    return 2 * ((size_t)kv_pages(B, Lmax) * m.hkv * (1 << PAGE_SHIFT) * m.hd * (fp8 ? 1 : 2) + ALLOC_SLACK);
+}
+
+// Activations and workspaces of a step of B tokens.
+size_t act_bytes(const ModelCfg &m, int B, int Lmax, int nsplit)
+{
+    const size_t e = (size_t)B * (5 * m.hidden + m.qkv_n() + 2 * m.q_dim() + 3 * m.inter + m.vocab) * 2 +
+                     (size_t)B * std::max(std::max(m.hidden, m.q_dim()), m.inter) +
+                     (size_t)B * m.hkv * nsplit * (m.hq / m.hkv) * (attn::HD + 2) * 4 + (size_t)kv_pages(B, Lmax) * 4;
+    return e + 20 * ALLOC_SLACK;
+}
+
+// Every buffer and launch of one step over a Resident's weights: B
+// sequences, sequence b with pos[b] tokens cached (its new token at
+// position pos[b]), `total` layers run over the resident ones.
+struct Step {
+    const Resident &R;
+    const ModelCfg &m;
+    int B, Lmax, total, n;
+    bool kv8, w8a8, head_w8a8;
+    int stride = 0;
+    std::vector<int> pos_h, table_h;
+    std::vector<std::unique_ptr<LayerKV>> kv;
+    DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
+    DevBuf<uint8_t> xq;
+    DevBuf<float> xs, ws;
+    DevBuf<int> cnt, lens, pos, table;
+    attn::Plan apl;
+    struct LayerExec {
+        LinearExec qkv, o, gate_up, down;
+        attn::Params ap;
+        step::RopeParams rp;
+    };
+    std::vector<LayerExec> ex;
+    LinearExec head;
+    cudaStream_t stream = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    std::string error; // not empty: the step cannot run
+
+    Step(const Resident &R_, const std::vector<int> &positions, int total_, bool check)
+        : R(R_), m(R_.m), B((int)positions.size()), total(total_), n((int)R_.layers.size()), pos_h(positions)
+    {
+        Lmax = *std::max_element(pos_h.begin(), pos_h.end());
+        kv8 = fp8_kv(R.cfg);
+        w8a8 = fp8_weights(R.cfg) && B > GEMV_MAX_M;
+        head_w8a8 = R.lm_head.fp8 && B > GEMV_MAX_M;
+        stride = (Lmax + 1 + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
+        const int pages = B * stride;
+        const int H = m.hidden;
+
+        // block table: every page of every sequence, scattered
+        table_h.resize(pages);
+        for (int i = 0; i < pages; i++) table_h[i] = i;
+        std::mt19937_64 rng(next_seed());
+        std::shuffle(table_h.begin(), table_h.end(), rng);
+        table.alloc(pages);
+        table.upload(table_h);
+        pos.alloc(B);
+        pos.upload(pos_h);
+        std::vector<int> l1(B);
+        for (int b = 0; b < B; b++) l1[b] = pos_h[b] + 1;
+        lens.alloc(B);
+        lens.upload(l1);
+
+        // KV caches: values amp * U(-1, 1), amp per head in [2, 4] (the
+        // projections give k, v of RMS ~1); FP8 scales amp / 448
+        const size_t elems = (size_t)pages * m.hkv * (1 << PAGE_SHIFT) * m.hd;
+        std::uniform_real_distribution<float> ua(2.f, 4.f);
+        for (int l = 0; l < n; l++) {
+            std::unique_ptr<LayerKV> c(new LayerKV);
+            std::vector<float> ak(m.hkv), av(m.hkv), sk(m.hkv), sv(m.hkv);
+            for (int i = 0; i < m.hkv; i++) {
+                ak[i] = ua(rng), av[i] = ua(rng);
+                sk[i] = ak[i] / step::E4M3_MAX, sv[i] = av[i] / step::E4M3_MAX;
+            }
+            c->ks.alloc(m.hkv);
+            c->vs.alloc(m.hkv);
+            DevBuf<float> amp_k(m.hkv), amp_v(m.hkv);
+            amp_k.upload(ak), amp_v.upload(av), c->ks.upload(sk), c->vs.upload(sv);
+            c->k.alloc(elems * (kv8 ? 1 : 2));
+            c->v.alloc(elems * (kv8 ? 1 : 2));
+            fill_kv<<<FILL_GRID, FILL_BLOCK>>>(c->k.p, elems, next_seed(), kv8, amp_k.p, c->ks.p, m.hkv);
+            fill_kv<<<FILL_GRID, FILL_BLOCK>>>(c->v.p, elems, next_seed(), kv8, amp_v.p, c->vs.p, m.hkv);
+            CUDA_CHECK_LAUNCH();
+            CUDA_CHECK(cudaDeviceSynchronize()); // amp_k/amp_v go out of scope
+            kv.push_back(std::move(c));
+        }
+
+        // activations; the step's input hidden states ~ N(0, 1)
+        h0.alloc((size_t)B * H), h.alloc((size_t)B * H), xn.alloc((size_t)B * H);
+        qkv.alloc((size_t)B * m.qkv_n()), q.alloc((size_t)B * m.q_dim()), attn_out.alloc((size_t)B * m.q_dim());
+        o_out.alloc((size_t)B * H), gu.alloc((size_t)B * 2 * m.inter), act.alloc((size_t)B * m.inter);
+        down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
+        xq.alloc((size_t)B * std::max(std::max(H, m.q_dim()), m.inter));
+        xs.alloc(B);
+        fill_bf16_normal<<<256, 256>>>(h0.p, h0.n, next_seed(), 1.f);
+        CUDA_CHECK_LAUNCH();
+
+        const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
+        const int G = m.hq / m.hkv;
+        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, 0, G);
+        ws.alloc((size_t)B * m.hkv * apl.nsplit * G * (attn::HD + 2));
+        cnt.alloc((size_t)B * m.hkv);
+        CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
+
+        // launches
+        auto X = [](const DevBuf<uint16_t> &b) { return (const bf16 *)b.p; };
+        auto Y = [](DevBuf<uint16_t> &b) { return (bf16 *)b.p; };
+        ex.resize(n);
+        for (int l = 0; l < n && error.empty(); l++) {
+            const LayerW &W = *R.layers[l];
+            LayerExec &E = ex[l];
+            // the check covers both GEMM tile widths
+            const int bn = check ? (l % 2 ? 256 : 128) : 0;
+            std::string e;
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn);
+            if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
+            if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
+
+            attn::Params &a = E.ap;
+            a.q = X(q), a.k = kv[l]->k.p, a.v = kv[l]->v.p, a.table = table.p, a.table_stride = stride;
+            a.num_pages = kv_pages(B, Lmax);
+            a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
+            a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
+            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
+
+            step::RopeParams &r = E.rp;
+            r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
+            r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
+            r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
+        }
+        if (error.empty()) {
+            const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
+            if (!e.empty()) error = "lm_head: " + e;
+        }
+        CUDA_CHECK(cudaDeviceSynchronize());
+        CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    }
+    Step(const Step &) = delete;
+    Step &operator=(const Step &) = delete;
+    ~Step()
+    {
+        if (exec) cudaGraphExecDestroy(exec);
+        if (stream) cudaStreamDestroy(stream);
+    }
+
+    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, cudaStream_t s)
+    {
+        step::RmsParams p;
+        p.h_in = h_in, p.delta = delta, p.gamma = (const bf16 *)gamma.p, p.h_out = (bf16 *)h.p;
+        p.y = fp8_out ? nullptr : (bf16 *)xn.p;
+        p.yq = fp8_out ? xq.p : nullptr;
+        p.ys = xs.p;
+        p.H = m.hidden, p.eps = m.eps;
+        step::rmsnorm(p, B, s);
+    }
+
+    // The whole step into stream s.
+    void enqueue(cudaStream_t s)
+    {
+        const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
+        const bf16 *down_p = (const bf16 *)down.p;
+        for (int i = 0; i < total; i++) {
+            const int l = i % n;
+            const LayerW &W = *R.layers[l];
+            const LayerExec &E = ex[l];
+            rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
+            E.qkv.run(s);
+            step::rope_kv_append(E.rp, s);
+            attn::launch(kvt, E.ap, s);
+            if (w8a8) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s);
+            E.o.run(s);
+            rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
+            E.gate_up.run(s);
+            step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
+            step::silu_mul(sp, B, s);
+            E.down.run(s);
+        }
+        rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
+        head.run(s);
+    }
+
+    // One eager run (first-use set-up of every kernel happens outside the
+    // capture), then the capture.
+    void capture()
+    {
+        enqueue(stream);
+        CUDA_CHECK(cudaStreamSynchronize(stream));
+        CUDA_CHECK_LAUNCH();
+        cudaGraph_t g;
+        CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+        enqueue(stream);
+        CUDA_CHECK(cudaStreamEndCapture(stream, &g));
+        CUDA_CHECK_LAUNCH();
+        CUDA_CHECK(cudaGraphInstantiate(&exec, g, 0));
+        CUDA_CHECK(cudaGraphDestroy(g));
+    }
+    // A replay on the legacy default stream (where bench::time_launches records its events).
+    void launch() const { CUDA_CHECK(cudaGraphLaunch(exec, 0)); }
+};
+
+// ---------------------------------------------------------------- benchmarks
+
+double g_budget = 0; // 90% of the free memory at start, bytes
+
+struct StepCase {
+    ModelCfg m;
+    int cfg, B, L;
+};
+
+std::unique_ptr<Resident> g_res;
+std::unique_ptr<Step> g_step;
+std::string g_step_key;
+
+void bm_step(benchmark::State &st, const StepCase c)
+{
+    const ModelCfg &m = c.m;
+    if (m.hd != attn::HD || m.hq % m.hkv || m.hq / m.hkv > attn::MAX_G) {
+        char why[200];
+        snprintf(why, sizeof why, "%s: %d query heads a KV head, head dim %d; attn_decode supports head dim %d and at most "
+                 "attn::MAX_G = %d", m.name.c_str(), m.hq / std::max(m.hkv, 1), m.hd, attn::HD, attn::MAX_G);
+        st.SkipWithError(why);
+        return;
+    }
+    const bool fp8w = fp8_weights(c.cfg), kv8 = fp8_kv(c.cfg);
+    const std::string key = m.name + "/" + config_name(c.cfg) + "/" + std::to_string(c.B) + "/" + std::to_string(c.L);
+    if (key != g_step_key || !g_step) {
+        g_step.reset();
+        g_step_key.clear();
+        if (!g_res || g_res->m.name != m.name || g_res->cfg != c.cfg) {
+            g_res.reset();
+            g_res.reset(new Resident(m, c.cfg));
+        }
+        // layers that fit in the budget beside the head and the activations
+        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, 0, m.hq / m.hkv);
+        const double fixed = (double)g_res->lm_head.read_bytes() + 2.0 * m.hidden + 2 * ALLOC_SLACK +
+                             (double)act_bytes(m, c.B, c.L, apl.nsplit);
+        const double per_layer = (double)Resident::layer_alloc_bytes(m, fp8w) + (double)kv_layer_bytes(m, kv8, c.B, c.L);
+        int n = (int)std::min<double>(m.layers, std::floor((g_budget - fixed) / per_layer));
+        // and what is free now (another process may hold memory)
+        size_t free_b = 0, total_b = 0;
+        CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+        const double held = (double)g_res->layers.size() * Resident::layer_alloc_bytes(m, fp8w);
+        const double margin = 256.0 * (1 << 20);
+        while (n >= 1 && (double)n * per_layer - held + (double)act_bytes(m, c.B, c.L, apl.nsplit) > (double)free_b - margin)
+            n--;
+        if (n < 1) {
+            char why[200];
+            snprintf(why, sizeof why, "one layer does not fit: %.1f GB a layer (weights + KV) beside %.1f GB of head and "
+                     "activations, budget %.1f GB (90%% of the free memory)", per_layer / 1e9, fixed / 1e9, g_budget / 1e9);
+            st.SkipWithError(why);
+            return;
+        }
+        g_res->resize(n);
+        g_step.reset(new Step(*g_res, std::vector<int>(c.B, c.L), m.layers, false));
+        if (!g_step->error.empty()) {
+            st.SkipWithError(g_step->error.c_str());
+            g_step.reset();
+            return;
+        }
+        g_step->capture();
+        g_step_key = key;
+    }
+    const Step &s = *g_step;
+    const double sec = bench::time_launches(st, [&](int) { s.launch(); });
+    const double wbytes = (double)m.layers * LayerW::read_bytes(m, fp8w) + g_res->lm_head.read_bytes() + 2.0 * m.hidden;
+    const double kvbytes = (double)m.layers * 2.0 * c.B * m.hkv * (c.L + 1.0) * m.hd * (kv8 ? 1 : 2);
+    const double flops = 2.0 * c.B * (m.layers * LayerW::params(m) + (double)m.vocab * m.hidden) +
+                         4.0 * c.B * m.hq * (c.L + 1.0) * m.hd * m.layers;
+    bench::set_counters(st, flops, wbytes + kvbytes);
+    st.counters["tokens_per_s"] = sec > 0 ? c.B / sec : 0;
+    st.counters["ms_per_step"] = sec * 1e3;
+    st.counters["layers_run"] = s.n;
+    st.counters["layers_total"] = m.layers;
+    st.counters["scaled"] = s.n < m.layers ? 1 : 0;
+    st.counters["weight_gb"] = wbytes / 1e9;
+    st.counters["kv_gb"] = kvbytes / 1e9;
+    st.counters["gemm"] = c.B > GEMV_MAX_M ? 1 : 0;
+    if (s.n < m.layers)
+        st.SetLabel("scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) +
+                    " layers resident, reused in turn");
+}
+
+// ---------------------------------------------------------------- check mode
+
+// Raw little-endian tensors and a JSON manifest, for step_reference.py.
+struct Dump {
+    std::string dir;
+    std::vector<std::string> entries;
+    void tensor(const std::string &name, const void *data, size_t bytes, const char *dtype, const std::vector<long> &shape)
+    {
+        const std::string file = name + ".bin";
+        FILE *f = fopen((dir + "/" + file).c_str(), "wb");
+        if (!f || fwrite(data, 1, bytes, f) != bytes) {
+            fprintf(stderr, "cannot write %s/%s\n", dir.c_str(), file.c_str());
+            exit(1);
+        }
+        fclose(f);
+        std::string sh;
+        for (size_t i = 0; i < shape.size(); i++) sh += (i ? ", " : "") + std::to_string(shape[i]);
+        entries.push_back("  \"" + name + "\": {\"file\": \"" + file + "\", \"dtype\": \"" + dtype + "\", \"shape\": [" + sh + "]}");
+    }
+    template <class T> void tensor(const std::string &name, const DevBuf<T> &b, const char *dtype, const std::vector<long> &shape)
+    {
+        const std::vector<T> h = b.download();
+        tensor(name, h.data(), h.size() * sizeof(T), dtype, shape);
+    }
+    void linear(const std::string &name, const Linear &L)
+    {
+        tensor(name + ".weight", L.w, L.fp8 ? "e4m3" : "bf16", {L.N, L.K});
+        if (L.fp8) tensor(name + ".scale", L.s, "f32", {L.N});
+    }
+    void finish(const std::string &meta)
+    {
+        FILE *f = fopen((dir + "/manifest.json").c_str(), "w");
+        if (!f) {
+            fprintf(stderr, "cannot write %s/manifest.json\n", dir.c_str());
+            exit(1);
+        }
+        fprintf(f, "{\n%s,\n \"tensors\": {\n", meta.c_str());
+        for (size_t i = 0; i < entries.size(); i++) fprintf(f, " %s%s\n", entries[i].c_str(), i + 1 < entries.size() ? "," : "");
+        fprintf(f, " }\n}\n");
+        fclose(f);
+    }
+};
+
+void make_dir(const std::string &d)
+{
+    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cannot create %s: %s\n", d.c_str(), strerror(errno));
+        exit(1);
+    }
+}
+
+bool finite_code(uint16_t bits, bool fp8)
+{
+    return fp8 ? (bits & 0x7F) != 0x7F : (bits & 0x7F80) != 0x7F80;
+}
+
+// One check case: run, test for non-finite outputs, dump. Returns pass.
+bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &root)
+{
+    const std::string name = std::string(config_name(cfg)) + "_b" + std::to_string(B) + "_l" + std::to_string(L);
+    const uint64_t case_seed = g_seed;
+    Resident R(m, cfg);
+    R.resize(m.layers);
+    // ragged: sequence b has pos[b] tokens cached, pos[0] = L
+    std::vector<int> positions(B);
+    for (int b = 0; b < B; b++) positions[b] = L - (b * 7) % (L / 2 + 1);
+    Step S(R, positions, m.layers, true);
+    if (!S.error.empty()) {
+        printf("FAIL decode_step check %s: cannot run: %s\n", name.c_str(), S.error.c_str());
+        return false;
+    }
+    S.capture(); // also one eager run
+    const bool kv8 = S.kv8;
+    const size_t eb = kv8 ? 1 : 2, row = (size_t)m.hd * eb;
+    auto slot = [&](int b, int h, int t) { // byte offset of token t of sequence b, head h
+        const int page = S.table_h[(size_t)b * S.stride + (t >> PAGE_SHIFT)];
+        return ((((size_t)page * m.hkv + h) << PAGE_SHIFT) + (t & ((1 << PAGE_SHIFT) - 1))) * row;
+    };
+    // poison what the graph must write: the logits and every new-token slot
+    CUDA_CHECK(cudaMemset(S.logits.p, 0xFF, S.logits.bytes()));
+    std::vector<std::vector<uint8_t>> kb(m.layers), vb(m.layers);
+    for (int l = 0; l < m.layers; l++) {
+        kb[l] = S.kv[l]->k.download();
+        vb[l] = S.kv[l]->v.download();
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < m.hkv; h++) {
+                memset(&kb[l][slot(b, h, positions[b])], 0xFF, row);
+                memset(&vb[l][slot(b, h, positions[b])], 0xFF, row);
+            }
+        CUDA_CHECK(cudaMemcpy(S.kv[l]->k.p, kb[l].data(), kb[l].size(), cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(S.kv[l]->v.p, vb[l].data(), vb[l].size(), cudaMemcpyHostToDevice));
+    }
+    // the cache before the step, logical [layer][b][head][token < L][128] (zeros past pos[b])
+    const size_t nb = (size_t)m.layers * B * m.hkv * L * row;
+    std::vector<uint8_t> kc(nb, 0), vc(nb, 0);
+    for (int l = 0; l < m.layers; l++)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < m.hkv; h++)
+                for (int t = 0; t < positions[b]; t++) {
+                    const size_t dst = ((((size_t)l * B + b) * m.hkv + h) * L + t) * row;
+                    memcpy(&kc[dst], &kb[l][slot(b, h, t)], row);
+                    memcpy(&vc[dst], &vb[l][slot(b, h, t)], row);
+                }
+
+    S.launch();
+    CUDA_CHECK(cudaDeviceSynchronize());
+    CUDA_CHECK_LAUNCH();
+
+    // outputs: logits, the new token's K and V as written, [layer][b][head][128]
+    const std::vector<uint16_t> logits = S.logits.download();
+    std::vector<uint8_t> nk((size_t)m.layers * B * m.hkv * row), nv(nk.size());
+    for (int l = 0; l < m.layers; l++) {
+        const std::vector<uint8_t> k = S.kv[l]->k.download(), v = S.kv[l]->v.download();
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < m.hkv; h++) {
+                const size_t dst = (((size_t)l * B + b) * m.hkv + h) * row;
+                memcpy(&nk[dst], &k[slot(b, h, positions[b])], row);
+                memcpy(&nv[dst], &v[slot(b, h, positions[b])], row);
+            }
+    }
+    size_t bad = 0;
+    for (uint16_t x : logits) bad += !finite_code(x, false);
+    for (size_t i = 0; i < nk.size(); i += eb) {
+        const uint16_t ck = kv8 ? nk[i] : (uint16_t)(nk[i] | nk[i + 1] << 8);
+        const uint16_t cv = kv8 ? nv[i] : (uint16_t)(nv[i] | nv[i + 1] << 8);
+        bad += !finite_code(ck, kv8) + !finite_code(cv, kv8);
+    }
+    printf("%s decode_step check %s: logits and new K/V all finite (%zu non-finite of %zu)\n", bad ? "FAIL" : "ok  ",
+           name.c_str(), bad, logits.size() + 2 * nk.size() / eb);
+    fflush(stdout);
+
+    Dump d;
+    d.dir = root + "/" + name;
+    make_dir(d.dir);
+    const char *kvd = kv8 ? "e4m3" : "bf16";
+    const long Lz = m.layers, Bz = B, Hz = m.hkv, Dz = m.hd;
+    d.tensor("inv_freq", R.inv_freq, "f32", {m.hd / 2});
+    d.tensor("positions", positions.data(), positions.size() * 4, "i32", {Bz});
+    d.tensor("input_hidden", S.h0, "bf16", {Bz, m.hidden});
+    for (int l = 0; l < m.layers; l++) {
+        const LayerW &W = *R.layers[l];
+        const std::string p = "layers." + std::to_string(l) + ".";
+        d.tensor(p + "attn_norm", W.attn_norm, "bf16", {m.hidden});
+        d.linear(p + "qkv", W.qkv);
+        d.linear(p + "o", W.o);
+        d.tensor(p + "mlp_norm", W.mlp_norm, "bf16", {m.hidden});
+        d.linear(p + "gate_up", W.gate_up);
+        d.linear(p + "down", W.down);
+        if (kv8) {
+            d.tensor(p + "k_scale", S.kv[l]->ks, "f32", {Hz});
+            d.tensor(p + "v_scale", S.kv[l]->vs, "f32", {Hz});
+        }
+    }
+    d.tensor("final_norm", R.final_norm, "bf16", {m.hidden});
+    d.linear("lm_head", R.lm_head);
+    d.tensor("k_cache", kc.data(), kc.size(), kvd, {Lz, Bz, Hz, (long)L, Dz});
+    d.tensor("v_cache", vc.data(), vc.size(), kvd, {Lz, Bz, Hz, (long)L, Dz});
+    d.tensor("out.logits", logits.data(), logits.size() * 2, "bf16", {Bz, m.vocab});
+    d.tensor("out.new_k", nk.data(), nk.size(), kvd, {Lz, Bz, Hz, Dz});
+    d.tensor("out.new_v", nv.data(), nv.size(), kvd, {Lz, Bz, Hz, Dz});
+    char meta[2048];
+    snprintf(meta, sizeof meta,
+             " \"format\": \"fp8kit decode_step check dump 1\",\n"
+             " \"case\": \"%s\", \"config\": \"%s\", \"seed\": %llu,\n"
+             " \"weights\": \"%s\", \"kv\": \"%s\", \"lm_head\": \"%s\",\n"
+             " \"act_quant\": %s, \"head_act_quant\": %s,\n"
+             " \"linear_path\": \"%s\",\n"
+             " \"layers\": %d, \"hidden\": %d, \"intermediate\": %d, \"q_heads\": %d, \"kv_heads\": %d,\n"
+             " \"head_dim\": %d, \"vocab\": %d, \"rms_eps\": %.9g, \"batch\": %d, \"max_cached\": %d, \"page_size\": %d,\n"
+             " \"rope\": {\"type\": \"llama3\", \"theta\": %.17g, \"factor\": %.17g, \"low_freq_factor\": %.17g,\n"
+             "          \"high_freq_factor\": %.17g, \"original_max_position_embeddings\": %d}",
+             name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
+             R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
+             B > GEMV_MAX_M ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
+             1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
+    d.finish(meta);
+    return bad == 0;
+}
+
+int run_checks(const std::string &dir)
+{
+    const cudaDeviceProp &p = bench::device();
+    printf("# %s, %d SMs; dumps in %s (compare: python3 microbench/decode/step_reference.py %s)\n", p.name,
+           p.multiProcessorCount, dir.c_str(), dir.c_str());
+    make_dir(dir);
+    // a small model of Llama-3.1's architecture; every K a multiple of 128
+    ModelCfg tiny;
+    tiny.name = "tiny-llama";
+    tiny.layers = 2, tiny.hidden = 512, tiny.inter = 1024, tiny.hq = 8, tiny.hkv = 2, tiny.hd = 128, tiny.vocab = 1000;
+    int fails = 0;
+    for (int cfg = 0; cfg < NCONFIG; cfg++)
+        for (int B : {1, 5, 70})
+            for (int L : {7, 300}) fails += !check_case(tiny, cfg, B, L, dir);
+    printf("# %d failed\n", fails);
+    return fails ? 1 : 0;
+}
+
+// ---------------------------------------------------------------- shapes
+
+std::vector<std::string> split_csv(const std::string &s)
+{
+    std::vector<std::string> r;
+    std::stringstream ss(s);
+    std::string t;
+    while (std::getline(ss, t, ',')) if (!t.empty()) r.push_back(t);
+    return r;
+}
+
+std::string opt(const char *k, const std::string &def)
+{
+    auto &e = bench::options().extra;
+    auto it = e.find(k);
+    return it == e.end() ? def : it->second;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    bench::init(&argc, argv);
+    const bench::Options &o = bench::options();
+    const std::string seed_s = opt("seed", "");
+    g_seed = seed_s.empty() ? (uint64_t)time(nullptr) ^ ((uint64_t)clock() << 32) : strtoull(seed_s.c_str(), 0, 0);
+    printf("# seed %llu\n", (unsigned long long)g_seed);
+    const std::string lm = opt("lm_head", "bf16");
+    if (lm != "bf16" && lm != "fp8") {
+        fprintf(stderr, "--lm_head=%s: bf16 or fp8\n", lm.c_str());
+        return 2;
+    }
+    g_lm_head_fp8 = lm == "fp8";
+
+    if (o.check) {
+        const int rc = run_checks(opt("check_dir", "build/decode_step_check"));
+        CUDA_CHECK(cudaDeviceSynchronize());
+        return rc;
+    }
+
+    // shapes: models from models.txt; batches, contexts, model names from decode_step.txt
+    const std::vector<ModelCfg> all = read_models(opt("models_file", "sweeps/models.txt"));
+    std::map<std::string, std::vector<std::string>> lists;
+    for (auto &r : bench::read_shapes(o.shapes.empty() ? "sweeps/decode_step.txt" : o.shapes))
+        lists[r[0]] = std::vector<std::string>(r.begin() + 1, r.end());
+    const std::string pre = o.quick ? "quick_" : "";
+    for (const char *k : {"models", "batch", "context"})
+        if (!lists.count(pre + k)) {
+            fprintf(stderr, "shape list: no '%s%s' line\n", pre.c_str(), k);
+            return 2;
+        }
+    std::vector<std::string> models = lists[pre + "models"];
+    if (o.extra.count("models")) models = split_csv(opt("models", ""));
+    std::set<std::string> configs;
+    for (auto &c : split_csv(opt("configs", ""))) configs.insert(c);
+
+    bench::add_context();
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    g_budget = 0.9 * (double)free_b;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.3f", g_budget / 1e9);
+    benchmark::AddCustomContext("decode_step_budget_gb", buf);
+    benchmark::AddCustomContext("decode_step_lm_head", lm);
+
+    for (auto &name : models) {
+        const ModelCfg *m = nullptr;
+        for (auto &x : all)
+            if (x.name == name) m = &x;
+        if (!m) {
+            fprintf(stderr, "model %s is not in the models file\n", name.c_str());
+            return 2;
+        }
+        for (int cfg = 0; cfg < NCONFIG; cfg++) {
+            if (!configs.empty() && !configs.count(config_name(cfg))) continue;
+            for (auto &bs : lists[pre + "batch"])
+                for (auto &ls : lists[pre + "context"]) {
+                    const int B = atoi(bs.c_str()), L = atoi(ls.c_str());
+                    const std::string bn = "decode_step/" + m->name + "/" + config_name(cfg) + "/b" + std::to_string(B) +
+                                           "_l" + std::to_string(L);
+                    benchmark::RegisterBenchmark(bn.c_str(), bm_step, StepCase{*m, cfg, B, L})
+                        ->UseManualTime()
+                        ->Unit(benchmark::kMillisecond);
+                }
+        }
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    g_step.reset();
+    g_res.reset();
+    return 0;
+}
