@@ -73,6 +73,34 @@ inline const cudaDeviceProp &device()
     return p;
 }
 
+// A device buffer of n T's (cudaMalloc, freed with the object).
+template <class T> struct DevBuf {
+    T *p = nullptr;
+    size_t n = 0;
+    DevBuf() = default;
+    explicit DevBuf(size_t n_) { alloc(n_); }
+    void alloc(size_t n_)
+    {
+        if (p) cudaFree(p);
+        n = n_;
+        CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
+    }
+    DevBuf(const DevBuf &) = delete;
+    DevBuf &operator=(const DevBuf &) = delete;
+    ~DevBuf()
+    {
+        if (p) cudaFree(p);
+    }
+    size_t bytes() const { return n * sizeof(T); }
+    void upload(const std::vector<T> &h) { CUDA_CHECK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
+    std::vector<T> download() const
+    {
+        std::vector<T> h(n);
+        CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+        return h;
+    }
+};
+
 // Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes
 // written, over a 2 GiB copy (far beyond L2); median of 10 after warm-up.
 inline double measure_copy_gbps()
@@ -114,65 +142,79 @@ inline int rotation_count(size_t bytes, size_t max_total = size_t(8) << 30)
     return (int)n;
 }
 
-// Times launch(i) for i = 0, 1, 2, ... with CUDA events. Each benchmark
-// iteration is a batch of launches long enough (>= ~2 ms) for the event
-// resolution not to matter; the iteration time is the time per launch.
-// Returns the mean time per launch over the timed iterations, in seconds.
-inline double time_launches(benchmark::State &state, const std::function<void(int)> &launch)
+// Google Benchmark's timed passes over one stream: each pass is run(n), n
+// launches between two CUDA events, and reports their time, counted as n
+// iterations (KeepRunningBatch), so the iteration time is the time per
+// launch and --benchmark_min_time is real time. A pass is about 2 ms at
+// `per` seconds a launch (a multiple of `unit` launches); the last pass is
+// cut to what is left of max_iterations, so that every repetition runs
+// exactly as many iterations as planned (Google Benchmark checks that they
+// agree). Returns the mean time per launch, in seconds.
+inline double timed_passes(benchmark::State &state, cudaStream_t s, double per, long unit,
+                           const std::function<void(long)> &run)
 {
     cudaEvent_t e0, e1;
     CUDA_CHECK(cudaEventCreate(&e0));
     CUDA_CHECK(cudaEventCreate(&e1));
-    int next = 0;
-    // warm-up, excluded; also sizes the batch
-    CUDA_CHECK(cudaEventRecord(e0));
-    for (int i = 0; i < 3; i++) launch(next++);
-    CUDA_CHECK(cudaEventRecord(e1));
-    CUDA_CHECK(cudaEventSynchronize(e1));
-    CUDA_CHECK_LAUNCH();
-    float ms = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    const double per = std::max(ms / 3.0, 1e-4);
-    const int batch = (int)std::min(2000.0, std::max(1.0, std::ceil(2.0 / per)));
+    const long batch = std::min(20000L, std::max(unit, (long)std::ceil(2e-3 / std::max(per, 1e-7) / unit) * unit));
     double total = 0;
-    long iters = 0;
-    // Each pass counts as its launches (KeepRunningBatch) and reports their
-    // time, so Google Benchmark's per-iteration time is the time per launch
-    // and --benchmark_min_time is real time. The last pass is cut to what is
-    // left of max_iterations, so that every repetition runs exactly as many
-    // iterations as planned (Google Benchmark checks that they agree).
+    long passes = 0;
     for (benchmark::IterationCount done = 0;;) {
         const benchmark::IterationCount n =
             std::max<benchmark::IterationCount>(1, std::min<benchmark::IterationCount>(batch, state.max_iterations - done));
         if (!state.KeepRunningBatch(n)) break;
-        CUDA_CHECK(cudaEventRecord(e0));
-        for (benchmark::IterationCount i = 0; i < n; i++) launch(next++);
-        CUDA_CHECK(cudaEventRecord(e1));
+        CUDA_CHECK(cudaEventRecord(e0, s));
+        run((long)n);
+        CUDA_CHECK(cudaEventRecord(e1, s));
         CUDA_CHECK(cudaEventSynchronize(e1));
+        float ms = 0;
         CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
         state.SetIterationTime(ms * 1e-3);
         total += ms * 1e-3 / n;
-        iters++;
+        passes++;
         done += n;
     }
     CUDA_CHECK_LAUNCH();
     CUDA_CHECK(cudaEventDestroy(e0));
     CUDA_CHECK(cudaEventDestroy(e1));
-    return iters ? total / iters : 0;
+    return passes ? total / passes : 0;
+}
+
+// Seconds a launch of run() takes, from `count` launches on stream s (also a warm-up).
+inline double probe(cudaStream_t s, int count, const std::function<void()> &run)
+{
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    CUDA_CHECK(cudaEventRecord(e0, s));
+    run();
+    CUDA_CHECK(cudaEventRecord(e1, s));
+    CUDA_CHECK(cudaEventSynchronize(e1));
+    CUDA_CHECK_LAUNCH();
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    CUDA_CHECK(cudaEventDestroy(e0));
+    CUDA_CHECK(cudaEventDestroy(e1));
+    return ms * 1e-3 / count;
+}
+
+// Times launch(i) for i = 0, 1, 2, ... on the default stream, after three
+// warm-up launches that also size the passes.
+inline double time_launches(benchmark::State &state, const std::function<void(int)> &launch)
+{
+    int next = 0;
+    const double per = probe(0, 3, [&] { for (int i = 0; i < 3; i++) launch(next++); });
+    return timed_passes(state, 0, per, 1, [&](long n) { for (long i = 0; i < n; i++) launch(next++); });
 }
 
 // The same, for kernels short enough that the host's launch cost could hide
 // them: `per_graph` consecutive launches launch(i, stream) are captured in a
 // CUDA graph, and the graph is replayed (a pass ending in the middle of a
-// graph launches the rest one by one). The reported time is still the time
-// per launch; warm-up launches run before capture.
+// graph launches the rest one by one). Warm-up launches run before capture.
 inline double time_graph(benchmark::State &state, const std::function<void(int, cudaStream_t)> &launch, int per_graph)
 {
     cudaStream_t s;
     CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-    cudaEvent_t e0, e1;
-    CUDA_CHECK(cudaEventCreate(&e0));
-    CUDA_CHECK(cudaEventCreate(&e1));
     for (int i = 0; i < 3; i++) launch(i, s);
     CUDA_CHECK(cudaStreamSynchronize(s));
     CUDA_CHECK_LAUNCH();
@@ -182,42 +224,17 @@ inline double time_graph(benchmark::State &state, const std::function<void(int, 
     for (int i = 0; i < per_graph; i++) launch(i, s);
     CUDA_CHECK(cudaStreamEndCapture(s, &g));
     CUDA_CHECK(cudaGraphInstantiate(&ge, g, 0));
-    // one replay, also a warm-up, sizes the pass
-    CUDA_CHECK(cudaEventRecord(e0, s));
-    CUDA_CHECK(cudaGraphLaunch(ge, s));
-    CUDA_CHECK(cudaEventRecord(e1, s));
-    CUDA_CHECK(cudaEventSynchronize(e1));
-    CUDA_CHECK_LAUNCH();
-    float ms = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    const double per = std::max(ms / per_graph, 1e-4f);
-    const long batch = std::min(20000L, std::max((long)per_graph, (long)std::ceil(2.0 / per / per_graph) * per_graph));
-    double total = 0;
-    long iters = 0;
+    const double per = probe(s, per_graph, [&] { CUDA_CHECK(cudaGraphLaunch(ge, s)); });
     int next = 0;
-    for (benchmark::IterationCount done = 0;;) {
-        const benchmark::IterationCount n =
-            std::max<benchmark::IterationCount>(1, std::min<benchmark::IterationCount>(batch, state.max_iterations - done));
-        if (!state.KeepRunningBatch(n)) break;
-        CUDA_CHECK(cudaEventRecord(e0, s));
-        for (benchmark::IterationCount i = 0; i + per_graph <= n; i += per_graph) CUDA_CHECK(cudaGraphLaunch(ge, s));
-        for (benchmark::IterationCount i = 0; i < n % per_graph; i++) launch(next++ % per_graph, s);
-        CUDA_CHECK(cudaEventRecord(e1, s));
-        CUDA_CHECK(cudaEventSynchronize(e1));
-        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-        state.SetIterationTime(ms * 1e-3);
-        total += ms * 1e-3 / n;
-        iters++;
-        done += n;
-    }
-    CUDA_CHECK_LAUNCH();
+    const double t = timed_passes(state, s, per, per_graph, [&](long n) {
+        for (long i = 0; i + per_graph <= n; i += per_graph) CUDA_CHECK(cudaGraphLaunch(ge, s));
+        for (long i = 0; i < n % per_graph; i++) launch(next++ % per_graph, s);
+    });
     CUDA_CHECK(cudaGraphExecDestroy(ge));
     CUDA_CHECK(cudaGraphDestroy(g));
-    CUDA_CHECK(cudaEventDestroy(e0));
-    CUDA_CHECK(cudaEventDestroy(e1));
     CUDA_CHECK(cudaStreamDestroy(s));
     state.counters["graph"] = per_graph;
-    return iters ? total / iters : 0;
+    return t;
 }
 
 // Counters every GPU benchmark reports, from the per-launch work:
@@ -270,6 +287,37 @@ inline std::string run_cmd(const char *cmd)
     pclose(p);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
+}
+
+// A --key=value flag of one binary (Options::extra), or def.
+inline std::string opt(const char *k, const std::string &def)
+{
+    auto &e = options().extra;
+    auto it = e.find(k);
+    return it == e.end() ? def : it->second;
+}
+
+// "a,b,,c" -> {"a", "b", "c"}
+inline std::vector<std::string> split_csv(const std::string &s)
+{
+    std::vector<std::string> r;
+    size_t i = 0;
+    while (i <= s.size()) {
+        const size_t j = std::min(s.find(',', i), s.size());
+        if (j > i) r.push_back(s.substr(i, j - i));
+        i = j + 1;
+    }
+    return r;
+}
+
+// The run's random seed: --seed=N, else from the clock; printed, so that a
+// failing check can be rerun on the same data.
+inline uint64_t seed_flag()
+{
+    const std::string s = opt("seed", "");
+    const uint64_t seed = s.empty() ? (uint64_t)time(nullptr) ^ ((uint64_t)clock() << 32) : strtoull(s.c_str(), 0, 0);
+    printf("# seed %llu\n", (unsigned long long)seed);
+    return seed;
 }
 
 // GPU and build facts into the JSON context.

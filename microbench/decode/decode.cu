@@ -17,10 +17,15 @@
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
 #include "bench.h"
 
+using bench::DevBuf;
+using bench::opt;
+using bench::split_csv;
+
 #include "../../codec/fp8.h"
 #include "attn_decode.cuh"
 #include "cublaslt_gemv.cuh"
 #include "gemv.cuh"
+#include "random.cuh"
 
 #include <memory>
 #include <random>
@@ -29,17 +34,6 @@
 
 // ---------------------------------------------------------------- random data
 
-__host__ __device__ inline uint64_t mix64(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-__device__ inline float unif(uint64_t seed, size_t i) // [-1, 1)
-{
-    return (float)((mix64(seed * 0x100000001B3ull + i) >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
 
 // Every E4M3 code but NaN, uniformly.
 __global__ void fill_e4m3_codes(uint8_t *p, size_t n, uint64_t seed)
@@ -94,32 +88,6 @@ static void launch_fill_f32(float *p, size_t n, uint64_t seed, float lo, float h
 
 static uint64_t g_seed = 0;
 static uint64_t next_seed() { return mix64(g_seed++); }
-
-template <class T>
-struct DevBuf {
-    T *p = nullptr;
-    size_t n = 0;
-    DevBuf() = default;
-    explicit DevBuf(size_t n_) { alloc(n_); }
-    void alloc(size_t n_)
-    {
-        n = n_;
-        CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
-    }
-    DevBuf(const DevBuf &) = delete;
-    DevBuf &operator=(const DevBuf &) = delete;
-    ~DevBuf()
-    {
-        if (p) cudaFree(p);
-    }
-    void upload(const std::vector<T> &h) { CUDA_CHECK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
-    std::vector<T> download() const
-    {
-        std::vector<T> h(n);
-        CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
-        return h;
-    }
-};
 
 // ---------------------------------------------------------------- references (FP64, GPU)
 
@@ -689,29 +657,11 @@ static void bm_attn(benchmark::State &st, AttnCase c)
 
 // ---------------------------------------------------------------- shapes
 
-static std::vector<std::string> split_csv(const std::string &s)
-{
-    std::vector<std::string> r;
-    std::stringstream ss(s);
-    std::string t;
-    while (std::getline(ss, t, ',')) if (!t.empty()) r.push_back(t);
-    return r;
-}
-
-static std::string opt(const char *k, const std::string &def)
-{
-    auto &e = bench::options().extra;
-    auto it = e.find(k);
-    return it == e.end() ? def : it->second;
-}
-
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv);
     const bench::Options &o = bench::options();
-    const std::string seed_s = opt("seed", "");
-    g_seed = seed_s.empty() ? (uint64_t)time(nullptr) ^ ((uint64_t)clock() << 32) : strtoull(seed_s.c_str(), 0, 0);
-    printf("# seed %llu\n", (unsigned long long)g_seed);
+    g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
 
     if (o.check) {

@@ -78,10 +78,15 @@
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR.
 #include "bench.h"
 
+using bench::DevBuf;
+using bench::opt;
+using bench::split_csv;
+
 #include "../../codec/fp8.h"
 #include "../gemm/gemm_wgmma.cuh"
 #include "attn_decode.cuh"
 #include "gemv.cuh"
+#include "random.cuh"
 #include "rmsnorm.cuh"
 #include "rope_kv_append.cuh"
 #include "silu_mul.cuh"
@@ -172,45 +177,6 @@ std::vector<float> llama3_inv_freq(const ModelCfg &m)
 
 // ---------------------------------------------------------------- device buffers and random data
 
-template <class T>
-struct DevBuf {
-    T *p = nullptr;
-    size_t n = 0;
-    DevBuf() = default;
-    explicit DevBuf(size_t n_) { alloc(n_); }
-    void alloc(size_t n_)
-    {
-        if (p) cudaFree(p);
-        n = n_;
-        CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
-    }
-    DevBuf(const DevBuf &) = delete;
-    DevBuf &operator=(const DevBuf &) = delete;
-    ~DevBuf()
-    {
-        if (p) cudaFree(p);
-    }
-    size_t bytes() const { return n * sizeof(T); }
-    void upload(const std::vector<T> &h) { CUDA_CHECK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
-    std::vector<T> download() const
-    {
-        std::vector<T> h(n);
-        CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
-        return h;
-    }
-};
-
-__host__ __device__ inline uint64_t mix64(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-__device__ inline float unif(uint64_t seed, size_t i) // [-1, 1)
-{
-    return (float)((mix64(seed * 0x100000001B3ull + i) >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
 // About N(0, 1): four uniforms of variance 1/3, summed and scaled.
 __device__ inline float normal(uint64_t seed, size_t i)
 {
@@ -906,31 +872,13 @@ int run_checks(const std::string &dir)
 
 // ---------------------------------------------------------------- shapes
 
-std::vector<std::string> split_csv(const std::string &s)
-{
-    std::vector<std::string> r;
-    std::stringstream ss(s);
-    std::string t;
-    while (std::getline(ss, t, ',')) if (!t.empty()) r.push_back(t);
-    return r;
-}
-
-std::string opt(const char *k, const std::string &def)
-{
-    auto &e = bench::options().extra;
-    auto it = e.find(k);
-    return it == e.end() ? def : it->second;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv);
     const bench::Options &o = bench::options();
-    const std::string seed_s = opt("seed", "");
-    g_seed = seed_s.empty() ? (uint64_t)time(nullptr) ^ ((uint64_t)clock() << 32) : strtoull(seed_s.c_str(), 0, 0);
-    printf("# seed %llu\n", (unsigned long long)g_seed);
+    g_seed = bench::seed_flag();
     const std::string lm = opt("lm_head", "bf16");
     if (lm != "bf16" && lm != "fp8") {
         fprintf(stderr, "--lm_head=%s: bf16 or fp8\n", lm.c_str());
