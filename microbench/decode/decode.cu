@@ -245,9 +245,8 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
 
 // ---------------------------------------------------------------- GEMV checks
 
-// wide: activations spread over 2^-24..2^20 (with exact zeros and values past FP16's range), so the
-// scaled-FP16 path of FP8 weights (gemv.cuh, F16X) is checked where it could lose bits.
-static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, int f16x = -1, bool wide = false)
+// wide: activations spread over 2^-24..2^20, with exact zeros.
+static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -289,7 +288,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     xfd.upload(xf);
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
-    gemv::Plan pl = gemv::plan(wt, M, N, K, split, f16x);
+    gemv::Plan pl = gemv::plan(wt, M, N, K, split);
     gemv::Params p{set.w.p, (const __nv_bfloat16 *)x.p, set.s.p, (__nv_bfloat16 *)y.p, M, N, K, pl.split};
     gemv::launch(wt, p, pl, 0);
     CUDA_CHECK_LAUNCH();
@@ -316,8 +315,7 @@ static void gemv_checks()
         // every E4M3 code through the whole kernel, every cluster size, bit-exact
         for (int split : {1, 2, 4, 8})
             for (int M : {16, 1}) {
-                const double bad = gemv_check_one(wt, M, 256, 4096, split, true) +
-                                   (wt != gemv::BF16 ? gemv_check_one(wt, M, 256, 4096, split, true, 0) : 0.0);
+                const double bad = gemv_check_one(wt, M, 256, 4096, split, true);
                 char what[160];
                 snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d: every code exact (mismatches)",
                          wt_name(wt), M, split);
@@ -332,21 +330,17 @@ static void gemv_checks()
                 if (!gemv::supported(wt, M, s.N, s.K, pl.split)) continue;
                 const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
                 char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s%s M=%d N=%d K=%d split=%d vs FP64", wt_name(wt),
-                         pl.f16x ? " (scaled-FP16 X)" : "", M, s.N, s.K, pl.split);
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d vs FP64", wt_name(wt), M, s.N, s.K,
+                         pl.split);
                 check(err <= bound, what, err, bound);
             }
-        // FP8 weights at M <= 16 run with X as scaled FP16: both paths, and activations over a wide range
-        if (wt != gemv::BF16)
-            for (int M : {1, 5, 16})
-                for (int f16x : {0, 1})
-                    for (bool wide : {false, true}) {
-                        const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, f16x, wide);
-                        char what[200];
-                        snprintf(what, sizeof what, "gemv fp8kit %s (%s X) M=%d N=1536 K=7168%s vs FP64", wt_name(wt),
-                                 f16x ? "scaled-FP16" : "BF16", M, wide ? ", X over 2^-24..2^20" : "");
-                        check(err <= bound, what, err, bound);
-                    }
+        // activations over a wide range of magnitudes
+        for (int M : {1, 5, 16}) {
+            const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, true);
+            char what[200];
+            snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wt_name(wt), M);
+            check(err <= bound, what, err, bound);
+        }
     }
 }
 
@@ -560,7 +554,6 @@ struct GemvCase {
     int wt, M, N, K;
     int ltmode; // -1: ours; else the cuBLASLt mode
     int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<k>)
-    int f16x;   // ours: -1 = the planner's choice, 0 = BF16 MMAs forced (tuning variant fp8kit-bf16x)
 };
 
 // Launches in one timed CUDA graph: a multiple of the rotation, >= 16.
@@ -575,7 +568,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, c.f16x);
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split);
         if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split)) {
             st.SkipWithError("shape not supported");
             return;
@@ -692,11 +685,9 @@ int main(int argc, char **argv)
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
                         if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
-        // --gemv_splits=1,2,4,8: also time our kernel with each forced split (tuning);
-        // --gemv_bf16x=1: also FP8 weights at M <= 16 with BF16 MMAs instead of scaled-FP16 X
+        // --gemv_splits=1,2,4,8: also time our kernel with each forced split (tuning)
         std::vector<int> splits{0};
         for (auto &t : split_csv(opt("gemv_splits", ""))) splits.push_back(atoi(t.c_str()));
-        if (opt("gemv_bf16x", "") == "1") splits.push_back(-1);
         std::set<std::pair<int, int>> seen;
         for (auto &r : bench::read_shapes(opt("layers", "sweeps/layers.txt"))) {
             if (r.size() < 4 || !want(r[0])) continue;
@@ -708,13 +699,11 @@ int main(int argc, char **argv)
                                 Impl{gemv::E4M3_CHANNEL, lt::FP8_TENSOR}, Impl{gemv::E4M3_CHANNEL, lt::FP8_CHANNEL},
                                 Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}})
                     for (int sp : im.ltmode < 0 ? splits : std::vector<int>{0}) {
-                        if (sp < 0 && (im.wt == gemv::BF16 || M > 16)) continue;
-                        const std::string impl = im.ltmode >= 0 ? "cublaslt" : sp > 0 ? "fp8kit-s" + std::to_string(sp)
-                                               : sp < 0 ? "fp8kit-bf16x" : "fp8kit";
+                        const std::string impl = im.ltmode >= 0 ? "cublaslt" : sp ? "fp8kit-s" + std::to_string(sp) : "fp8kit";
                         const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +
                                                  std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, std::max(sp, 0), sp < 0 ? 0 : -1})
+                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, sp})
                             ->UseManualTime()
                             ->Unit(benchmark::kMicrosecond);
                     }

@@ -53,30 +53,21 @@ struct Params {
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
-// F16X (FP8 weights, M <= 16): a converter warp rewrites each stage's X in
-// place as FP16 scaled by a power of two per token (its largest magnitude in
-// the stage lands in [2^14, 2^15)), so the weights take the hardware's exact
-// cvt.rn.f16x2.e4m3x2 (one instruction a pair instead of five) and FP16 MMAs;
-// each stage's partial sums are scaled back per token in FP32. Exact for
-// every X element down to 2^-28 of its token's largest in the 128-k stage
-// (FP16's normal range); smaller ones round at FP16's subnormal spacing.
-template <int WT, int MT, bool F16X = false> struct Cfg {
-    static constexpr int THREADS = (CWARPS + 1 + (F16X ? 1 : 0)) * 32;
+template <int WT, int MT> struct Cfg {
+    static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
     static constexpr int BK = ROWB / WB;               // k a stage: 128 (FP8) or 64 (BF16)
     static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 64 k (128 bytes)
     static constexpr int XBOXES = BK / 64;
     static constexpr int WTILE = BN * ROWB;            // 16 KiB
     static constexpr int STAGE = WTILE + XBOXES * XBOX;
-    // CTAs an SM: more warps to hide latency where registers allow (F16X's converter needs more)
-    static constexpr int MINB = MT <= 2 && !F16X ? 3 : MT <= 4 ? 2 : 1;
+    static constexpr int MINB = MT <= 2 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM: more warps to hide latency
     static constexpr int S0 = (220 * 1024 / MINB - 2048) / STAGE;
     static constexpr int STAGES = S0 < 3 ? 3 : S0 > 6 ? 6 : S0;
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     static constexpr size_t RING = (size_t)STAGES * STAGE;
     static constexpr size_t BODY = RING > RED ? RING : RED;
-    static constexpr size_t XSC = F16X ? (size_t)STAGES * 64 * sizeof(float) : 0; // per-token scales a stage
-    static constexpr size_t SMEM = 1024 + BODY + XSC + 3 * STAGES * sizeof(uint64_t);
+    static constexpr size_t SMEM = 1024 + BODY + 2 * STAGES * sizeof(uint64_t);
     static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
@@ -101,72 +92,17 @@ __device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
     return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
 }
 
-__device__ __forceinline__ uint4 lds128(uint32_t addr)
-{
-    uint4 v;
-    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
-    return v;
-}
-__device__ __forceinline__ void sts128(uint32_t addr, uint4 v)
-{
-    asm volatile("st.shared.v4.u32 [%0], {%1,%2,%3,%4};" ::"r"(addr), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w) : "memory");
-}
-
-// The F16X converter's work on one stage: rows 8rg + lane/4, 16-byte chunks
-// 4(lane%4)..+3 of each (k order inside a row does not matter: one scale a
-// row), BF16 -> FP16 * 2^e in place; xsc[row] = 2^-e.
-template <int MT, int XBOX>
-__device__ __forceinline__ void convert_x_stage(uint32_t xt, float *xsc, int lane)
-{
-#pragma unroll
-    for (int rg = 0; rg < MT; rg++) {
-        const int row = 8 * rg + (lane >> 2);
-        uint32_t addr[4];
-        uint4 v[4];
-        float amax = 0.f;
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            const int j = 4 * (lane & 3) + i;
-            addr[i] = xt + (j >> 3) * XBOX + row * 128 + ((j & 7) << 4);
-            v[i] = lds128(addr[i]);
-            const uint32_t w[4] = {v[i].x, v[i].y, v[i].z, v[i].w};
-#pragma unroll
-            for (int k = 0; k < 4; k++)
-                amax = fmaxf(amax, fmaxf(fabsf(__uint_as_float(w[k] << 16)), fabsf(__uint_as_float(w[k] & 0xFFFF0000u))));
-        }
-        amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, 1));
-        amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, 2));
-        // 2^e puts amax in [2^14, 2^15); e in [-113, 126] (Inf/NaN: -114, they stay Inf/NaN)
-        const int ex = (int)((__float_as_uint(amax) >> 23) & 0xFF);
-        const int e = amax > 0.f ? min(141 - ex, 126) : 0;
-        const float up = __uint_as_float((uint32_t)(e + 127) << 23);
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            uint32_t w[4] = {v[i].x, v[i].y, v[i].z, v[i].w};
-#pragma unroll
-            for (int k = 0; k < 4; k++) {
-                const __half2 h = __floats2half2_rn(__uint_as_float(w[k] << 16) * up, __uint_as_float(w[k] & 0xFFFF0000u) * up);
-                w[k] = *reinterpret_cast<const uint32_t *>(&h);
-            }
-            sts128(addr[i], make_uint4(w[0], w[1], w[2], w[3]));
-        }
-        if ((lane & 3) == 0) xsc[row] = __uint_as_float((uint32_t)(127 - e) << 23);
-    }
-}
-
-template <int WT, int MT, bool F16X>
-__global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>::MINB)
+template <int WT, int MT>
+__global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p)
 {
     namespace cg = cooperative_groups;
-    using C = Cfg<WT, MT, F16X>;
+    using C = Cfg<WT, MT>;
     constexpr int STAGES = C::STAGES, THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
-    float *xsc = reinterpret_cast<float *>(smem + C::BODY); // [STAGES][64]
-    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::BODY + C::XSC);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::BODY);
     uint64_t *empty = full + STAGES;
-    uint64_t *xready = empty + STAGES; // F16X: X of the stage converted
 
     cg::cluster_group cluster = cg::this_cluster();
     const int rank = (int)cluster.block_rank();
@@ -181,7 +117,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
         for (int s = 0; s < STAGES; s++) {
             hopper::mbar_init(&full[s], 1);
             hopper::mbar_init(&empty[s], CWARPS);
-            hopper::mbar_init(&xready[s], 1);
         }
         hopper::fence_barrier_init();
     }
@@ -208,24 +143,19 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
                     hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + 64 * b, 0);
             }
         }
-    } else if (F16X && warp == CWARPS + 1) {
-        // converter: X of each landed stage to scaled FP16, in place
-        for (int s = 0; s < nsteps; s++) {
-            const int st = s % STAGES;
-            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
-            convert_x_stage<MT, C::XBOX>(hopper::smem_u32(smem + (size_t)st * C::STAGE) + C::WTILE, xsc + st * 64, lane);
-            hopper::fence_proxy_async(); // these writes before the stage's next TMA refill
-            __syncwarp();
-            if (lane == 0) hopper::mbar_arrive(&xready[st]);
-        }
     } else {
         const int g = lane >> 2, c = lane & 3;
         // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
         const int lrow = warp * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
         const int lchunk = lane >> 4;
-        float tmp[MT][4];
+        // NA independent accumulator sets (chunks alternate between them), so
+        // that a stage's MMAs into one token tile are not one dependent chain
+        constexpr int NA = MT == 1 ? 4 : MT == 2 ? 2 : 1;
+        float part[NA][MT][4];
 #pragma unroll
-        for (int t = 0; t < MT; t++) tmp[t][0] = tmp[t][1] = tmp[t][2] = tmp[t][3] = 0.f;
+        for (int a = 0; a < NA; a++)
+#pragma unroll
+            for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
         const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)tile * (p.K / 128) : nullptr;
         // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
         // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
@@ -243,9 +173,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
             const int st = s % STAGES;
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
-            hopper::mbar_wait(F16X ? &xready[st] : &full[st], (s / STAGES) & 1);
+            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            float(&dst)[MT][4] = *(WT == E4M3_BLOCK || F16X ? &tmp : &acc); // compile-time choice
             if (WT != BF16) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
@@ -256,19 +185,13 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
                     for (int h = 0; h < 2; h++) {
                         const int q = 2 * qq + h;
                         uint32_t lo0, hi0, lo1, hi1;
-                        if (F16X) {
-                            lo0 = dec::fp8x2_to_f16x2<false>(r[2 * h] & 0xFFFFu), hi0 = dec::fp8x2_to_f16x2<false>(r[2 * h] >> 16);
-                            lo1 = dec::fp8x2_to_f16x2<false>(r[2 * h + 1] & 0xFFFFu), hi1 = dec::fp8x2_to_f16x2<false>(r[2 * h + 1] >> 16);
-                        } else {
-                            dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
-                            dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
-                        }
+                        dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
+                        dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
                         // X: token 8t + g, k 16q + 4c .. +3: 8 bytes of box q/4
 #pragma unroll
                         for (int t = 0; t < MT; t++) {
                             const uint2 b = lds64(wt + xo[q] + 1024 * t);
-                            if (F16X) dec::mma_f16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
-                            else dec::mma_bf16_16816(dst[t], lo0, lo1, hi0, hi1, b.x, b.y);
+                            dec::mma_bf16_16816(part[q % NA][t], lo0, lo1, hi0, hi1, b.x, b.y);
                         }
                     }
                 }
@@ -284,36 +207,32 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
                     for (int t = 0; t < MT; t++) {
                         uint32_t b[4];
                         ldmatrix_x4(wt + xo[jj] + 1024 * t, b[0], b[1], b[2], b[3]);
-                        dec::mma_bf16_16816(acc[t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
-                        dec::mma_bf16_16816(acc[t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
+                        dec::mma_bf16_16816(part[(2 * jj) % NA][t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
+                        dec::mma_bf16_16816(part[(2 * jj + 1) % NA][t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
                     }
                 }
             }
-            // F16X: this stage's per-token scales (tokens 8t + 2c, +1), read before the release
-            float2 xs[MT];
-#pragma unroll
-            for (int t = 0; t < MT; t++) xs[t] = F16X ? *reinterpret_cast<const float2 *>(xsc + st * 64 + 8 * t + 2 * c)
-                                                      : make_float2(1.f, 1.f);
             __syncwarp();
             if (lane == 0) hopper::mbar_arrive(&empty[st]);
-            if (F16X) {
-#pragma unroll
-                for (int t = 0; t < MT; t++) {
-                    const float s0 = xs[t].x * sc, s1 = xs[t].y * sc;
-                    acc[t][0] = fmaf(tmp[t][0], s0, acc[t][0]), acc[t][1] = fmaf(tmp[t][1], s1, acc[t][1]);
-                    acc[t][2] = fmaf(tmp[t][2], s0, acc[t][2]), acc[t][3] = fmaf(tmp[t][3], s1, acc[t][3]);
-                    tmp[t][0] = tmp[t][1] = tmp[t][2] = tmp[t][3] = 0.f;
-                }
-            } else if (WT == E4M3_BLOCK) {
+            if (WT == E4M3_BLOCK) { // the stage's partial sums, scaled, into FP32
 #pragma unroll
                 for (int t = 0; t < MT; t++)
 #pragma unroll
                     for (int i = 0; i < 4; i++) {
-                        acc[t][i] = fmaf(tmp[t][i], sc, acc[t][i]);
-                        tmp[t][i] = 0.f;
+                        float v = 0.f;
+#pragma unroll
+                        for (int a = 0; a < NA; a++) v += part[a][t][i], part[a][t][i] = 0.f;
+                        acc[t][i] = fmaf(v, sc, acc[t][i]);
                     }
             }
         }
+        if (WT != E4M3_BLOCK)
+#pragma unroll
+            for (int t = 0; t < MT; t++)
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+#pragma unroll
+                    for (int a = 0; a < NA; a++) acc[t][i] += part[a][t][i];
     }
 
     // Epilogue: partial sums to shared memory (over the ring, now idle); the
@@ -349,16 +268,14 @@ __global__ void __launch_bounds__(Cfg<WT, MT, F16X>::THREADS, Cfg<WT, MT, F16X>:
 struct Plan {
     int split = 1;
     int mt = 1;
-    bool f16x = false; // FP8 weights, M <= 16: X converted to scaled FP16 (see Cfg)
     int blocks = 0;
     size_t smem = 0;
 };
 
-template <int WT, int MT, bool F16X> inline void set_attr()
+template <int WT, int MT> inline void set_attr()
 {
     static bool done = [] {
-        cudaFuncSetAttribute(gemv_kernel<WT, MT, F16X>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             (int)Cfg<WT, MT, F16X>::SMEM);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<WT, MT>::SMEM);
         return true;
     }();
     (void)done;
@@ -376,11 +293,11 @@ inline CUtensorMap x_map(int mt, const Params &p)
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
-template <int WT, int MT, bool F16X>
+template <int WT, int MT>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    using C = Cfg<WT, MT, F16X>;
-    set_attr<WT, MT, F16X>();
+    using C = Cfg<WT, MT>;
+    set_attr<WT, MT>();
     const CUtensorMap tw = w_map(WT, p), tx = x_map(MT, p);
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(pl.blocks);
@@ -394,45 +311,43 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
     at[0].val.clusterDim.z = 1;
     cfg.attrs = at;
     cfg.numAttrs = 1;
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT, F16X>, tw, tx, p);
+    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p);
 }
 
-// Runs Op<WT, MT, F16X>::run(args...) with wt, mt (1..8) and f16x as
-// constants (F16X exists for FP8 weights and MT <= 2 only).
-template <template <int, int, bool> class Op, int WT, class... A> inline auto dispatch_mt(int mt, bool f16x, A... a)
+// Runs Op<WT, MT>::run(args...) with wt and mt (1..8) as constants.
+template <template <int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, A... a)
 {
-    if (WT != BF16 && f16x && mt <= 2) return mt == 1 ? Op<WT, 1, true>::run(a...) : Op<WT, 2, true>::run(a...);
     switch (mt) {
-    case 1: return Op<WT, 1, false>::run(a...);
-    case 2: return Op<WT, 2, false>::run(a...);
-    case 3: return Op<WT, 3, false>::run(a...);
-    case 4: return Op<WT, 4, false>::run(a...);
-    case 5: return Op<WT, 5, false>::run(a...);
-    case 6: return Op<WT, 6, false>::run(a...);
-    case 7: return Op<WT, 7, false>::run(a...);
-    default: return Op<WT, 8, false>::run(a...);
+    case 1: return Op<WT, 1>::run(a...);
+    case 2: return Op<WT, 2>::run(a...);
+    case 3: return Op<WT, 3>::run(a...);
+    case 4: return Op<WT, 4>::run(a...);
+    case 5: return Op<WT, 5>::run(a...);
+    case 6: return Op<WT, 6>::run(a...);
+    case 7: return Op<WT, 7>::run(a...);
+    default: return Op<WT, 8>::run(a...);
     }
 }
-template <template <int, int, bool> class Op, class... A> inline auto dispatch(int wt, int mt, bool f16x, A... a)
+template <template <int, int> class Op, class... A> inline auto dispatch(int wt, int mt, A... a)
 {
-    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, false, a...);
-    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, f16x, a...);
-    return dispatch_mt<Op, E4M3_BLOCK>(mt, f16x, a...);
+    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, a...);
+    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, a...);
+    return dispatch_mt<Op, E4M3_BLOCK>(mt, a...);
 }
 
-template <int WT, int MT, bool F16X> struct LaunchOp {
+template <int WT, int MT> struct LaunchOp {
     static int run(const Params *p, const Plan *pl, cudaStream_t st)
     {
-        launch_mt<WT, MT, F16X>(*p, *pl, st);
+        launch_mt<WT, MT>(*p, *pl, st);
         return 0;
     }
 };
-template <int WT, int MT, bool F16X> struct SmemOp {
-    static size_t run() { return Cfg<WT, MT, F16X>::SMEM; }
+template <int WT, int MT> struct SmemOp {
+    static size_t run() { return Cfg<WT, MT>::SMEM; }
 };
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
-    dispatch<LaunchOp>(wt, pl.mt, pl.f16x, &p, &pl, st);
+    dispatch<LaunchOp>(wt, pl.mt, &p, &pl, st);
 }
 
 // The split of K over a cluster (1..8 CTAs): about one CTA per SM in all,
@@ -440,14 +355,12 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // H200 over the Llama-3.1 8B/70B layers (NOTES.md, v3 split table): more
 // CTAs than SMs cost more in per-CTA start and epilogue than they gain, and
 // fewer leave SMs idle. force_split > 0 overrides (the checks use it to
-// cover every cluster size); force_f16x 0/1 overrides the F16X choice
-// (FP8 weights and M <= 16 only).
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_f16x = -1)
+// cover every cluster size).
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0)
 {
     Plan pl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
-    pl.f16x = wt != BF16 && pl.mt <= 2 && force_f16x != 0;
-    pl.smem = dispatch<SmemOp>(wt, pl.mt, pl.f16x);
+    pl.smem = dispatch<SmemOp>(wt, pl.mt);
     const int tiles = (N + BN - 1) / BN;
     const int steps = K / (wt == BF16 ? ROWB / 2 : ROWB);
     int dev = 0, sms = 0;
