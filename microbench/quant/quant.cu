@@ -27,9 +27,9 @@
 //
 //   --variants=1 registers, instead, the kernel variants that one run
 //   compares (quant_variant/<impl>/<scheme>/<variant>/<dtype>/<n>, 1 GiB):
-//     block128, mx32_ceil  r4 (the default: 4 rows a warp step), r4_pf (the
-//                          next step's rows loaded before this step's
-//                          reduction and scale rule), r8, r2_pf
+//     block128, mx32_ceil  r8 (8 rows a warp step: the default, QUANT_ROWS),
+//                          r4, r4_pf (the next step's rows loaded before
+//                          this step's reduction and scale rule), r2_pf
 //     dequant_tensor       u2 (the default: 2 groups in flight a thread,
 //                          streaming stores), u4, u2_wb (plain stores)
 //   and traffic references quant_variant/ref/traffic/r<R>w<W>/<n>: the

@@ -40,7 +40,11 @@
 #include <type_traits>
 
 #ifndef QUANT_ROWS
-#define QUANT_ROWS 4 // rows a warp step in blocks_quant; on H100 4 beat 2 and 8 (occupancy vs bytes in flight)
+// rows a warp step in blocks_quant. On the H200 (quant --variants=1, 1 GiB,
+// 2026-11-30) 8 was best or within 1% of the best for block128 and mx32_ceil
+// from FP32 and BF16, hardware and software paths (0.91-0.93 of copy; 4 rows:
+// 0.85-0.92); with the older, costlier element path the H100 had preferred 4.
+#define QUANT_ROWS 8
 #endif
 
 namespace quant {
