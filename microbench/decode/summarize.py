@@ -17,9 +17,11 @@ def load(paths):
         for k, v in d.get("context", {}).items():
             ctx.setdefault(k, v)
         for b in d["benchmarks"]:
-            if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+            # single runs, or the medians of a sweep's repetitions
+            if b.get("error_occurred") or (b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median"):
                 continue
-            name = re.sub(r"(/iterations:\d+)?(/manual_time|/real_time)?$", "", b.get("run_name", b["name"]))
+            name = re.sub(r"(/iterations:\d+)?(/repeats:\d+)?(/manual_time|/real_time)?(_median)?$", "",
+                          b.get("run_name", b["name"]))
             rows[name] = b
     return rows, ctx
 
