@@ -28,6 +28,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -315,8 +316,9 @@ inline std::vector<std::string> split_csv(const std::string &s)
 inline uint64_t seed_flag()
 {
     const std::string s = opt("seed", "");
-    const uint64_t seed = s.empty() ? (uint64_t)time(nullptr) ^ ((uint64_t)clock() << 32) : strtoull(s.c_str(), 0, 0);
-    printf("# seed %llu\n", (unsigned long long)seed);
+    const uint64_t seed = s.empty() ? ((uint64_t)std::random_device{}() << 32) ^ std::random_device{}() ^ (uint64_t)time(nullptr)
+                                    : strtoull(s.c_str(), 0, 0);
+    printf("# seed %llu (--seed=%llu repeats this run)\n", (unsigned long long)seed, (unsigned long long)seed);
     return seed;
 }
 

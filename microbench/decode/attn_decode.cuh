@@ -82,29 +82,6 @@ template <int KV> struct Cfg {
     static_assert(HALF % 1024 == 0, "tiles stay 1024-aligned");
 };
 
-__device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
-{
-    return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t (&r)[4])
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t (&r)[4])
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-__device__ __forceinline__ uint4 lds128(uint32_t addr)
-{
-    uint4 v;
-    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
-    return v;
-}
 __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
 {
     return i == 0 ? u.x : i == 1 ? u.y : i == 2 ? u.z : u.w;
@@ -136,13 +113,7 @@ __global__ void __launch_bounds__(THREADS, 2)
     const int t_end = min(L, t_begin + p.split_tokens);
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
 
-    if (threadIdx.x == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            hopper::mbar_init(&full[s], 1);
-            hopper::mbar_init(&empty[s], NW);
-        }
-        hopper::fence_barrier_init();
-    }
+    hopper::init_ring(full, empty, STAGES, NW);
     __syncthreads();
 
     float o[NH][8][4];
@@ -242,7 +213,7 @@ __global__ void __launch_bounds__(THREADS, 2)
 #pragma unroll
                     for (int qq = 0; qq < 8; qq += 2) {
                         uint32_t r[4];
-                        ldsm_x4(swz(kt, lrow, qq + (lane >> 4)), r);
+                        dec::ldsm_x4(dec::swz(kt, lrow, qq + (lane >> 4)), r);
 #pragma unroll
                         for (int i = 0; i < 4; i++) {
                             const int j = i & 1, q = qq + (i >> 1);
@@ -258,7 +229,7 @@ __global__ void __launch_bounds__(THREADS, 2)
                     for (int pp = 0; pp < 4; pp++) {
                         uint32_t r[4];
                         const int ch = 4 * pp + (lane >> 3);
-                        ldsm_x4(swz(kt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
+                        dec::ldsm_x4(dec::swz(kt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
                         dec::mma_bf16_16816(sc[0], qa[2 * pp][0], qa[2 * pp][1], qa[2 * pp][2], qa[2 * pp][3], r[0], r[1]);
                         dec::mma_bf16_16816(sc[0], qa[2 * pp + 1][0], qa[2 * pp + 1][1], qa[2 * pp + 1][2],
                                             qa[2 * pp + 1][3], r[2], r[3]);
@@ -313,7 +284,7 @@ __global__ void __launch_bounds__(THREADS, 2)
 #pragma unroll
                     for (int i = 0; i < 4; i++) {
                         const int tt = 8 * (i >> 1) + 2 * c + (i & 1);
-                        vb[i] = lds128(swz(vt, r0 + tt, g));
+                        vb[i] = dec::lds128(dec::swz(vt, r0 + tt, g));
                         if (tail && t0 + tt >= t_end) vb[i] = make_uint4(0, 0, 0, 0);
                     }
                     uint32_t pb[NH][2];
@@ -350,7 +321,7 @@ __global__ void __launch_bounds__(THREADS, 2)
                     for (int pp = 0; pp < 4; pp++) {
                         uint32_t r[4];
                         const int ch = 4 * pp + (lane >> 3);
-                        ldsm_x4_t(swz(vt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
+                        dec::ldsm_x4_t(dec::swz(vt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
 #pragma unroll
                         for (int i = 0; i < 4; i++) r[i] &= vmask;
 #pragma unroll

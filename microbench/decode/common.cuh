@@ -1,6 +1,7 @@
 // Device helpers shared by the decode kernels (microbench/decode/*.cuh):
-// tensor-core mma.sync wrappers, 16-byte streaming loads, and FP8 -> 16-bit
-// conversions that feed the tensor cores.
+// tensor-core mma.sync wrappers, swizzled
+// shared-memory addressing and ldmatrix, and FP8 -> 16-bit conversions that
+// feed the tensor cores.
 //
 //   e4m3x4_to_bf16x2: 4 E4M3 bytes -> two BF16 pairs, exact for every code
 //     but NaN (0x7F/0xFF; quantizers never produce it). The 7 magnitude bits
@@ -20,36 +21,40 @@
 
 namespace dec {
 
-__device__ __forceinline__ uint4 ldg_stream(const void *p)
+// Byte address of (row, 16-byte chunk) of a shared-memory tile of 128-byte
+// rows written by TMA with CU_TENSOR_MAP_SWIZZLE_128B (1024-aligned): the
+// chunk is XORed with the row mod 8.
+__device__ __forceinline__ uint32_t swz(uint32_t tile, int row, int chunk)
 {
-    uint4 r;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
-                 : "l"(p));
-    return r;
+    return tile + row * 128 + ((chunk ^ (row & 7)) << 4);
 }
 
-__device__ __forceinline__ uint4 ldg_cached(const void *p)
+// ldmatrix .x4 (and transposed): lanes 8i..8i+7 give the row addresses of
+// 8x8 b16 matrix i; lane l receives row l/4, elements 2(l%4), +1 of each.
+__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t (&r)[4])
 {
-    return __ldg(reinterpret_cast<const uint4 *>(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
 }
-
-// cp.async: 16 bytes global -> shared, this thread's own slot. .cg: L2 only
-// (streamed weights / KV); .ca: through L1 (activations that the block's
-// warps share). src_bytes = 0 writes zeros.
-__device__ __forceinline__ void cp_async_cg(void *smem, const void *gmem)
+__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t (&r)[4])
 {
-    const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
 }
-__device__ __forceinline__ void cp_async_ca(void *smem, const void *gmem, bool valid)
+__device__ __forceinline__ uint2 lds64(uint32_t addr)
 {
-    const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
+    uint2 v;
+    asm volatile("ld.shared.v2.u32 {%0,%1}, [%2];" : "=r"(v.x), "=r"(v.y) : "r"(addr));
+    return v;
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+__device__ __forceinline__ uint4 lds128(uint32_t addr)
+{
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
+    return v;
+}
 
 __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t sel)
 {

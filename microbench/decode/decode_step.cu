@@ -31,8 +31,8 @@
 //            the preceding kernel (rmsnorm, silu_mul, or token_quant.cuh on
 //            the attention output) writes E4M3 activations with per-token
 //            scales, and the GEMM applies them and the per-channel weight
-//            scales in its epilogue (Epi::Rowwise). Tile width: gemm.cu's
-//            choose_config rule. Plans (tensor maps) are built per case,
+//            scales in its epilogue (Epi::Rowwise). Tile width: the GEMM's own
+//            gemm_wgmma_tile_n rule. Plans (tensor maps) are built per case,
 //            before capture.
 //
 // Memory: the weights of every layer and the KV cache of every layer for B
@@ -330,18 +330,6 @@ struct LinearExec {
     }
 };
 
-// The tile width of the GEMM: microbench/gemm/gemm.cu's choose_config rule
-// (fewest waves of tiles, 128-wide tiles counted 15% less efficient).
-int choose_bn(int M, int N)
-{
-    const long sms = bench::device().multiProcessorCount;
-    auto cdiv = [](long a, long b) { return (a + b - 1) / b; };
-    const long tiles_m = cdiv(M, 128);
-    const double w256 = cdiv(tiles_m * cdiv(N, 256), sms) * 256.0;
-    const double w128 = cdiv(tiles_m * cdiv(N, 128), sms) * 128.0 / 0.85;
-    return w256 <= w128 ? 256 : 128;
-}
-
 // Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
 // and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
@@ -360,7 +348,7 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         return "";
     }
     e.gemm = true;
-    const int bn = force_bn ? force_bn : choose_bn(M, L.N);
+    const int bn = force_bn ? force_bn : fp8kit::gemm_wgmma_tile_n(M, L.N, bench::device().multiProcessorCount);
     using fp8kit::Epi;
     if (!L.fp8) {
         const std::string w = fp8kit::gemm_wgmma_check<bf16>(M, L.N, L.K, x, L.w.p, y);

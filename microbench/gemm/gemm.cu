@@ -157,18 +157,13 @@ std::vector<Config> configs_for(DType d)
     return {{256, 2}, {256, 1}, {128, 2}, {128, 1}};
 }
 
-// The configuration the fp8kit impl uses for a shape: the fewest waves of
-// tiles over the SMs, each tile's time taken proportional to BN with 128-wide
-// tiles 15% less efficient. No clusters: on the H100 the multicast of B
-// (c2) measured no faster than c1 (first run with --variants=1, see NOTES.md).
+// The configuration the fp8kit impl uses for a shape: gemm_wgmma_tile_n's
+// tile width. No clusters: on the H100 the multicast of B (c2) measured no
+// faster than c1 (first run with --variants=1, see NOTES.md).
 Config choose_config(DType d, Shape s)
 {
-    const int sms = bench::device().multiProcessorCount;
-    const int tiles_m = ceil_div(s.M, 128);
     if (d == DType::E4M3Block) return {128, 1};
-    const double w256 = ceil_div((long)tiles_m * ceil_div(s.N, 256), sms) * 256.0;
-    const double w128 = ceil_div((long)tiles_m * ceil_div(s.N, 128), sms) * 128.0 / 0.85;
-    return {w256 <= w128 ? 256 : 128, 1};
+    return {fp8kit::gemm_wgmma_tile_n(s.M, s.N, bench::device().multiProcessorCount), 1};
 }
 
 // impl "fp8kit" (the chosen configuration) or "fp8kit-<config>".
@@ -643,11 +638,7 @@ int accuracy_study(uint64_t seed)
 
 int run_check()
 {
-    const uint64_t seed = bench::options().extra.count("seed")
-                              ? strtoull(bench::options().extra.at("seed").c_str(), nullptr, 0)
-                              : (std::random_device{}() ^ ((uint64_t)std::random_device{}() << 32));
-    printf("gemm --check: seed 0x%llx (--seed=0x%llx repeats this run)\n", (unsigned long long)seed,
-           (unsigned long long)seed);
+    const uint64_t seed = bench::seed_flag(); // --seed=S repeats a run
     std::mt19937_64 rng(seed);
     const bool small = bench::options().extra.count("check_shapes") && bench::options().extra.at("check_shapes") == "small";
     // Every shape class: M = 1..16 (decode), tails of M, N and K against

@@ -103,12 +103,8 @@ __global__ void __launch_bounds__(384, 1)
         prefetch_tmap(&tmA);
         prefetch_tmap(&tmB);
         prefetch_tmap(&tmC);
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(&full[s], 1);
-            mbar_init(&empty[s], 2 * CLUSTER);
-        }
-        fence_barrier_init();
     }
+    init_ring(full, empty, STAGES, 2 * CLUSTER);
     if (CLUSTER > 1) cluster_sync();
     else __syncthreads();
 
@@ -286,6 +282,18 @@ template <typename T> std::string gemm_wgmma_check(int M, int N, int K, const vo
     if ((reinterpret_cast<uintptr_t>(A) | reinterpret_cast<uintptr_t>(B) | reinterpret_cast<uintptr_t>(C)) % 16)
         return "A, B and C must be 16-byte aligned";
     return "";
+}
+
+// The tile width (BN) for an M x N product on `sms` SMs: the fewest waves of
+// tiles over the SMs, each tile's time taken proportional to BN, with
+// 128-wide tiles 15% less efficient (measured on the H100, NOTES.md).
+inline int gemm_wgmma_tile_n(long M, long N, long sms)
+{
+    auto cdiv = [](long a, long b) { return (a + b - 1) / b; };
+    const long tiles_m = cdiv(M, 128);
+    const double w256 = cdiv(tiles_m * cdiv(N, 256), sms) * 256.0;
+    const double w128 = cdiv(tiles_m * cdiv(N, 128), sms) * 128.0 / 0.85;
+    return w256 <= w128 ? 256 : 128;
 }
 
 // A prepared launch: tensor maps, grid and arguments for one set of buffers.

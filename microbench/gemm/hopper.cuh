@@ -35,6 +35,20 @@ __device__ __forceinline__ void fence_barrier_init()
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
 }
 
+// The barriers of a ring of `stages` stages: full[s] completes when TMA has
+// filled stage s (one arrival, with its bytes), empty[s] when `consumers`
+// arrivals have released it. Thread 0 initializes; the caller then
+// synchronizes the CTA (or cluster) before any use.
+__device__ __forceinline__ void init_ring(uint64_t *full, uint64_t *empty, int stages, uint32_t consumers)
+{
+    if (threadIdx.x != 0) return;
+    for (int s = 0; s < stages; s++) {
+        mbar_init(&full[s], 1);
+        mbar_init(&empty[s], consumers);
+    }
+    fence_barrier_init();
+}
+
 __device__ __forceinline__ void mbar_expect_tx(uint64_t *bar, uint32_t bytes)
 {
     asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)), "r"(bytes)

@@ -900,8 +900,7 @@ template <class T, int FMT, bool HW> void check_tensor_sizes(uint64_t seed)
 
 int run_checks()
 {
-    const uint64_t seed = std::random_device{}() | ((uint64_t)time(nullptr) << 32);
-    printf("     quant --check: seed %llu\n", (unsigned long long)seed);
+    const uint64_t seed = bench::seed_flag(); // --seed=S repeats a run
     check_case<float, E4M3, true>(seed);
     check_case<float, E4M3, false>(seed);
     check_case<float, E5M2, true>(seed);
