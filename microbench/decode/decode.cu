@@ -112,7 +112,7 @@ __global__ void ref_gemv(int wt, const void *W, const float *scale, const float 
             double v = acc[j];
             for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
             if (lane == 0 && m0 + j < M)
-                out[(size_t)(m0 + j) * N + n] = v * (wt == gemv::E4M3_CHANNEL ? (double)scale[n] : 1.0);
+                out[(size_t)(m0 + j) * N + n] = v * (wt == gemv::E4M3_CHANNEL || wt == gemv::E4M3_A8 ? (double)scale[n] : 1.0);
         }
     }
 }
@@ -180,11 +180,16 @@ static void check(bool ok, const std::string &what, double err, double bound)
 
 // ---------------------------------------------------------------- GEMV data
 
-static const char *wt_name(int wt) { return wt == gemv::BF16 ? "bf16" : wt == gemv::E4M3_CHANNEL ? "e4m3_channel" : "e4m3_block"; }
+// e4m3_channel / e4m3_block: W8A16 (BF16 activations); e4m3_a8: W8A8 (E4M3
+// activations with per-token scales, per-channel weight scales)
+static const char *wt_name(int wt)
+{
+    return wt == gemv::BF16 ? "bf16" : wt == gemv::E4M3_CHANNEL ? "e4m3_channel" : wt == gemv::E4M3_A8 ? "e4m3_a8" : "e4m3_block";
+}
 static size_t wt_bytes(int wt) { return wt == gemv::BF16 ? 2 : 1; }
 static size_t scale_count(int wt, int N, int K)
 {
-    return wt == gemv::E4M3_CHANNEL ? (size_t)N : wt == gemv::E4M3_BLOCK ? (size_t)((N + 127) / 128) * (K / 128) : 1;
+    return wt == gemv::E4M3_CHANNEL || wt == gemv::E4M3_A8 ? (size_t)N : wt == gemv::E4M3_BLOCK ? (size_t)((N + 127) / 128) * (K / 128) : 1;
 }
 
 struct GemvSet {
@@ -246,7 +251,10 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
 // ---------------------------------------------------------------- GEMV checks
 
 // wide: activations spread over 2^-24..2^20, with exact zeros.
-static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false)
+static int g_gemv_stages = 0; // --gemv_stages=N: force the GEMV ring's depth (tuning)
+
+static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
+                             int stages = 0)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -282,14 +290,30 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
         }
     }
     for (size_t i = 0; i < xh.size(); i++) xf[i] = bf16_to_f32(xh[i]);
+    // W8A8: X as E4M3 with per-token scales (one-hot: 1.0 = code 0x38, scale 1)
+    std::vector<uint8_t> xqh(wt == gemv::E4M3_A8 ? xh.size() : 1, 0);
+    std::vector<float> xsh(M, 1.f);
+    if (wt == gemv::E4M3_A8) {
+        if (exact_onehot)
+            for (size_t i = 0; i < xh.size(); i++) xqh[i] = xh[i] ? 0x38 : 0;
+        else {
+            QuantX q = quantize_x(xh, M, K, lt::FP8_CHANNEL, false);
+            xqh = q.q, xsh = q.s, xf = q.deq;
+        }
+    }
+    DevBuf<uint8_t> xq(xqh.size());
+    xq.upload(xqh);
+    DevBuf<float> xs(xsh.size());
+    xs.upload(xsh);
     DevBuf<uint16_t> x(xh.size());
     x.upload(xh);
     DevBuf<float> xfd(xf.size());
     xfd.upload(xf);
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
-    gemv::Plan pl = gemv::plan(wt, M, N, K, split);
-    gemv::Params p{set.w.p, (const __nv_bfloat16 *)x.p, set.s.p, (__nv_bfloat16 *)y.p, M, N, K, pl.split};
+    gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages);
+    gemv::Params p{set.w.p, wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p, set.s.p, (__nv_bfloat16 *)y.p,
+                   M, N, K, pl.split, xs.p};
     gemv::launch(wt, p, pl, 0);
     CUDA_CHECK_LAUNCH();
     DevBuf<double> ref((size_t)M * N);
@@ -311,7 +335,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
 static void gemv_checks()
 {
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
-    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK}) {
+    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8}) {
         // every E4M3 code through the whole kernel, every cluster size, bit-exact
         for (int split : {1, 2, 4, 8})
             for (int M : {16, 1}) {
@@ -319,6 +343,15 @@ static void gemv_checks()
                 char what[160];
                 snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d: every code exact (mismatches)",
                          wt_name(wt), M, split);
+                check(bad == 0, what, bad, 0);
+            }
+        // shallow rings that wrap many times (the planner's rings are deep)
+        for (int stages : {2, 3})
+            for (int M : {1, 16, 40}) {
+                const double bad = gemv_check_one(wt, M, 256, 8192, 2, true, false, stages);
+                char what[160];
+                snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=8192 split=2 stages=%d: exact (mismatches)",
+                         wt_name(wt), M, stages);
                 check(bad == 0, what, bad, 0);
             }
         struct S { int N, K, split; };
@@ -568,18 +601,29 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split);
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages);
         if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split)) {
             st.SkipWithError("shape not supported");
             return;
         }
+        // W8A8: X quantized per token beforehand (in a model, by the kernel
+        // that produces it), as for cuBLASLt's FP8 modes below
+        DevBuf<uint8_t> xq(c.wt == gemv::E4M3_A8 ? (size_t)c.M * c.K : 1);
+        DevBuf<float> xs(c.M);
+        if (c.wt == gemv::E4M3_A8) {
+            QuantX q = quantize_x(x.download(), c.M, c.K, lt::FP8_CHANNEL, false);
+            xq.upload(q.q);
+            xs.upload(q.s);
+        }
+        const void *xp = c.wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p;
         bench::time_graph(st, [&](int i, cudaStream_t strm) {
             const GemvSet &s = *sets[i % n];
-            gemv::Params p{s.w.p, (const __nv_bfloat16 *)x.p, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split};
+            gemv::Params p{s.w.p, xp, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split, xs.p};
             gemv::launch(c.wt, p, pl, strm);
         }, graph_len(n));
         st.counters["split"] = pl.split;
         st.counters["blocks"] = pl.blocks;
+        st.counters["stages"] = pl.stages;
     } else {
         const int mode = c.ltmode;
         std::vector<uint16_t> xh = x.download();
@@ -656,6 +700,7 @@ int main(int argc, char **argv)
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
+    g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
 
     if (o.check) {
         const cudaDeviceProp &p = bench::device();
@@ -695,7 +740,8 @@ int main(int argc, char **argv)
             if (!seen.insert({N, K}).second) continue;
             struct Impl { int wt, ltmode; };
             for (int M : toks)
-                for (Impl im : {Impl{gemv::E4M3_CHANNEL, -1}, Impl{gemv::E4M3_BLOCK, -1}, Impl{gemv::BF16, -1},
+                for (Impl im : {Impl{gemv::E4M3_CHANNEL, -1}, Impl{gemv::E4M3_BLOCK, -1}, Impl{gemv::E4M3_A8, -1},
+                                Impl{gemv::BF16, -1},
                                 Impl{gemv::E4M3_CHANNEL, lt::FP8_TENSOR}, Impl{gemv::E4M3_CHANNEL, lt::FP8_CHANNEL},
                                 Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}})
                     for (int sp : im.ltmode < 0 ? splits : std::vector<int>{0}) {

@@ -26,14 +26,14 @@
 // quantizes it like the layers.
 //
 // Linear layers, M = B tokens (what serving stacks do):
-//   B <= 64: our GEMV (gemv.cuh), BF16 activations; W8A16 for FP8 weights.
-//   B > 64:  our wgmma GEMM (../gemm/gemm_wgmma.cuh): BF16 x BF16, or W8A8:
-//            the preceding kernel (rmsnorm, silu_mul, or token_quant.cuh on
-//            the attention output) writes E4M3 activations with per-token
-//            scales, and the GEMM applies them and the per-channel weight
-//            scales in its epilogue (Epi::Rowwise). Tile width: the GEMM's own
-//            gemm_wgmma_tile_n rule. Plans (tensor maps) are built per case,
-//            before capture.
+//   FP8 weights are W8A8 throughout, as FP8 serving on Hopper runs them: the
+//   kernel before each linear layer (rmsnorm, silu_mul, or token_quant.cuh
+//   on the attention output) writes E4M3 activations with per-token scales.
+//   Up to GEMV_MAX_M_* tokens, our GEMV (gemv.cuh: BF16, or E4M3_A8);
+//   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
+//   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
+//   GEMM's own gemm_wgmma_tile_n rule. Plans (tensor maps) are built per
+//   case, before capture.
 //
 // Memory: the weights of every layer and the KV cache of every layer for B
 // sequences of L + 1 tokens stay resident; weights are random (BF16 ~
@@ -62,8 +62,8 @@
 //
 // Correctness: --check [--check_dir=DIR] runs one step of a small model of
 // the same architecture (2 layers, hidden 512, intermediate 1024, 8 q / 2 kv
-// heads, head dim 128, vocab 1000) per configuration, batch 1, 5, 70 (70:
-// the GEMM path) and context 7, 300 (ragged positions), on fresh random
+// heads, head dim 128, vocab 1000) per configuration, batch 1, 5, 24, 70
+// (24: the GEMM for FP8 weights, the GEMV for BF16; 70: the GEMM) and context 7, 300 (ragged positions), on fresh random
 // data (seed printed), outputs poisoned with NaN first; it fails a case
 // whose outputs are not all finite and dumps weights, KV cache, inputs and
 // outputs to DIR (default build/decode_step_check) for
@@ -115,7 +115,9 @@ bool fp8_weights(int c) { return c != BF16W_BF16KV; }
 bool fp8_kv(int c) { return c == FP8W_FP8KV; }
 
 constexpr int PAGE_SHIFT = 6; // 64-token pages
-constexpr int GEMV_MAX_M = 64;
+constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
+// whether M tokens through weights of this type take the GEMM (else the GEMV)
+bool use_gemm(bool fp8, int M) { return M > (fp8 ? GEMV_MAX_M_FP8 : GEMV_MAX_M_BF16); }
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
@@ -316,7 +318,7 @@ struct Resident {
 
 // ---------------------------------------------------------------- one step
 
-// One linear layer's launch: GEMV (M <= 64) or wgmma GEMM (M > 64).
+// One linear layer's launch: GEMV or wgmma GEMM (use_gemm).
 struct LinearExec {
     bool gemm = false;
     int wt = gemv::BF16;
@@ -336,15 +338,16 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
                         int force_bn = 0)
 {
     char why[160];
-    if (M <= GEMV_MAX_M) {
+    if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
-        e.wt = L.fp8 ? gemv::E4M3_CHANNEL : gemv::BF16;
+        e.wt = L.fp8 ? gemv::E4M3_A8 : gemv::BF16;
         e.gp = gemv::plan(e.wt, M, L.N, L.K);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
         }
-        e.gparams = gemv::Params{L.w.p, x, L.fp8 ? L.s.p : nullptr, y, M, L.N, L.K, e.gp.split};
+        e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs}
+                          : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr};
         return "";
     }
     e.gemm = true;
@@ -420,8 +423,8 @@ struct Step {
     {
         Lmax = *std::max_element(pos_h.begin(), pos_h.end());
         kv8 = fp8_kv(R.cfg);
-        w8a8 = fp8_weights(R.cfg) && B > GEMV_MAX_M;
-        head_w8a8 = R.lm_head.fp8 && B > GEMV_MAX_M;
+        w8a8 = fp8_weights(R.cfg);
+        head_w8a8 = R.lm_head.fp8;
         stride = (Lmax + 1 + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
         const int pages = B * stride;
         const int H = m.hidden;
@@ -655,7 +658,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     st.counters["scaled"] = s.n < m.layers ? 1 : 0;
     st.counters["weight_gb"] = wbytes / 1e9;
     st.counters["kv_gb"] = kvbytes / 1e9;
-    st.counters["gemm"] = c.B > GEMV_MAX_M ? 1 : 0;
+    st.counters["gemm"] = use_gemm(fp8w, c.B) ? 1 : 0;
     if (s.n < m.layers)
         st.SetLabel("scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) +
                     " layers resident, reused in turn");
@@ -834,7 +837,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              "          \"high_freq_factor\": %.17g, \"original_max_position_embeddings\": %d}",
              name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
              R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
-             B > GEMV_MAX_M ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
+             use_gemm(fp8_weights(cfg), B) ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
              1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
     d.finish(meta);
     return bad == 0;
@@ -852,7 +855,7 @@ int run_checks(const std::string &dir)
     tiny.layers = 2, tiny.hidden = 512, tiny.inter = 1024, tiny.hq = 8, tiny.hkv = 2, tiny.hd = 128, tiny.vocab = 1000;
     int fails = 0;
     for (int cfg = 0; cfg < NCONFIG; cfg++)
-        for (int B : {1, 5, 70})
+        for (int B : {1, 5, 24, 70})
             for (int L : {7, 300}) fails += !check_case(tiny, cfg, B, L, dir);
     printf("# %d failed\n", fails);
     return fails ? 1 : 0;

@@ -46,15 +46,16 @@
 
 namespace gemv {
 
-enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2 };
+enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3 };
 
 struct Params {
     const void *w;           // N x K
-    const __nv_bfloat16 *x;  // M x K
+    const void *x;           // M x K: BF16, or E4M3 codes for E4M3_A8
     const float *scale;      // see above; unused for BF16
     __nv_bfloat16 *y;        // M x N
     int M, N, K;
     int split;               // CTAs (cluster size) sharing one row tile's K
+    const float *x_scale;    // E4M3_A8: per-token scales of X [M]
 };
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
@@ -63,30 +64,33 @@ template <int WT, int MT> struct Cfg {
     static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
     static constexpr int BK = ROWB / WB;               // k a stage: 128 (FP8) or 64 (BF16)
-    static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 64 k (128 bytes)
-    static constexpr int XBOXES = BK / 64;
+    static constexpr int XB = WT == E4M3_A8 ? 1 : 2;    // bytes an element of X
+    static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 128 bytes
+    static constexpr int XK = 128 / XB;                // k a box of X
+    static constexpr int XBOXES = BK / XK;
     static constexpr int WTILE = BN * ROWB;            // 16 KiB
     static constexpr int STAGE = WTILE + XBOXES * XBOX;
-    static constexpr int MINB = MT <= 2 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM: more warps to hide latency
-    static constexpr int S0 = (220 * 1024 / MINB - 2048) / STAGE;
-    static constexpr int STAGES = S0 < 3 ? 3 : S0 > 6 ? 6 : S0;
+    static constexpr int MINB = MT <= 2 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
-    static constexpr size_t RING = (size_t)STAGES * STAGE;
-    static constexpr size_t BODY = RING > RED ? RING : RED;
-    static constexpr size_t SMEM = 1024 + BODY + 2 * STAGES * sizeof(uint64_t);
+    // the ring's depth is chosen at launch (plan()): the shared memory an SM
+    // has, shared by the CTAs that will sit on it
+    __host__ __device__ static size_t body(int stages) { return (size_t)stages * STAGE > RED ? (size_t)stages * STAGE : RED; }
+    static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t); }
     static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
+constexpr int MIN_STAGES = 2, MAX_STAGES = 16;
+
 template <int WT, int MT>
 __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
-    gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p)
+    gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
     namespace cg = cooperative_groups;
     using C = Cfg<WT, MT>;
-    constexpr int STAGES = C::STAGES, THREADS = C::THREADS;
+    constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
-    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::BODY);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::body(STAGES));
     uint64_t *empty = full + STAGES;
 
     cg::cluster_group cluster = cg::this_cluster();
@@ -110,16 +114,16 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         if (lane == 0) {
             hopper::prefetch_tmap(&tw);
             hopper::prefetch_tmap(&tx);
-            for (int s = 0; s < nsteps; s++) {
-                const int st = s % STAGES;
-                if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
+            for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
+                if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
                 unsigned char *stage = smem + (size_t)st * C::STAGE;
                 const int k0 = (s_beg + s) * C::BK;
                 hopper::mbar_expect_tx(&full[st], C::STAGE);
                 hopper::tma_load(stage, &tw, &full[st], k0, tile * BN);
 #pragma unroll
                 for (int b = 0; b < C::XBOXES; b++)
-                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + 64 * b, 0);
+                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + C::XK * b, 0);
+                if (++st == STAGES) st = 0, ph ^= 1;
             }
         }
     } else {
@@ -144,17 +148,33 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         for (int i = 0; i < 4; i++) wo[i] = dec::swz(0, lrow, 2 * i + lchunk);
 #pragma unroll
         for (int q = 0; q < 8; q++) {
-            if (WT != BF16) xo[q] = C::WTILE + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
-            else xo[q] = C::WTILE + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1)
+            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = C::WTILE + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
+            else xo[q] = C::WTILE + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1): chunks 4jj..+3
         }
 
-        for (int s = 0; s < nsteps; s++) {
-            const int st = s % STAGES;
+        for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
-            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            hopper::mbar_wait(&full[st], ph);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            if (WT != BF16) {
+            if (WT == E4M3_A8) {
+                // 4 k32 steps of E4M3 x E4M3: ldmatrix gives the A fragment of
+                // chunks 2i, 2i+1 and (X rows as the matrices) the B fragments
+                // of chunks 4jj..4jj+3; no conversion at all
+#pragma unroll
+                for (int jj = 0; jj < 2; jj++) {
+                    uint32_t a[2][4];
+                    dec::ldsm_x4(wt + wo[2 * jj], a[0]);
+                    dec::ldsm_x4(wt + wo[2 * jj + 1], a[1]);
+#pragma unroll
+                    for (int t = 0; t < MT; t++) {
+                        uint32_t b[4];
+                        dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
+                        dec::mma_e4m3_16832(part[(2 * jj) % NA][t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
+                        dec::mma_e4m3_16832(part[(2 * jj + 1) % NA][t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
+                    }
+                }
+            } else if (WT != BF16) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
                 for (int qq = 0; qq < 4; qq++) {
@@ -193,6 +213,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
             }
             __syncwarp();
             if (lane == 0) hopper::mbar_arrive(&empty[st]);
+            if (++st == STAGES) st = 0, ph ^= 1;
             if (WT == E4M3_BLOCK) { // the stage's partial sums, scaled, into FP32
 #pragma unroll
                 for (int t = 0; t < MT; t++)
@@ -237,6 +258,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         float v = 0.f;
         for (int q = 0; q < p.split; q++) v += cluster.map_shared_rank(red, q)[e];
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
+        if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
         p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     }
     cluster.sync(); // keep this CTA's shared memory until the others have read it
@@ -248,12 +270,17 @@ struct Plan {
     int split = 1;
     int mt = 1;
     int blocks = 0;
+    int stages = 0; // the ring's depth
+    size_t smem = 0;
 };
 
 template <int WT, int MT> inline void set_attr()
 {
     static bool done = [] {
-        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<WT, MT>::SMEM);
+        int dev = 0, optin = 0;
+        cudaGetDevice(&dev);
+        cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
         return true;
     }();
     (void)done;
@@ -266,30 +293,36 @@ inline CUtensorMap w_map(int wt, const Params &p)
     return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.N, p.K, p.K, BN, ROWB);
 }
 
-inline CUtensorMap x_map(int mt, const Params &p)
+inline CUtensorMap x_map(int wt, int mt, const Params &p)
 {
+    if (wt == E4M3_A8) return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.M, p.K, p.K, 8 * mt, 128);
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
-template <int WT, int MT>
-inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
+template <int WT, int MT> inline cudaLaunchConfig_t launch_cfg(const Plan &pl, cudaStream_t st, cudaLaunchAttribute *at)
 {
-    using C = Cfg<WT, MT>;
-    set_attr<WT, MT>();
-    const CUtensorMap tw = w_map(WT, p), tx = x_map(MT, p);
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(pl.blocks);
-    cfg.blockDim = dim3(C::THREADS);
-    cfg.dynamicSmemBytes = C::SMEM;
+    cfg.blockDim = dim3(Cfg<WT, MT>::THREADS);
+    cfg.dynamicSmemBytes = pl.smem;
     cfg.stream = st;
-    cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeClusterDimension;
     at[0].val.clusterDim.x = pl.split;
     at[0].val.clusterDim.y = 1;
     at[0].val.clusterDim.z = 1;
     cfg.attrs = at;
     cfg.numAttrs = 1;
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p);
+    return cfg;
+}
+
+template <int WT, int MT>
+inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
+{
+    set_attr<WT, MT>();
+    const CUtensorMap tw = w_map(WT, p), tx = x_map(WT, MT, p);
+    cudaLaunchAttribute at[1];
+    const cudaLaunchConfig_t cfg = launch_cfg<WT, MT>(pl, st, at);
+    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p, pl.stages);
 }
 
 // Runs Op<WT, MT>::run(args...) with wt and mt (1..8) as constants.
@@ -310,6 +343,7 @@ template <template <int, int> class Op, class... A> inline auto dispatch(int wt,
 {
     if (wt == BF16) return dispatch_mt<Op, BF16>(mt, a...);
     if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, a...);
+    if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, a...);
     return dispatch_mt<Op, E4M3_BLOCK>(mt, a...);
 }
 
@@ -325,13 +359,49 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     dispatch<LaunchOp>(wt, pl.mt, &p, &pl, st);
 }
 
+// The ring's depth: as deep as the shared memory of an SM allows when it is
+// shared by the CTAs that will sit on it (ceil(CTAs / SMs), at most the
+// launch bounds' MINB), and no deeper than a CTA's k steps, so that short
+// CTAs issue all their loads at once. Then the depth is lowered until every
+// cluster fits on the GPU at once (clusters of 2..8 must sit in one GPC).
+template <int WT, int MT> struct StagesOp {
+    static int run(Plan *pl, int steps_per_cta, int sms, int force)
+    {
+        using C = Cfg<WT, MT>;
+        set_attr<WT, MT>();
+        int dev = 0, per_sm = 0;
+        cudaGetDevice(&dev);
+        cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
+        const int resident = std::max(1, std::min(C::MINB, (pl->blocks + sms - 1) / sms));
+        // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
+        const long share = per_sm / resident - 1024;
+        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8) / C::STAGE);
+        st = std::max(MIN_STAGES, std::min({st, MAX_STAGES, std::max(MIN_STAGES, steps_per_cta)}));
+        if (force > 0) st = force;
+        for (;; st--) {
+            pl->stages = st;
+            pl->smem = C::smem(st);
+            if (force > 0 || st == MIN_STAGES || pl->split == 1) break;
+            cudaLaunchAttribute at[1];
+            const cudaLaunchConfig_t cfg = launch_cfg<WT, MT>(*pl, 0, at);
+            int clusters = 0;
+            if (cudaOccupancyMaxActiveClusters(&clusters, gemv_kernel<WT, MT>, &cfg) != cudaSuccess) {
+                cudaGetLastError();
+                break;
+            }
+            if (clusters * pl->split >= std::min(pl->blocks, sms)) break;
+        }
+        return 0;
+    }
+};
+
 // The split of K over a cluster (1..8 CTAs): about one CTA per SM in all,
 // round(SMs / row tiles), keeping at least 4 k steps a CTA. Measured on the
 // H200 over the Llama-3.1 8B/70B layers (NOTES.md, v3 split table): more
 // CTAs than SMs cost more in per-CTA start and epilogue than they gain, and
 // fewer leave SMs idle. force_split > 0 overrides (the checks use it to
-// cover every cluster size).
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0)
+// cover every cluster size); force_stages > 0 sets the ring's depth.
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0)
 {
     Plan pl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
@@ -345,6 +415,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0)
     while (s > 1 && steps / s < 4) s--;
     pl.split = force_split > 0 ? force_split : s;
     pl.blocks = tiles * pl.split;
+    dispatch<StagesOp>(wt, pl.mt, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
 }
 

@@ -342,10 +342,10 @@ def write_case(torch, root, name, config, B, L, seed, mutate=None):
     linear("lm_head", V, H)
     put("k_cache", torch.stack(kc), kvdt)
     put("v_cache", torch.stack(vc), kvdt)
-    aq = fp8w and B > 64
+    aq = fp8w
     meta = {"format": "fp8kit decode_step check dump 1", "case": name, "config": config, "seed": seed,
             "weights": "e4m3_channel" if fp8w else "bf16", "kv": kvdt, "lm_head": "bf16",
-            "act_quant": aq, "head_act_quant": False, "linear_path": "gemm_wgmma" if B > 64 else "gemv",
+            "act_quant": aq, "head_act_quant": False, "linear_path": "gemm_wgmma" if B > (16 if fp8w else 64) else "gemv",
             "layers": nl, "hidden": H, "intermediate": I, "q_heads": Hq, "kv_heads": Hkv, "head_dim": D,
             "vocab": V, "rms_eps": 1e-5, "batch": B, "max_cached": L, "page_size": 64, "rope": rope}
     with open(os.path.join(d, "manifest.json"), "w") as f:

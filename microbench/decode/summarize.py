@@ -52,13 +52,14 @@ def main(argv):
     print("# %s, copy %s GB/s" % (ctx.get("gpu_name", "?"), ctx.get("copy_gbps", "?")))
 
     # ---- GEMV
-    impls = [("fp8kit", "e4m3_channel"), ("fp8kit", "e4m3_block"), ("fp8kit", "bf16"),
+    impls = [("fp8kit", "e4m3_channel"), ("fp8kit", "e4m3_block"), ("fp8kit", "e4m3_a8"), ("fp8kit", "bf16"),
              ("cublaslt", "e4m3_tensor"), ("cublaslt", "e4m3_channel"), ("cublaslt", "e4m3_block"), ("cublaslt", "bf16")]
     shapes = sorted({(int(m.group(2)), int(m.group(3)), int(m.group(1)))
                      for n in rows for m in [re.match(r"gemv/\w+/\w+/(\d+)x(\d+)x(\d+)$", n)] if m},
                     key=lambda s: (s[0] * s[1], s[2]))
     if shapes:
         print("\nGEMV: GB/s of weights (fraction of copy); speed-up = BF16 time / FP8 time, same impl")
+        print("(ours: channel and block W8A16, a8 W8A8 with per-token activation scales; cuBLASLt FP8 is W8A8)")
         hdr = "%-24s %3s " % ("layer (N x K)", "M") + " ".join("%15s" % ("%s/%s" % (i[0][:2], i[1].replace("e4m3_", "")))
                                                             for i in impls) + "  ours fp8/bf16  lt fp8/bf16"
         print(hdr)
@@ -79,7 +80,7 @@ def main(argv):
             if lt_fp8 and ("cublaslt", "bf16") in t:
                 lt_best = "%5.2fx" % (t[("cublaslt", "bf16")] / min(lt_fp8))
             print("%-24s %3d " % (names.get((N, K), "%dx%d" % (N, K))[:24], M) + " ".join(cells) +
-                  "  ch %s bl %s  %s" % (sp("fp8kit", "e4m3_channel", "bf16"), sp("fp8kit", "e4m3_block", "bf16"),
+                  "  ch %s a8 %s  %s" % (sp("fp8kit", "e4m3_channel", "bf16"), sp("fp8kit", "e4m3_a8", "bf16"),
                                          lt_best or "    - "))
 
     # ---- GEMV split tuning (--gemv_splits): our kernel with each forced split

@@ -5,7 +5,7 @@
 //   build/gemm --shapes=sweeps/layers.txt --tokens=prefill
 //               lines "model layer N K" times the token counts M of that
 //               line of sweeps/tokens.txt (or --tokens=1024,4096)
-//   build/gemm --check [--check_shapes=small] [--check_impl=PREFIX] [--seed=S]
+//   build/gemm --check [--check_shapes=small|tiny] [--check_impl=PREFIX] [--seed=S]
 //               correctness against an FP64 reference, no timing
 //   build/gemm --variants=1 ...                      also every fixed tile
 //               configuration of our kernel (impl fp8kit-n<BN>c<cluster>)
@@ -640,12 +640,15 @@ int run_check()
 {
     const uint64_t seed = bench::seed_flag(); // --seed=S repeats a run
     std::mt19937_64 rng(seed);
-    const bool small = bench::options().extra.count("check_shapes") && bench::options().extra.at("check_shapes") == "small";
+    const std::string which = bench::options().extra.count("check_shapes") ? bench::options().extra.at("check_shapes") : "";
+    const bool small = which == "small" || which == "tiny";
     // Every shape class: M = 1..16 (decode), tails of M, N and K against
     // the 128 x {128, 256} x {128, 64} tiles, one exact tile, real layers,
     // and 8192^3.
     std::vector<Shape> shapes = {{1, 576, 7168}, {7, 200, 176},  {16, 4096, 4096}, {128, 256, 128},
                                  {100, 1000, 1040}, {300, 520, 272}, {129, 136, 4112}};
+    if (which == "tiny") // one tile with K, M and N tails, and one exact tile (compute-sanitizer racecheck)
+        shapes = {{7, 200, 176}, {128, 256, 128}};
     if (!small)
         for (Shape s : std::vector<Shape>{{1000, 576, 512}, {1024, 6144, 4096}, {2048, 1536, 7168},
                                           {4096, 28672, 4096}, {8192, 8192, 8192}})

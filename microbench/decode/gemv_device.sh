@@ -1,0 +1,74 @@
+#!/bin/sh
+# One call on a lent GPU machine for GEMV tuning (built binaries carried):
+#   sh microbench/decode/gemv_device.sh STEP...
+# Steps:
+#   check    build/decode --check --only=gemv
+#   time     our GEMV (W8A16, W8A8, BF16) and cuBLASLt, Llama-3.1-8B/70B
+#            layers, M = $TOKENS; with SHALLOW=n set, ours again with the
+#            ring forced to n stages
+#   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
+#   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
+#            occupancy, stalls, CTAs an SM (min/max over SMs)
+#   step     build/decode_step --check and the PyTorch reference
+# Outputs in $OUT/gemv.tgz (the device tool brings back 8 files at most);
+# the summary tables last.
+set -u
+OUTER=${OUT:-/tmp/gemv-out}
+O=$OUTER/gemv
+mkdir -p "$O"
+TOK=${TOKENS:-1,16,32,64}
+SH=${SHALLOW:-}
+MODELS=llama3.1-8b,llama3.1-70b
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.limit --format=csv,noheader
+grep -E '^llama3\.1-(8b|70b)' sweeps/layers.txt >/tmp/llama.txt
+jsons=""
+for step in "$@"; do
+    t0=$(date +%s)
+    case $step in
+    check)
+        timeout 200 build/decode --check --only=gemv >"$O/gemv_check.log" 2>&1
+        echo "gemv check: rc=$? ok=$(grep -c '^ok' "$O/gemv_check.log") FAIL=$(grep -c '^FAIL' "$O/gemv_check.log")"
+        grep -E '^FAIL' "$O/gemv_check.log" | head ;;
+    time)
+        timeout 200 build/decode --only=gemv --models=$MODELS --tokens="$TOK" --benchmark_min_time=0.05 \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+            --benchmark_filter='^gemv/(fp8kit|cublaslt)/(e4m3_channel|e4m3_a8|bf16|e4m3_tensor)/' \
+            --benchmark_out="$O/gemv.json" --benchmark_out_format=json >"$O/gemv.log" 2>&1
+        echo "time: rc=$?"
+        [ -n "$SH" ] && timeout 120 build/decode --only=gemv --models=$MODELS --tokens="$TOK" --benchmark_min_time=0.05 \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --gemv_stages="$SH" \
+            --benchmark_filter='^gemv/fp8kit/(e4m3_channel|bf16)/' \
+            --benchmark_out="$O/gemv_shallow.json" --benchmark_out_format=json >"$O/gemv_shallow.log" 2>&1
+        [ -n "$SH" ] && echo "time (stages=$SH): rc=$?"
+        jsons="$jsons $O/gemv.json" ;;
+    gemm)
+        timeout 150 build/gemm --shapes=/tmp/llama.txt --tokens="$TOK" --benchmark_min_time=0.05 \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+            --benchmark_filter='^gemm/(fp8kit|cublaslt)/(e4m3|bf16)/' \
+            --benchmark_out="$O/gemm.json" --benchmark_out_format=json >"$O/gemm.log" 2>&1
+        echo "gemm: rc=$?" ;;
+    ncu)
+        for c in "gemv/fp8kit/e4m3_channel/16x4096x4096" "gemv/fp8kit/e4m3_a8/16x4096x4096"; do
+            f=$(echo "$c" | tr '/' '_')
+            timeout 120 ncu --clock-control none -k regex:gemv_kernel -s 5 -c 1 --section SpeedOfLight \
+                --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+                --metrics sm__ctas_launched.min,sm__ctas_launched.max,sm__ctas_launched.sum,sm__cycles_active.min,sm__cycles_active.max,sm__cycles_active.avg,dram__bytes_read.sum,gpu__time_duration.sum \
+                build/decode --only=gemv --models=$MODELS --tokens=1,16 --benchmark_filter="^$c/" \
+                --benchmark_min_time=0.01 >"$O/ncu_$f.txt" 2>&1
+            echo "== ncu $c rc=$?"
+            grep -E 'sm__|dram__bytes|gpu__time|Duration|DRAM Throughput|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issue Slots Busy|No Eligible|Dynamic Shared|Warp Cycles Per Issued|Cluster|Waves' "$O/ncu_$f.txt" | head -30
+        done ;;
+    step)
+        d=$(mktemp -d)
+        timeout 200 build/decode_step --check --check_dir="$d" >"$O/step_check.log" 2>&1
+        echo "step check: rc=$? ok=$(grep -c '^ok' "$O/step_check.log") FAIL=$(grep -c '^FAIL' "$O/step_check.log")"
+        timeout 200 python3 microbench/decode/step_reference.py "$d" >>"$O/step_check.log" 2>&1
+        echo "step reference: rc=$? ok=$(grep -c '^ok' "$O/step_check.log") FAIL=$(grep -c '^FAIL' "$O/step_check.log")"
+        grep -E '^FAIL' "$O/step_check.log" | head ;;
+    esac
+    echo "[$step: $(( $(date +%s) - t0 )) s]"
+done
+[ -n "$jsons" ] && python3 microbench/decode/summarize.py $jsons 2>&1 | head -40 | tee "$O/summary.txt"
+[ -f "$O/gemv_shallow.json" ] && python3 microbench/decode/summarize.py "$O/gemv_shallow.json" 2>&1 | head -30 | tee "$O/summary_shallow.txt"
+tar -czf "$OUTER/gemv.tgz" -C "$OUTER" gemv && rm -rf "$O"
+exit 0
