@@ -312,8 +312,14 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
     gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages);
+    DevBuf<uint8_t> wsb(std::max<size_t>(1, gemv::workspace_bytes(pl, N)));
+    CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
     gemv::Params p{set.w.p, wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p, set.s.p, (__nv_bfloat16 *)y.p,
-                   M, N, K, pl.split, xs.p};
+                   M, N, K, pl.split, xs.p, wsb.p};
+    // twice: the second launch shows the split-K counters were left at zero
+    gemv::launch(wt, p, pl, 0);
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2));
     gemv::launch(wt, p, pl, 0);
     CUDA_CHECK_LAUNCH();
     DevBuf<double> ref((size_t)M * N);
@@ -337,7 +343,7 @@ static void gemv_checks()
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
     for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8}) {
         // every E4M3 code through the whole kernel, every cluster size, bit-exact
-        for (int split : {1, 2, 4, 8})
+        for (int split : {1, 2, 5, 8, 16})
             for (int M : {16, 1}) {
                 const double bad = gemv_check_one(wt, M, 256, 4096, split, true);
                 char what[160];
@@ -616,9 +622,11 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
             xs.upload(q.s);
         }
         const void *xp = c.wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p;
+        DevBuf<uint8_t> wsb(std::max<size_t>(1, gemv::workspace_bytes(pl, c.N)));
+        CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
         bench::time_graph(st, [&](int i, cudaStream_t strm) {
             const GemvSet &s = *sets[i % n];
-            gemv::Params p{s.w.p, xp, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split, xs.p};
+            gemv::Params p{s.w.p, xp, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split, xs.p, wsb.p};
             gemv::launch(c.wt, p, pl, strm);
         }, graph_len(n));
         st.counters["split"] = pl.split;

@@ -346,8 +346,9 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
         }
-        e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs}
-                          : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr};
+        // the workspace (split K) is set once the step knows the largest
+        e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs, nullptr}
+                          : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr, nullptr};
         return "";
     }
     e.gemm = true;
@@ -403,7 +404,7 @@ struct Step {
     std::vector<int> pos_h, table_h;
     std::vector<std::unique_ptr<LayerKV>> kv;
     DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
-    DevBuf<uint8_t> xq;
+    DevBuf<uint8_t> xq, gemv_ws;
     DevBuf<float> xs, ws;
     DevBuf<int> cnt, lens, pos, table;
     attn::Plan apl;
@@ -516,6 +517,15 @@ struct Step {
             const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
             if (!e.empty()) error = "lm_head: " + e;
         }
+        // one split-K workspace for every GEMV of the step (they run in turn)
+        std::vector<LinearExec *> lins{&head};
+        for (auto &E : ex) lins.insert(lins.end(), {&E.qkv, &E.o, &E.gate_up, &E.down});
+        size_t wsz = 1;
+        for (auto *e : lins)
+            if (!e->gemm) wsz = std::max(wsz, gemv::workspace_bytes(e->gp, e->gparams.N));
+        gemv_ws.alloc(wsz);
+        CUDA_CHECK(cudaMemset(gemv_ws.p, 0, wsz));
+        for (auto *e : lins) e->gparams.workspace = gemv_ws.p;
         CUDA_CHECK(cudaDeviceSynchronize());
         CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     }

@@ -3,44 +3,44 @@
 //   W  N x K row-major (PyTorch Linear weight): BF16, or FP8 E4M3 with
 //      per-output-channel scales (scale[N], FP32) or with 128x128 block
 //      scales (scale[ceil(N/128)][K/128], FP32, row-major).
-//   X  M x K row-major BF16 (M = 1..64 tokens), Y  M x N row-major BF16.
-//   FP32 accumulation; block scales are applied every 128 k; channel scales
-//   once in the epilogue.
+//   X  M x K row-major (M = 1..64 tokens): BF16 (W8A16 for FP8 weights), or
+//      for E4M3_A8 E4M3 codes with per-token scales (W8A8, as FP8 serving
+//      on Hopper runs: the kernel producing X quantizes it).
+//   Y  M x N row-major BF16. FP32 accumulation; block scales are applied
+//      every 128 k; channel (and token) scales once in the epilogue.
 //
 // How: a CTA owns a tile of 128 weight rows and a range of K. One producer
-// warp streams the tile through a ring of 3-6 shared-memory stages with TMA
+// warp streams the tile through a ring of shared-memory stages with TMA
 // (cp.async.bulk.tensor, 128-byte swizzle, on full/empty mbarriers): a stage
 // is 128 rows x 128 bytes of W (128 k of FP8, 64 k of BF16) plus the same k
 // of every token of X (zero rows past M come from TMA's out-of-bounds fill).
+// The ring is as deep as the CTAs sharing an SM leave room for (plan()).
 // Eight consumer warps take 16 rows each: ldmatrix.x4 reads the weight
-// fragments (conflict-free under the swizzle), E4M3 becomes BF16 in
-// registers (common.cuh; exact), and mma.sync m16n8k16 BF16 -> FP32 puts the
-// weights in the A operand (16 rows) and the tokens in B (8 a tile). For FP8
-// each lane's A registers hold 4 consecutive k (ldmatrix's 4 bytes), so the
-// k order inside an MMA is permuted, identically for X (one 8-byte load a
-// token tile). The producer runs up to the ring's depth ahead, so the bytes
-// in flight do not depend on how fast the consumers are.
-// Small-N shapes split K over a thread-block cluster of 2..8 CTAs (any split,
-// uneven ranges allowed) whose partial sums are added through distributed
-// shared memory in a fixed order (deterministic, no workspace); the split
-// gives about one CTA per SM (plan()). 2-3 CTAs share an SM where
-// registers and shared memory allow, and each warp keeps 2-4 independent
-// accumulator sets so that a stage's MMAs are not one dependent chain.
+// fragments (conflict-free under the swizzle) and mma.sync puts the weights
+// in the A operand (16 rows) and the tokens in B (8 a tile), FP32
+// accumulators:
+//   BF16      m16n8k16 BF16.
+//   W8A16     E4M3 -> BF16 in registers (common.cuh; exact: PRMT, 2 LOP3,
+//             LEA.HI, HMUL2 a pair), m16n8k16 BF16. Each lane's A registers
+//             hold 4 consecutive k (ldmatrix's 4 bytes), so the k order in
+//             an MMA is permuted, identically for X (one 8-byte load).
+//   W8A8      m16n8k32 E4M3 x E4M3 (sm_90 runs it as F2FP.F16.E4M3 pairs and
+//             FP16 HMMAs: exact products, FP32 sums).
+// Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
+// are not one dependent chain. Layers with few row tiles split K over
+// 1..16 CTAs a tile (plan(): about one CTA an SM); their partial sums go to
+// a workspace and the tile's last CTA adds them in rank order
+// (deterministic).
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, results/h200/decode.json, fraction of the 4.26 TB/s copy
-// bandwidth, M = 1..16, Llama-3.1-8B/70B layers): BF16 0.60-0.98 (cuBLASLt
-// 0.59-1.00); FP8 0.29-0.83 (cuBLASLt FP8 per-tensor 0.54-0.99): BELOW the
-// 0.90 target, worst on the small 8B o/qkv shapes. NOTES.md (v3) has the
-// runs and what bounds the FP8 path.
+// Measured: see the table in NOTES.md (v4) and results/h200/decode.json.
 #pragma once
 
 #include "common.cuh"
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
-#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 #include <cmath>
 
@@ -54,8 +54,9 @@ struct Params {
     const float *scale;      // see above; unused for BF16
     __nv_bfloat16 *y;        // M x N
     int M, N, K;
-    int split;               // CTAs (cluster size) sharing one row tile's K
+    int split;               // CTAs sharing one row tile's K
     const float *x_scale;    // E4M3_A8: per-token scales of X [M]
+    void *workspace;         // split > 1: workspace_bytes(plan), zeroed once (it stays zeroed after each launch)
 };
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
@@ -79,13 +80,16 @@ template <int WT, int MT> struct Cfg {
     static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
-constexpr int MIN_STAGES = 2, MAX_STAGES = 16;
+constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
+
+// Split-K workspace: a counter a row tile (256-byte aligned), then the
+// partial sums, CWARPS * MT * 128 floats a CTA.
+__host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + BN - 1) / BN * 4) + 255) / 256 * 256; }
 
 template <int WT, int MT>
 __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
-    namespace cg = cooperative_groups;
     using C = Cfg<WT, MT>;
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
@@ -93,8 +97,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::body(STAGES));
     uint64_t *empty = full + STAGES;
 
-    cg::cluster_group cluster = cg::this_cluster();
-    const int rank = (int)cluster.block_rank();
+    const int rank = blockIdx.x % p.split;
     const int tile = blockIdx.x / p.split;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     // this CTA's k steps: an even share of the K / BK steps (uneven by at most one)
@@ -235,33 +238,68 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
                     for (int a = 0; a < NA; a++) acc[t][i] += part[a][t][i];
     }
 
-    // Epilogue: partial sums to shared memory (over the ring, now idle); the
-    // cluster's CTAs each finish a share of the tile, reading every CTA's
-    // partials (DSMEM) in rank order.
-    __syncthreads();
-    float *red = reinterpret_cast<float *>(smem); // [CWARPS][MT][4][32]
-    if (warp < CWARPS) {
-#pragma unroll
-        for (int t = 0; t < MT; t++)
-#pragma unroll
-            for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
-    }
-    cluster.sync();
-    const int E = CWARPS * MT * 128;
-    const int per = (E + p.split - 1) / p.split;
-    const int e_end = min(E, (rank + 1) * per);
-    for (int e = rank * per + (int)threadIdx.x; e < e_end; e += THREADS) {
+    // Epilogue. One CTA a tile: its sums through shared memory (over the
+    // ring, now idle) to Y. Split K: each CTA writes its partial sums to the
+    // workspace; the last of the tile's CTAs to finish (a counter) adds all
+    // of them in rank order (deterministic) and resets the counter.
+    constexpr int E = CWARPS * MT * 128; // [warp][t][i][lane]
+    auto index = [&](int e, int &tok, int &row) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
-        const int tok = 8 * t + 2 * (ln & 3) + (i & 1);
-        const int row = tile * BN + wp * 16 + (ln >> 2) + (i >> 1) * 8;
-        if (tok >= p.M || row >= p.N) continue;
-        float v = 0.f;
-        for (int q = 0; q < p.split; q++) v += cluster.map_shared_rank(red, q)[e];
+        tok = 8 * t + 2 * (ln & 3) + (i & 1);
+        row = tile * BN + wp * 16 + (ln >> 2) + (i >> 1) * 8;
+    };
+    auto store = [&](int tok, int row, float v) {
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
         p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
+    };
+    if (p.split == 1) {
+        __syncthreads();
+        float *red = reinterpret_cast<float *>(smem);
+        if (warp < CWARPS)
+#pragma unroll
+            for (int t = 0; t < MT; t++)
+#pragma unroll
+                for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
+        __syncthreads();
+        for (int e = (int)threadIdx.x; e < E; e += THREADS) {
+            int tok, row;
+            index(e, tok, row);
+            if (tok < p.M && row < p.N) store(tok, row, red[e]);
+        }
+        return;
     }
-    cluster.sync(); // keep this CTA's shared memory until the others have read it
+    int *counter = reinterpret_cast<int *>(p.workspace) + tile;
+    float *ws = reinterpret_cast<float *>(reinterpret_cast<unsigned char *>(p.workspace) + counter_bytes(p.N));
+    if (warp < CWARPS) {
+        float *mine = ws + (size_t)blockIdx.x * E;
+#pragma unroll
+        for (int t = 0; t < MT; t++)
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                const int e = ((warp * MT + t) * 4 + i) * 32 + lane;
+                if (8 * t + 2 * (lane & 3) + (i & 1) < p.M) __stcg(mine + e, acc[t][i]);
+            }
+    }
+    __threadfence();
+    __syncthreads();
+    __shared__ int last;
+    if (threadIdx.x == 0) {
+        last = atomicAdd(counter, 1) == p.split - 1;
+        if (last) *counter = 0; // every CTA of the tile has counted: ready for the next launch
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    const float *tws = ws + (size_t)tile * p.split * E;
+    for (int e = (int)threadIdx.x; e < E; e += THREADS) {
+        int tok, row;
+        index(e, tok, row);
+        if (tok >= p.M || row >= p.N) continue;
+        float v = 0.f;
+        for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * E + e);
+        store(tok, row, v);
+    }
 }
 
 // ---- host side ----
@@ -306,12 +344,8 @@ template <int WT, int MT> inline cudaLaunchConfig_t launch_cfg(const Plan &pl, c
     cfg.blockDim = dim3(Cfg<WT, MT>::THREADS);
     cfg.dynamicSmemBytes = pl.smem;
     cfg.stream = st;
-    at[0].id = cudaLaunchAttributeClusterDimension;
-    at[0].val.clusterDim.x = pl.split;
-    at[0].val.clusterDim.y = 1;
-    at[0].val.clusterDim.z = 1;
     cfg.attrs = at;
-    cfg.numAttrs = 1;
+    cfg.numAttrs = 0;
     return cfg;
 }
 
@@ -362,13 +396,14 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // The ring's depth: as deep as the shared memory of an SM allows when it is
 // shared by the CTAs that will sit on it (ceil(CTAs / SMs), at most the
 // launch bounds' MINB), and no deeper than a CTA's k steps, so that short
-// CTAs issue all their loads at once. Then the depth is lowered until every
-// cluster fits on the GPU at once (clusters of 2..8 must sit in one GPC).
+// CTAs issue all their loads at once. A grid of at most one CTA an SM thus
+// takes more than half an SM's shared memory a CTA, which makes the block
+// scheduler place exactly one CTA on each SM (ncu on the first version,
+// which split K over thread-block clusters: 0 to 2 CTAs an SM).
 template <int WT, int MT> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
         using C = Cfg<WT, MT>;
-        set_attr<WT, MT>();
         int dev = 0, per_sm = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
@@ -378,29 +413,19 @@ template <int WT, int MT> struct StagesOp {
         int st = (int)((share - 1024 - 2 * MAX_STAGES * 8) / C::STAGE);
         st = std::max(MIN_STAGES, std::min({st, MAX_STAGES, std::max(MIN_STAGES, steps_per_cta)}));
         if (force > 0) st = force;
-        for (;; st--) {
-            pl->stages = st;
-            pl->smem = C::smem(st);
-            if (force > 0 || st == MIN_STAGES || pl->split == 1) break;
-            cudaLaunchAttribute at[1];
-            const cudaLaunchConfig_t cfg = launch_cfg<WT, MT>(*pl, 0, at);
-            int clusters = 0;
-            if (cudaOccupancyMaxActiveClusters(&clusters, gemv_kernel<WT, MT>, &cfg) != cudaSuccess) {
-                cudaGetLastError();
-                break;
-            }
-            if (clusters * pl->split >= std::min(pl->blocks, sms)) break;
-        }
+        pl->stages = st;
+        pl->smem = C::smem(st);
         return 0;
     }
 };
 
-// The split of K over a cluster (1..8 CTAs): about one CTA per SM in all,
-// round(SMs / row tiles), keeping at least 4 k steps a CTA. Measured on the
-// H200 over the Llama-3.1 8B/70B layers (NOTES.md, v3 split table): more
-// CTAs than SMs cost more in per-CTA start and epilogue than they gain, and
-// fewer leave SMs idle. force_split > 0 overrides (the checks use it to
-// cover every cluster size); force_stages > 0 sets the ring's depth.
+// The split of K (1..MAX_SPLIT CTAs a row tile, each at least 4 k steps):
+// the one that minimizes the busiest SM's work, ceil(CTAs / SMs) CTAs of
+// (steps / split + 2) steps each (2 steps: a CTA's start, its pipeline
+// filling, and the split-K epilogue); ties go to the smaller split. So a
+// small layer gets about one CTA an SM and never a few SMs with two.
+// force_split > 0 overrides (the checks use it); force_stages > 0 sets the
+// ring's depth.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0)
 {
     Plan pl;
@@ -410,13 +435,22 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    int s = (int)std::lround((double)sms / tiles);
-    s = std::max(1, std::min(8, s));
-    while (s > 1 && steps / s < 4) s--;
-    pl.split = force_split > 0 ? force_split : s;
+    int best = 1;
+    double best_cost = 1e300;
+    for (int s = 1; s <= MAX_SPLIT && (s == 1 || steps / s >= 4); s++) {
+        const double cost = (double)((tiles * s + sms - 1) / sms) * ((double)steps / s + 2.0);
+        if (cost < best_cost - 1e-9) best = s, best_cost = cost;
+    }
+    pl.split = force_split > 0 ? force_split : best;
     pl.blocks = tiles * pl.split;
     dispatch<StagesOp>(wt, pl.mt, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
+}
+
+// Bytes of workspace a launch with this plan needs (0 without split K).
+inline size_t workspace_bytes(const Plan &pl, int N)
+{
+    return pl.split > 1 ? counter_bytes(N) + (size_t)pl.blocks * CWARPS * pl.mt * 128 * sizeof(float) : 0;
 }
 
 // Whether (wt, M, N, K) is supported with this split: K a multiple of the
@@ -424,7 +458,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
 inline bool supported(int wt, int M, int N, int K, int split)
 {
     const int bk = wt == BF16 ? ROWB / 2 : ROWB;
-    return M >= 1 && M <= 64 && N >= 1 && K % bk == 0 && split >= 1 && split <= 8 && K / bk >= split;
+    return M >= 1 && M <= 64 && N >= 1 && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
 }
 
 } // namespace gemv

@@ -6,6 +6,8 @@
 #   time     our GEMV (W8A16, W8A8, BF16) and cuBLASLt, Llama-3.1-8B/70B
 #            layers, M = $TOKENS; with SHALLOW=n set, ours again with the
 #            ring forced to n stages
+#   splits   our GEMV (W8A8, BF16; M = 1, 16) with every forced split against
+#            the planner's
 #   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
 #   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
 #            occupancy, stalls, CTAs an SM (min/max over SMs)
@@ -41,6 +43,13 @@ for step in "$@"; do
             --benchmark_out="$O/gemv_shallow.json" --benchmark_out_format=json >"$O/gemv_shallow.log" 2>&1
         [ -n "$SH" ] && echo "time (stages=$SH): rc=$?"
         jsons="$jsons $O/gemv.json" ;;
+    splits)
+        timeout 200 build/decode --only=gemv --models=$MODELS --tokens=1,16 --benchmark_min_time=0.03 \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --gemv_splits=1,2,3,4,6,8,12,16 \
+            --benchmark_filter='^gemv/fp8kit[-s0-9]*/(e4m3_a8|bf16)/' \
+            --benchmark_out="$O/splits.json" --benchmark_out_format=json >"$O/splits.log" 2>&1
+        echo "splits: rc=$?"
+        python3 microbench/decode/summarize.py "$O/splits.json" 2>&1 | sed -n '/split tuning/,$p' | tee "$O/splits.txt" ;;
     gemm)
         timeout 150 build/gemm --shapes=/tmp/llama.txt --tokens="$TOK" --benchmark_min_time=0.05 \
             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
