@@ -218,12 +218,16 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
     if not os.path.exists(binary):
         log("%s: %s not built; previous results (if any) kept" % (fam["name"], fam["binary"]))
         return "missing"
+    if "min_time" in fam:  # a family's own --benchmark_min_time (seconds a repetition)
+        extra = [a for a in extra if not a.startswith("--benchmark_min_time=")] + \
+            ["--benchmark_min_time=%s" % fam["min_time"]]
     cmd = [binary] + (fam["quick_args"] if args.quick else fam["args"]) + extra
     final = os.path.join(out_dir, fam["name"] + ".json")
     tmp = final + ".partial"
     if os.path.exists(tmp):
         os.remove(tmp)
     n = count_benchmarks(cmd, env)
+    t0 = time.time()
     tele = Telemetry(telemetry_cmd, device)
     tele.start()
     log("%s: %d benchmarks: %s" % (fam["name"], n, " ".join(shlex.quote(c) for c in cmd)))
@@ -241,7 +245,8 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
         "baselines": baselines,
         "family": fam["name"], "profile": args.gpu, "quick": args.quick, "command": cmd,
         "git_commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "ceilings": args.ceilings, "sampled_during_run": sampled,
+        "ceilings": args.ceilings, "sampled_during_run": sampled, "elapsed_s": round(time.time() - t0, 1),
+        "device_index": device,
         "skipped": sorted({"%s: %s" % (b["run_name"], b.get("error_message", "")) for b in data["benchmarks"]
                            if b.get("error_occurred")}),
     }
@@ -395,6 +400,10 @@ def sweep(args, nvidia_smi):
                 status[f["name"]] = "done earlier"
             else:
                 todo.append(f)
+        # several GPUs: longest family first (its est_s), so that the last to
+        # finish is a short one
+        if len(devices) > 1:
+            todo.sort(key=lambda f: -float(f.get("est_s", 0)))
         work = queue.Queue()
         for f in todo:
             work.put(f)

@@ -928,8 +928,13 @@ int main(int argc, char **argv)
         }
         for (int cfg = 0; cfg < NCONFIG; cfg++) {
             if (!configs.empty() && !configs.count(config_name(cfg))) continue;
-            for (auto &bs : lists[pre + "batch"])
-                for (auto &ls : lists[pre + "context"]) {
+            // a model's own grid ("batch.MODEL", "context.MODEL") where the list has one
+            auto grid = [&](const std::string &k) {
+                const auto it = lists.find(pre + k + "." + m->name);
+                return it != lists.end() ? it->second : lists[pre + k];
+            };
+            for (auto &bs : grid("batch"))
+                for (auto &ls : grid("context")) {
                     const int B = atoi(bs.c_str()), L = atoi(ls.c_str());
                     const std::string bn = "decode_step/" + m->name + "/" + config_name(cfg) + "/b" + std::to_string(B) +
                                            "_l" + std::to_string(L);
