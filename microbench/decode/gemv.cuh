@@ -76,7 +76,8 @@ template <int WT, int MT> struct Cfg {
     // the ring's depth is chosen at launch (plan()): the shared memory an SM
     // has, shared by the CTAs that will sit on it
     __host__ __device__ static size_t body(int stages) { return (size_t)stages * STAGE > RED ? (size_t)stages * STAGE : RED; }
-    static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t); }
+    // + the ring's barriers and one int (split K: "this CTA is the tile's last")
+    static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t) + 16; }
     static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
 };
 
@@ -283,7 +284,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     }
     __threadfence();
     __syncthreads();
-    __shared__ int last;
+    int &last = *reinterpret_cast<int *>(empty + STAGES);
     if (threadIdx.x == 0) {
         last = atomicAdd(counter, 1) == p.split - 1;
         if (last) *counter = 0; // every CTA of the tile has counted: ready for the next launch
@@ -318,7 +319,10 @@ template <int WT, int MT> inline void set_attr()
         int dev = 0, optin = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
+        cudaFuncAttributes fa{};
+        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT>);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             optin - (int)fa.sharedSizeBytes);
         return true;
     }();
     (void)done;
@@ -410,7 +414,7 @@ template <int WT, int MT> struct StagesOp {
         const int resident = std::max(1, std::min(C::MINB, (pl->blocks + sms - 1) / sms));
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
-        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8) / C::STAGE);
+        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / C::STAGE);
         st = std::max(MIN_STAGES, std::min({st, MAX_STAGES, std::max(MIN_STAGES, steps_per_cta)}));
         if (force > 0) st = force;
         pl->stages = st;
