@@ -251,7 +251,8 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
 // ---------------------------------------------------------------- GEMV checks
 
 // wide: activations spread over 2^-24..2^20, with exact zeros.
-static int g_gemv_stages = 0; // --gemv_stages=N: force the GEMV ring's depth (tuning)
+static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth (tuning)
+static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
 
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
                              int stages = 0)
@@ -607,7 +608,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages);
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl);
         if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split)) {
             st.SkipWithError("shape not supported");
             return;
@@ -709,6 +710,7 @@ int main(int argc, char **argv)
     g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
+    g_gemv_pdl = opt("gemv_pdl", "1") != "0";
 
     if (o.check) {
         const cudaDeviceProp &p = bench::device();

@@ -108,6 +108,10 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
 
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
+    // Programmatic dependent launch (a no-op when launched without it): the
+    // next kernel of the stream may start now, and it too streams its
+    // weights before waiting for this one (griddepcontrol.wait).
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 
     float acc[MT][4];
 #pragma unroll
@@ -118,15 +122,26 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         if (lane == 0) {
             hopper::prefetch_tmap(&tw);
             hopper::prefetch_tmap(&tx);
-            for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
-                if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
+            auto load_x = [&](int s, int st) {
                 unsigned char *stage = smem + (size_t)st * C::STAGE;
-                const int k0 = (s_beg + s) * C::BK;
-                hopper::mbar_expect_tx(&full[st], C::STAGE);
-                hopper::tma_load(stage, &tw, &full[st], k0, tile * BN);
 #pragma unroll
                 for (int b = 0; b < C::XBOXES; b++)
-                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], k0 + C::XK * b, 0);
+                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::BK + C::XK * b, 0);
+            };
+            // the first ring's worth of weights does not depend on the
+            // previous kernel: issue it before waiting for that kernel's X
+            const int pre = min(STAGES, nsteps);
+            for (int s = 0; s < pre; s++) {
+                hopper::mbar_expect_tx(&full[s], C::STAGE);
+                hopper::tma_load(smem + (size_t)s * C::STAGE, &tw, &full[s], (s_beg + s) * C::BK, tile * BN);
+            }
+            asm volatile("griddepcontrol.wait;" ::: "memory");
+            for (int s = 0; s < pre; s++) load_x(s, s);
+            for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
+                if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
+                hopper::mbar_expect_tx(&full[st], C::STAGE);
+                hopper::tma_load(smem + (size_t)st * C::STAGE, &tw, &full[st], (s_beg + s) * C::BK, tile * BN);
+                load_x(s, st);
                 if (++st == STAGES) st = 0, ph ^= 1;
             }
         }
@@ -243,6 +258,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     // ring, now idle) to Y. Split K: each CTA writes its partial sums to the
     // workspace; the last of the tile's CTAs to finish (a counter) adds all
     // of them in rank order (deterministic) and resets the counter.
+    asm volatile("griddepcontrol.wait;" ::: "memory"); // long since satisfied: the producer waited
     constexpr int E = CWARPS * MT * 128; // [warp][t][i][lane]
     auto index = [&](int e, int &tok, int &row) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
@@ -311,6 +327,7 @@ struct Plan {
     int blocks = 0;
     int stages = 0; // the ring's depth
     size_t smem = 0;
+    bool pdl = true; // programmatic dependent launch (see the kernel)
 };
 
 template <int WT, int MT> inline void set_attr()
@@ -348,8 +365,10 @@ template <int WT, int MT> inline cudaLaunchConfig_t launch_cfg(const Plan &pl, c
     cfg.blockDim = dim3(Cfg<WT, MT>::THREADS);
     cfg.dynamicSmemBytes = pl.smem;
     cfg.stream = st;
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = pl.pdl ? 1 : 0;
     cfg.attrs = at;
-    cfg.numAttrs = 0;
+    cfg.numAttrs = 1;
     return cfg;
 }
 
@@ -400,10 +419,9 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // The ring's depth: as deep as the shared memory of an SM allows when it is
 // shared by the CTAs that will sit on it (ceil(CTAs / SMs), at most the
 // launch bounds' MINB), and no deeper than a CTA's k steps, so that short
-// CTAs issue all their loads at once. A grid of at most one CTA an SM thus
-// takes more than half an SM's shared memory a CTA, which makes the block
-// scheduler place exactly one CTA on each SM (ncu on the first version,
-// which split K over thread-block clusters: 0 to 2 CTAs an SM).
+// CTAs issue all their loads at once; and at most half an SM where the
+// registers allow two CTAs, so that a following GEMV (programmatic
+// dependent launch) can start beside this one.
 template <int WT, int MT> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
@@ -411,7 +429,9 @@ template <int WT, int MT> struct StagesOp {
         int dev = 0, per_sm = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
-        const int resident = std::max(1, std::min(C::MINB, (pl->blocks + sms - 1) / sms));
+        // at least two CTAs an SM where registers allow: with programmatic
+        // dependent launch the next kernel's CTAs start streaming beside this one's
+        const int resident = std::max(1, std::min(C::MINB, std::max(2, (pl->blocks + sms - 1) / sms)));
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
         int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / C::STAGE);
@@ -430,9 +450,10 @@ template <int WT, int MT> struct StagesOp {
 // small layer gets about one CTA an SM and never a few SMs with two.
 // force_split > 0 overrides (the checks use it); force_stages > 0 sets the
 // ring's depth.
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0)
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = true)
 {
     Plan pl;
+    pl.pdl = pdl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
     const int tiles = (N + BN - 1) / BN;
     const int steps = K / (wt == BF16 ? ROWB / 2 : ROWB);

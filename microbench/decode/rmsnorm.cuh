@@ -37,6 +37,8 @@ struct RmsParams {
 
 __global__ void rmsnorm_kernel(const RmsParams p)
 {
+    // the GEMV after this kernel may launch now and stream its weights (PDL)
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     const size_t row = (size_t)blockIdx.x * p.H;
     const int step = blockDim.x * 8;
     const bool copy = p.delta || p.h_out != p.h_in;

@@ -42,6 +42,8 @@ constexpr int SILU_THREADS = 256;
 // BF16 out: blockIdx.y = token, blockIdx.x = chunk of SILU_THREADS * 8.
 __global__ void silu_mul_bf16_kernel(const SiluParams p)
 {
+    // the GEMV after this kernel may launch now and stream its weights (PDL)
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     const int k = (blockIdx.x * SILU_THREADS + threadIdx.x) * 8;
     if (k >= p.I) return;
     float y[8];
@@ -52,6 +54,8 @@ __global__ void silu_mul_bf16_kernel(const SiluParams p)
 // FP8 out: one block a token.
 __global__ void silu_mul_e4m3_kernel(const SiluParams p)
 {
+    // the GEMV after this kernel may launch now and stream its weights (PDL)
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     const __nv_bfloat16 *gu = p.gu + (size_t)blockIdx.x * 2 * p.I;
     const int step = blockDim.x * 8;
     float amax = 0.f;

@@ -100,6 +100,8 @@ __device__ __forceinline__ float token_scale(float amax) { return amax > 0.f ? a
 
 __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, int K)
 {
+    // the GEMV after this kernel may launch now and stream its weights (PDL)
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     const size_t row = (size_t)blockIdx.x * K;
     const int step = blockDim.x * 8;
     float amax = 0.f;
