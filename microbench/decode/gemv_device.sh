@@ -8,6 +8,8 @@
 #            ring forced to n stages
 #   splits   our GEMV (W8A8, BF16; M = 1, 16) with every forced split against
 #            the planner's
+#   nopdl    our GEMV again, launched without programmatic dependent launch
+#   steptime the decode step, quick list (8B, 70B; batch 1, 16, 64)
 #   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
 #   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
 #            occupancy, stalls, CTAs an SM (min/max over SMs)
@@ -43,6 +45,19 @@ for step in "$@"; do
             --benchmark_out="$O/gemv_shallow.json" --benchmark_out_format=json >"$O/gemv_shallow.log" 2>&1
         [ -n "$SH" ] && echo "time (stages=$SH): rc=$?"
         jsons="$jsons $O/gemv.json" ;;
+    nopdl)
+        timeout 150 build/decode --only=gemv --models=$MODELS --tokens="$TOK" --benchmark_min_time=0.05 \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --gemv_pdl=0 \
+            --benchmark_filter='^gemv/fp8kit/(e4m3_channel|e4m3_a8|bf16)/' \
+            --benchmark_out="$O/gemv_nopdl.json" --benchmark_out_format=json >"$O/gemv_nopdl.log" 2>&1
+        echo "nopdl: rc=$?"
+        python3 microbench/decode/summarize.py "$O/gemv_nopdl.json" 2>&1 | head -40 >"$O/summary_nopdl.txt" ;;
+    steptime)
+        timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+            --benchmark_report_aggregates_only=true \
+            --benchmark_out="$O/step.json" --benchmark_out_format=json >"$O/step.log" 2>&1
+        echo "steptime: rc=$?"
+        grep -E '_median' "$O/step.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
     splits)
         timeout 200 build/decode --only=gemv --models=$MODELS --tokens=1,16 --benchmark_min_time=0.03 \
             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --gemv_splits=1,2,3,4,6,8,12,16 \
