@@ -91,8 +91,6 @@ template <int KV, bool G16>
 __global__ void __launch_bounds__(THREADS, 2)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
-    // the GEMV after this kernel may launch now and stream its weights (PDL)
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     using C = Cfg<KV>;
     constexpr bool FP8 = C::FP8;
     constexpr bool E5 = KV == KV_E5M2;

@@ -711,6 +711,7 @@ int main(int argc, char **argv)
     const std::string only = opt("only", "");
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
+    gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
 
     if (o.check) {
         const cudaDeviceProp &p = bench::device();

@@ -82,6 +82,8 @@ template <int WT, int MT> struct Cfg {
 };
 
 constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
+// CTAs an SM the ring is sized for, at least (tuning: --gemv_min_resident)
+inline int min_resident = 2;
 
 // Split-K workspace: a counter a row tile (256-byte aligned), then the
 // partial sums, CWARPS * MT * 128 floats a CTA.
@@ -431,7 +433,7 @@ template <int WT, int MT> struct StagesOp {
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
         // at least two CTAs an SM where registers allow: with programmatic
         // dependent launch the next kernel's CTAs start streaming beside this one's
-        const int resident = std::max(1, std::min(C::MINB, std::max(2, (pl->blocks + sms - 1) / sms)));
+        const int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
         int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / C::STAGE);

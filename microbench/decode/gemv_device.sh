@@ -14,6 +14,7 @@
 #   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
 #            occupancy, stalls, CTAs an SM (min/max over SMs)
 #   step     build/decode_step --check and the PyTorch reference
+# RES=n: --gemv_min_resident=n for time and steptime.
 # Outputs in $OUT/gemv.tgz (the device tool brings back 8 files at most);
 # the summary tables last.
 set -u
@@ -35,7 +36,7 @@ for step in "$@"; do
         grep -E '^FAIL' "$O/gemv_check.log" | head ;;
     time)
         timeout 200 build/decode --only=gemv --models=$MODELS --tokens="$TOK" --benchmark_min_time=0.05 \
-            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true ${RES:+--gemv_min_resident=$RES} \
             --benchmark_filter='^gemv/(fp8kit|cublaslt)/(e4m3_channel|e4m3_a8|bf16|e4m3_tensor)/' \
             --benchmark_out="$O/gemv.json" --benchmark_out_format=json >"$O/gemv.log" 2>&1
         echo "time: rc=$?"
@@ -53,7 +54,7 @@ for step in "$@"; do
         echo "nopdl: rc=$?"
         python3 microbench/decode/summarize.py "$O/gemv_nopdl.json" 2>&1 | head -40 >"$O/summary_nopdl.txt" ;;
     steptime)
-        timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+        timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 ${RES:+--gemv_min_resident=$RES} \
             --benchmark_report_aggregates_only=true \
             --benchmark_out="$O/step.json" --benchmark_out_format=json >"$O/step.log" 2>&1
         echo "steptime: rc=$?"
