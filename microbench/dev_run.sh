@@ -3,6 +3,7 @@
 # quantization binaries; only if they all pass, the sweep of the families
 # named in $FAMILIES into $OUT/results (QUICK=1 for the quick lists). Built
 # binaries are carried; logs go to $OUT; check summaries print first.
+# DEVICES=0,1 spreads the families over two GPUs.
 set -u
 O=${OUT:-/tmp/dev-out}
 mkdir -p "$O"
@@ -20,5 +21,5 @@ timeout 200 build/quant --check >"$O/quant_check.log" 2>&1; r=$?; echo "quant-ch
 cat "$O/step_check.log" >>"$O/checks.log"; cat "$O/quant_check.log" >>"$O/checks.log"; rm -f "$O/step_check.log" "$O/quant_check.log"
 if [ $fail != 0 ]; then echo "checks failed: no sweep"; exit 1; fi
 [ -n "${FAMILIES:-}" ] || exit 0
-PYTHONUNBUFFERED=1 timeout ${SWEEP_TIMEOUT:-480} python3 sweeps/sweep.py --gpu "${GPU:-h200}" ${QUICK:+--quick} \
+PYTHONUNBUFFERED=1 timeout ${SWEEP_TIMEOUT:-480} python3 sweeps/sweep.py --gpu "${GPU:-h200}" ${QUICK:+--quick} ${DEVICES:+--devices $DEVICES} \
     --only "$FAMILIES" --results "$O/results" 2>&1 | tee "$O/sweep.log" | grep -vE '^\s*\[' | tail -40

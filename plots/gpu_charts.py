@@ -290,7 +290,8 @@ def headline_numbers(results, gpu):
     tm = {}
     for r in rows:
         tm[r["base"]] = R.time_s(r)
-    for impl, fp8 in (("fp8kit", "e4m3_channel"), ("cublaslt", "e4m3_tensor")):
+    for impl, fp8, what in (("fp8kit", "e4m3_a8", "fp8kit W8A8"), ("fp8kit", "e4m3_channel", "fp8kit W8A16"),
+                            ("cublaslt", "e4m3_tensor", "cublaslt W8A8")):
         r = []
         for name, tt in tm.items():
             p = name.split("/")
@@ -299,7 +300,7 @@ def headline_numbers(results, gpu):
                 if bf in tm:
                     r.append(tm[bf] / tt)
         if r:
-            out["GEMV, M <= 16 (%s)" % impl] = (geomean(r), "decode.json")
+            out["GEMV, M <= 16 (%s)" % what] = (geomean(r), "decode.json")
     r = []
     for name, tt in tm.items():
         p = name.split("/")
