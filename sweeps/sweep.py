@@ -247,7 +247,8 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
         "git_commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "ceilings": args.ceilings, "sampled_during_run": sampled, "elapsed_s": round(time.time() - t0, 1),
         "device_index": device,
-        "skipped": sorted({"%s: %s" % (b["run_name"], b.get("error_message", "")) for b in data["benchmarks"]
+        "skipped": sorted({"%s: %s" % (b.get("run_name", b.get("name", "?")), b.get("error_message", ""))
+                           for b in data["benchmarks"]
                            if b.get("error_occurred")}),
     }
     if sampled.get("throttled"):
