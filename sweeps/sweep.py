@@ -416,7 +416,11 @@ def sweep(args, nvidia_smi):
                 except queue.Empty:
                     return
                 denv = dict(os.environ, CUDA_VISIBLE_DEVICES=str(dev))
-                status[f["name"]] = run_family(f, args, out_dir, extra, denv, nvidia_smi, dev)
+                try:
+                    status[f["name"]] = run_family(f, args, out_dir, extra, denv, nvidia_smi, dev)
+                except Exception as e:  # a bug in the bookkeeping: report it, keep the other families going
+                    log("%s: failed (%s: %s); previous results kept" % (f["name"], type(e).__name__, e))
+                    status[f["name"]] = "failed (%s)" % type(e).__name__
 
         threads = [threading.Thread(target=worker, args=(d,)) for d in devices]
         for t in threads:
