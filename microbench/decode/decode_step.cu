@@ -70,7 +70,10 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed: not yet measured (no GPU run of this binary yet).
+// Speed (H200, results/h200/decode_step.json, commit 7ae6320): FP8 weights
+// + FP8 KV over BF16, batch <= 16: 8B 1.27-1.69x, 70B 1.54-1.69x, 405B
+// 1.64-1.87x; batch 64 1.70-1.93x; batch 256 1.60-1.97x. 70B BF16 at batch
+// 1 moves its bytes at 0.85 of the copy bandwidth, FP8 + FP8 KV at 0.71.
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
