@@ -21,6 +21,17 @@ case "$*" in
 esac
 '''
 
+FAKE_BASELINE = r'''#!/usr/bin/env python3
+# fake baseline script (like sdpa_baseline.py): one result and one error
+# entry without run_name (what a baseline wrote when a case did not fit)
+import json, sys
+out = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--out=")][0]
+json.dump({"context": {}, "benchmarks": [
+    {"name": "base/ok", "run_name": "base/ok", "run_type": "aggregate", "aggregate_name": "median",
+     "real_time": 2.0, "time_unit": "us"},
+    {"name": "base/too_big", "error_occurred": True, "error_message": "does not fit"}]}, open(out, "w"))
+'''
+
 FAKE_BENCH = r'''#!/usr/bin/env python3
 # fake Google Benchmark binary: names from argv[1]; "crash" exits 1 midway
 import json, sys
@@ -57,14 +68,17 @@ def check(ok, what, detail=""):
 def setup(tmp):
     smi = os.path.join(tmp, "nvidia-smi")
     bench = os.path.join(tmp, "bench.py")
+    base = os.path.join(tmp, "baseline.py")
     open(smi, "w").write(FAKE_SMI)
     open(bench, "w").write(FAKE_BENCH)
-    os.chmod(smi, 0o755)
-    os.chmod(bench, 0o755)
+    open(base, "w").write(FAKE_BASELINE)
+    for f in (smi, bench, base):
+        os.chmod(f, 0o755)
     fams = {
         "ceilings": {"commands": [[bench, "ok", "ceiling/copy/1024MiB,ceiling/cublaslt/e4m3/8192x8192x8192"]]},
         "families": [
             {"name": "good", "kind": "gpu", "binary": bench, "args": ["skip", "gemm/a/1x1x1,gemm/b/2x2x2"], "min_time": 0.02,
+             "baselines": [[sys.executable, base]],
              "quick_args": ["ok", "gemm/a/1x1x1"]},
             {"name": "bad", "kind": "gpu", "binary": bench, "args": ["crash", "x/1,x/2,x/3"],
              "quick_args": ["crash", "x/1,x/2"]},
@@ -103,12 +117,18 @@ def main():
         old = {"context": {"old": True}, "benchmarks": [{"name": "x/1", "real_time": 5}]}
         json.dump(old, open(os.path.join(res, "bad.json"), "w"))
         rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100")
-        good = json.load(open(os.path.join(res, "good.json")))
+        gp = os.path.join(res, "good.json")
+        check(os.path.exists(gp), "a family beside a crashing one writes its results", out)
+        good = json.load(open(gp)) if os.path.exists(gp) else {"context": {"fp8kit": {
+            "skipped": [], "baselines": {}, "ceilings": {}, "sampled_during_run": {}, "command": [], "elapsed_s": -1}},
+            "benchmarks": []}
         check(rc == 1 and json.load(open(os.path.join(res, "bad.json"))) == old and "previous" in out
               and "kept intact" in out, "a family that crashes mid-run keeps the old results file", out)
-        check(good["context"]["fp8kit"]["skipped"] == ["gemm/a/1x1x1: no algorithm"],
-              "a benchmark that skips itself (no algorithm) is kept and listed, not fatal", json.dumps(good)[:300])
-        check(len(good["benchmarks"]) == 2 and good["context"]["fp8kit"]["ceilings"]["copy_gbps"] == 3000.0
+        check(good["context"]["fp8kit"]["skipped"] == ["base/too_big: does not fit", "gemm/a/1x1x1: no algorithm"],
+              "a benchmark that skips itself (no algorithm; a baseline's case that does not fit, even without "
+              "run_name) is kept and listed, not fatal", json.dumps(good)[:300])
+        check(len(good["benchmarks"]) == 4 and good["context"]["fp8kit"]["baselines"].get(
+              "%s %s" % (sys.executable, os.path.join(tmp, "baseline.py"))) == "ran" and good["context"]["fp8kit"]["ceilings"]["copy_gbps"] == 3000.0
               and good["context"]["fp8kit"]["sampled_during_run"]["samples"] >= 1
               and os.path.exists(os.path.join(res, "ceilings.json")),
               "results record the ceilings and the SM clock and power sampled during the run", json.dumps(good)[:300])

@@ -80,7 +80,7 @@ def main():
                 copies = 1 if kv_bytes >= 4 * l2 else max(2, (4 * l2 + kv_bytes - 1) // kv_bytes + 1)
                 bname = "attn_decode/torch_sdpa/bf16/b%d_l%d_hq%d_hkv%d_d%d_contig" % (B, L, hq, hkv, d)
                 if kv_bytes * copies > 0.8 * free:
-                    out["benchmarks"].append({"name": bname, "error_occurred": True,
+                    out["benchmarks"].append({"name": bname, "run_name": bname, "error_occurred": True,
                                               "error_message": "KV cache does not fit in GPU memory"})
                     continue
                 q = torch.randn(B, hq, 1, d, device=dev, dtype=torch.bfloat16)
