@@ -4,6 +4,7 @@ nvidia-smi and fake benchmark binaries that speak Google Benchmark's flags.
 Prints one ok/FAIL line a check."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ FAKE_SMI = r'''#!/bin/sh
 [ "$FAKE_GPU" = none ] && { echo "NVIDIA-SMI has failed" >&2; exit 9; }
 case "$*" in
   *clocks.sm*) echo "1980, 1980, 512.5, 55, 0x0000000000000000" ;;
-  *) echo "0, $FAKE_GPU, $FAKE_MEM" ;;
+  *) echo "0, $FAKE_GPU, $FAKE_MEM"; [ -z "$FAKE_TWO" ] || echo "1, $FAKE_GPU, $FAKE_MEM" ;;
 esac
 '''
 
@@ -90,8 +91,9 @@ def setup(tmp):
     return smi, fam_path
 
 
-def sweep(tmp, smi, fams, gpu_name, *args, mem="81559", sms="132"):
-    env = dict(os.environ, FP8KIT_NVIDIA_SMI=smi, FAKE_GPU=gpu_name, FAKE_MEM=mem, FP8KIT_SM_COUNT=sms)
+def sweep(tmp, smi, fams, gpu_name, *args, mem="81559", sms="132", two=False):
+    env = dict(os.environ, FP8KIT_NVIDIA_SMI=smi, FAKE_GPU=gpu_name, FAKE_MEM=mem, FP8KIT_SM_COUNT=sms,
+               FAKE_TWO="1" if two else "")
     r = subprocess.run([sys.executable, SWEEP, "--families", fams, "--results", os.path.join(tmp, "results")]
                        + list(args), capture_output=True, text=True, env=env, timeout=120)
     return r.returncode, r.stdout + r.stderr
@@ -144,6 +146,23 @@ def main():
 
         rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100", "--only", "nope")
         check(rc == 2 and "unknown family 'nope'" in out, "an unknown family name is an error", out)
+
+        # two GPUs: families spread over both, the longest (est_s) first
+        two = json.load(open(fams))
+        bench = two["families"][0]["binary"]
+        two["families"] = [
+            {"name": "short", "kind": "gpu", "binary": bench, "args": ["ok", "s/1"], "quick_args": [], "est_s": 10},
+            {"name": "long", "kind": "gpu", "binary": bench, "args": ["ok", "l/1,l/2"], "quick_args": [], "est_s": 500},
+            {"name": "mid", "kind": "gpu", "binary": bench, "args": ["ok", "m/1"], "quick_args": [], "est_s": 100}]
+        fams2 = os.path.join(tmp, "families2.json")
+        json.dump(two, open(fams2, "w"))
+        rc, out = sweep(tmp, smi, fams2, "NVIDIA H100 80GB HBM3", "--gpu", "h100", "--devices", "0,1", two=True)
+        starts = [l.split(":")[0].split()[-1] for l in out.splitlines() if re.match(r"\[sweep\] \w+: \d+ benchmarks", l)]
+        devs = {n: json.load(open(os.path.join(res, n + ".json")))["context"]["fp8kit"]["device_index"]
+                for n in ("short", "long", "mid") if os.path.exists(os.path.join(res, n + ".json"))}
+        check(rc == 0 and starts[:2] in (["long", "mid"], ["mid", "long"]) and starts[-1] == "short"
+              and set(devs) == {"short", "long", "mid"} and set(devs.values()) == {0, 1},
+              "DEVICES=0,1 spreads the families over both GPUs, longest first", "%s %s %s" % (starts, devs, out[-500:]))
 
         os.remove(os.path.join(tmp, "cpu.txt"))
         rc, out = sweep(tmp, smi, fams, "none", "--gpu", "h100")
