@@ -189,15 +189,20 @@ def run_benchmark(cmd, out_json, env, label, total):
     proc = subprocess.Popen(cmd + ["--benchmark_out=" + out_json, "--benchmark_out_format=json"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, bufsize=1)
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        if "_median" in line:
-            done += 1
-            el = time.time() - start
-            left = "~%.0fs left" % (el / done * (total - done)) if total >= done else ""
-            print("[%s %d/%d, %.0fs, %s] %s" % (label, done, total, el, left, line), flush=True)
-        elif line.startswith(("ok ", "FAIL", "SKIPPED")) or "rror" in line:
-            print("[%s] %s" % (label, line), flush=True)
+    try:
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            if "_median" in line:
+                done += 1
+                el = time.time() - start
+                left = "~%.0fs left" % (el / done * (total - done)) if total >= done else ""
+                print("[%s %d/%d, %.0fs, %s] %s" % (label, done, total, el, left, line), flush=True)
+            elif line.startswith(("ok ", "FAIL", "SKIPPED")) or "rror" in line:
+                print("[%s] %s" % (label, line), flush=True)
+    except BaseException:  # never leave a benchmark running on the GPU behind us
+        proc.kill()
+        proc.wait()
+        raise
     return proc.wait()
 
 
@@ -231,8 +236,10 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
     tele = Telemetry(telemetry_cmd, device)
     tele.start()
     log("%s: %d benchmarks: %s" % (fam["name"], n, " ".join(shlex.quote(c) for c in cmd)))
-    rc = run_benchmark(cmd, tmp, env, fam["name"], n)
-    sampled = tele.summary()
+    try:
+        rc = run_benchmark(cmd, tmp, env, fam["name"], n)
+    finally:
+        sampled = tele.summary()  # stops the sampling thread, also on an exception
     data = valid_result(tmp)
     if rc != 0 or data is None:
         what = "crashed (exit status %d)" % rc if rc != 0 else "produced no complete results"
@@ -419,7 +426,8 @@ def sweep(args, nvidia_smi):
                 try:
                     status[f["name"]] = run_family(f, args, out_dir, extra, denv, nvidia_smi, dev)
                 except Exception as e:  # a bug in the bookkeeping: report it, keep the other families going
-                    log("%s: failed (%s: %s); previous results kept" % (f["name"], type(e).__name__, e))
+                    log("%s: failed in the sweep's own code (%s: %s); its results file was not replaced unless a"
+                        " 'wrote' line above says so" % (f["name"], type(e).__name__, e))
                     status[f["name"]] = "failed (%s)" % type(e).__name__
 
         threads = [threading.Thread(target=worker, args=(d,)) for d in devices]

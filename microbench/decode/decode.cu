@@ -1,8 +1,9 @@
 // build/decode: the decode benchmarks (issue 6) and their checks.
 //
 //   gemv/<impl>/<wdtype>/<M>x<N>x<K>        impl fp8kit | cublaslt,
-//       wdtype e4m3_channel | e4m3_block | bf16 (| e4m3_tensor for cuBLASLt
-//       where a scale mode is refused); counters gbps (weight bytes / time),
+//       wdtype e4m3_channel | e4m3_block (W8A16) | e4m3_a8 (ours, W8A8:
+//       per-token activation scales) | bf16, and e4m3_tensor for cuBLASLt
+//       (W8A8, as are its e4m3_channel and e4m3_block); counters gbps (weight bytes / time),
 //       frac_copy, tflops. Shapes: sweeps/layers.txt x the decode token
 //       counts of sweeps/tokens.txt up to 64.
 //   attn_decode/fp8kit/<kvdtype>/b<B>_l<L>_hq<Hq>_hkv<Hkv>_d128_<layout>
@@ -15,6 +16,9 @@
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
+// GEMV tuning: --gemv_splits=1,2,4 (also time each forced split, impl
+// fp8kit-s<N>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
+// dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
 #include "bench.h"
 
 using bench::DevBuf;
@@ -254,8 +258,9 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
 static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth (tuning)
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
 
+// shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
-                             int stages = 0)
+                             int stages = 0, DevBuf<uint8_t> *shared = nullptr)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -313,10 +318,11 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
     gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages);
-    DevBuf<uint8_t> wsb(std::max<size_t>(1, gemv::workspace_bytes(pl, N)));
-    CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
+    DevBuf<uint8_t> own(shared ? 4 : std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
+    CUDA_CHECK(cudaMemset(own.p, 0, own.n));
+    DevBuf<uint8_t> &wsb = shared ? *shared : own;
     gemv::Params p{set.w.p, wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p, set.s.p, (__nv_bfloat16 *)y.p,
-                   M, N, K, pl.split, xs.p, wsb.p};
+                   M, N, K, pl.split, xs.p, wsb.p, wsb.n};
     // twice: the second launch shows the split-K counters were left at zero
     gemv::launch(wt, p, pl, 0);
     CUDA_CHECK_LAUNCH();
@@ -374,6 +380,23 @@ static void gemv_checks()
                          pl.split);
                 check(err <= bound, what, err, bound);
             }
+        // GEMVs of different N sharing one split-K workspace, as the decode
+        // step's do: the small one's partial sums must not reach the large
+        // one's counters (large, small, large again)
+        {
+            const int Ns = 1024, Nl = 80 * gemv::BN, Kk = 2048, sp = 4, M = 16;
+            const gemv::Plan ps = gemv::plan(wt, M, Ns, Kk, sp), pl = gemv::plan(wt, M, Nl, Kk, sp);
+            DevBuf<uint8_t> ws(std::max(gemv::partial_bytes(ps), gemv::partial_bytes(pl)) +
+                               std::max(gemv::counter_bytes(Ns), gemv::counter_bytes(Nl)));
+            CUDA_CHECK(cudaMemset(ws.p, 0, ws.n));
+            for (int N : {Nl, Ns, Nl}) {
+                const double err = gemv_check_one(wt, M, N, Kk, sp, false, false, 0, &ws);
+                char what[200];
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d, workspace shared with N=%d vs FP64",
+                         wt_name(wt), M, N, Kk, sp, N == Nl ? Ns : Nl);
+                check(err <= bound, what, err, bound);
+            }
+        }
         // activations over a wide range of magnitudes
         for (int M : {1, 5, 16}) {
             const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, true);
@@ -623,11 +646,11 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
             xs.upload(q.s);
         }
         const void *xp = c.wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p;
-        DevBuf<uint8_t> wsb(std::max<size_t>(1, gemv::workspace_bytes(pl, c.N)));
+        DevBuf<uint8_t> wsb(std::max<size_t>(4, gemv::workspace_bytes(pl, c.N)));
         CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
         bench::time_graph(st, [&](int i, cudaStream_t strm) {
             const GemvSet &s = *sets[i % n];
-            gemv::Params p{s.w.p, xp, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split, xs.p, wsb.p};
+            gemv::Params p{s.w.p, xp, s.s.p, (__nv_bfloat16 *)y.p, c.M, c.N, c.K, pl.split, xs.p, wsb.p, wsb.n};
             gemv::launch(c.wt, p, pl, strm);
         }, graph_len(n));
         st.counters["split"] = pl.split;

@@ -70,10 +70,13 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 7ae6320): FP8 weights
-// + FP8 KV over BF16, batch <= 16: 8B 1.27-1.69x, 70B 1.54-1.69x, 405B
-// 1.64-1.87x; batch 64 1.70-1.93x; batch 256 1.60-1.97x. 70B BF16 at batch
-// 1 moves its bytes at 0.85 of the copy bandwidth, FP8 + FP8 KV at 0.71.
+// Speed (H200, results/h200/decode_step.json, commit f10bc7a, when FP8
+// weights ran W8A16 up to 64 tokens): FP8 weights + FP8 KV over BF16 at
+// batch <= 16: 8B 1.19-1.65x, 70B 1.47-1.74x, 405B 1.60-1.72x; batch 256
+// up to 1.98x. The current code (W8A8 throughout, the GEMM beyond 16 tokens,
+// split-K workspace, programmatic launch) has not been measured correctly
+// yet: the 7ae6320 run shared the GEMVs' workspace with a defect (fixed;
+// results/h200/unfinished/README.md).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
@@ -350,8 +353,8 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
             return why;
         }
         // the workspace (split K) is set once the step knows the largest
-        e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs, nullptr}
-                          : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr, nullptr};
+        e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs, nullptr, 0}
+                          : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr, nullptr, 0};
         return "";
     }
     e.gemm = true;
@@ -520,15 +523,19 @@ struct Step {
             const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
             if (!e.empty()) error = "lm_head: " + e;
         }
-        // one split-K workspace for every GEMV of the step (they run in turn)
+        // one split-K workspace for every GEMV of the step (they run in turn):
+        // the largest partial sums plus the most counters (gemv::Params)
         std::vector<LinearExec *> lins{&head};
         for (auto &E : ex) lins.insert(lins.end(), {&E.qkv, &E.o, &E.gate_up, &E.down});
-        size_t wsz = 1;
+        size_t partials = 0, counters = 0;
         for (auto *e : lins)
-            if (!e->gemm) wsz = std::max(wsz, gemv::workspace_bytes(e->gp, e->gparams.N));
-        gemv_ws.alloc(wsz);
-        CUDA_CHECK(cudaMemset(gemv_ws.p, 0, wsz));
-        for (auto *e : lins) e->gparams.workspace = gemv_ws.p;
+            if (!e->gemm && e->gp.split > 1) {
+                partials = std::max(partials, gemv::partial_bytes(e->gp));
+                counters = std::max(counters, gemv::counter_bytes(e->gparams.N));
+            }
+        gemv_ws.alloc(std::max<size_t>(4, partials + counters));
+        CUDA_CHECK(cudaMemset(gemv_ws.p, 0, gemv_ws.bytes()));
+        for (auto *e : lins) e->gparams.workspace = gemv_ws.p, e->gparams.workspace_size = gemv_ws.bytes();
         CUDA_CHECK(cudaDeviceSynchronize());
         CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     }

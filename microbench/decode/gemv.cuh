@@ -27,9 +27,9 @@
 //   W8A8      m16n8k32 E4M3 x E4M3 (sm_90 runs it as F2FP.F16.E4M3 pairs and
 //             FP16 HMMAs: exact products, FP32 sums).
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
-// are not one dependent chain. Layers with few row tiles split K over
-// 1..16 CTAs a tile (plan(): about one CTA an SM); their partial sums go to
-// a workspace and the tile's last CTA adds them in rank order
+// are not one dependent chain. K may be split over 1..16 CTAs a tile
+// (plan(): the split that minimizes the busiest SM's work); the partial
+// sums go to a workspace and the tile's last CTA adds them in rank order
 // (deterministic).
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
@@ -61,7 +61,12 @@ struct Params {
     int M, N, K;
     int split;               // CTAs sharing one row tile's K
     const float *x_scale;    // E4M3_A8: per-token scales of X [M]
-    void *workspace;         // split > 1: workspace_bytes(plan), zeroed once (it stays zeroed after each launch)
+    // split > 1: workspace_size bytes, zeroed once before the first launch.
+    // Partial sums from its start, the tiles' counters at its end; each launch
+    // leaves its counters at zero again, so GEMVs that run one after another
+    // may share one workspace of max(partial_bytes) + max(counter_bytes).
+    void *workspace;
+    size_t workspace_size;
 };
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
@@ -90,8 +95,8 @@ constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 // CTAs an SM the ring is sized for, at least (tuning: --gemv_min_resident)
 inline int min_resident = 2;
 
-// Split-K workspace: a counter a row tile (256-byte aligned), then the
-// partial sums, CWARPS * MT * 128 floats a CTA.
+// Split-K workspace (see Params): partial sums, CWARPS * MT * 128 floats a
+// CTA, from its start; a counter a row tile at its end.
 __host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + BN - 1) / BN * 4) + 255) / 256 * 256; }
 
 template <int WT, int MT>
@@ -293,8 +298,9 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         }
         return;
     }
-    int *counter = reinterpret_cast<int *>(p.workspace) + tile;
-    float *ws = reinterpret_cast<float *>(reinterpret_cast<unsigned char *>(p.workspace) + counter_bytes(p.N));
+    const int ntiles = (p.N + BN - 1) / BN;
+    int *counter = reinterpret_cast<int *>(reinterpret_cast<unsigned char *>(p.workspace) + p.workspace_size) - ntiles + tile;
+    float *ws = reinterpret_cast<float *>(p.workspace);
     if (warp < CWARPS) {
         float *mine = ws + (size_t)blockIdx.x * E;
 #pragma unroll
@@ -453,8 +459,11 @@ template <int WT, int MT> struct StagesOp {
 // The split of K (1..MAX_SPLIT CTAs a row tile, each at least 4 k steps):
 // the one that minimizes the busiest SM's work, ceil(CTAs / SMs) CTAs of
 // (steps / split + 2) steps each (2 steps: a CTA's start, its pipeline
-// filling, and the split-K epilogue); ties go to the smaller split. So a
-// small layer gets about one CTA an SM and never a few SMs with two.
+// filling, and the split-K epilogue); ties go to the smaller split. A
+// small layer gets about one CTA an SM; a large one may get more, smaller
+// CTAs when that evens out the last wave (Llama-3.1-8B gate_up in BF16:
+// 224 tiles x 4). The model ignores the partial sums' traffic, which grows
+// with M; the split sweep (NOTES.md v4) shows where it misses.
 // force_split > 0 overrides (the checks use it); force_stages > 0 sets the
 // ring's depth.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = true)
@@ -479,11 +488,14 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     return pl;
 }
 
-// Bytes of workspace a launch with this plan needs (0 without split K).
-inline size_t workspace_bytes(const Plan &pl, int N)
+// Split-K workspace sizes (0 without split K): the partial sums of a launch
+// with this plan, and the whole workspace of one GEMV. GEMVs that share a
+// workspace need the largest partial_bytes plus the largest counter_bytes.
+inline size_t partial_bytes(const Plan &pl)
 {
-    return pl.split > 1 ? counter_bytes(N) + (size_t)pl.blocks * CWARPS * pl.mt * 128 * sizeof(float) : 0;
+    return pl.split > 1 ? (size_t)pl.blocks * CWARPS * pl.mt * 128 * sizeof(float) : 0;
 }
+inline size_t workspace_bytes(const Plan &pl, int N) { return pl.split > 1 ? partial_bytes(pl) + counter_bytes(N) : 0; }
 
 // Whether (wt, M, N, K) is supported with this split: K a multiple of the
 // stage's k (128 for FP8, 64 for BF16) with at least one step a CTA, M 1..64.
