@@ -188,24 +188,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
             if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
             hopper::mbar_wait(&full[st], ph);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            if (WT == E4M3_A8) {
-                // 4 k32 steps of E4M3 x E4M3: ldmatrix gives the A fragment of
-                // chunks 2i, 2i+1 and (X rows as the matrices) the B fragments
-                // of chunks 4jj..4jj+3; no conversion at all
-#pragma unroll
-                for (int jj = 0; jj < 2; jj++) {
-                    uint32_t a[2][4];
-                    dec::ldsm_x4(wt + wo[2 * jj], a[0]);
-                    dec::ldsm_x4(wt + wo[2 * jj + 1], a[1]);
-#pragma unroll
-                    for (int t = 0; t < MT; t++) {
-                        uint32_t b[4];
-                        dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
-                        dec::mma_e4m3_16832(part[(2 * jj) % NA][t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
-                        dec::mma_e4m3_16832(part[(2 * jj + 1) % NA][t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
-                    }
-                }
-            } else if (WT != BF16) {
+            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
                 for (int qq = 0; qq < 4; qq++) {
@@ -226,8 +209,14 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
                     }
                 }
             } else {
-                // 4 k16 steps; ldmatrix gives the standard A fragment, and (X rows
-                // as the 8x8 matrices) the standard B fragment of two k16 steps
+                // BF16: 4 k16 steps; W8A8: 4 k32 steps of E4M3 x E4M3, no
+                // conversion. ldmatrix gives the A fragments of two steps and
+                // (X rows as the 8x8 matrices) their B fragments, in the same
+                // byte layout for both (128 bytes of a row a stage)
+                auto mma = [](float(&d)[4], const uint32_t(&a)[4], uint32_t b0, uint32_t b1) {
+                    if (WT == E4M3_A8) dec::mma_e4m3_16832(d, a[0], a[1], a[2], a[3], b0, b1);
+                    else dec::mma_bf16_16816(d, a[0], a[1], a[2], a[3], b0, b1);
+                };
 #pragma unroll
                 for (int jj = 0; jj < 2; jj++) {
                     uint32_t a[2][4];
@@ -237,8 +226,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
                     for (int t = 0; t < MT; t++) {
                         uint32_t b[4];
                         dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
-                        dec::mma_bf16_16816(part[(2 * jj) % NA][t], a[0][0], a[0][1], a[0][2], a[0][3], b[0], b[1]);
-                        dec::mma_bf16_16816(part[(2 * jj + 1) % NA][t], a[1][0], a[1][1], a[1][2], a[1][3], b[2], b[3]);
+                        mma(part[(2 * jj) % NA][t], a[0], b[0], b[1]);
+                        mma(part[(2 * jj + 1) % NA][t], a[1], b[2], b[3]);
                     }
                 }
             }
