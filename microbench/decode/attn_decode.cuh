@@ -63,7 +63,7 @@ struct Params {
     const int *seq_len;       // [B]
     const float *k_scale, *v_scale;
     __nv_bfloat16 *out;
-    float *ws;                // [B*Hkv][nsplit][G][HD + 2]
+    float *ws;                // O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
     float sm_scale;
@@ -375,7 +375,10 @@ __global__ void __launch_bounds__(THREADS, 2)
     __syncthreads();
 
     const float vs = FP8 ? p.v_scale[h] : 1.f;
-    float *wsi = p.ws + (size_t)item * p.nsplit * G * (HD + 2);
+    // the workspace: O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
+    // (O's float4 columns stay 16-byte aligned for any G)
+    float *wsi = p.ws + (size_t)item * p.nsplit * G * HD;
+    float *wstat = p.ws + (size_t)p.B * p.Hkv * p.nsplit * G * HD + (size_t)item * p.nsplit * G * 2;
     for (int e = threadIdx.x; e < G * HD; e += THREADS) {
         const int hd = e / HD, d = e % HD;
         float M = -INFINITY;
@@ -391,9 +394,8 @@ __global__ void __launch_bounds__(THREADS, 2)
         if (p.nsplit == 1) {
             p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(O / Ls * vs);
         } else {
-            float *part = wsi + ((size_t)split * G + hd) * (HD + 2);
-            part[2 + d] = O;
-            if (d == 0) part[0] = M, part[1] = Ls;
+            wsi[((size_t)split * G + hd) * HD + d] = O;
+            if (d == 0) wstat[2 * (split * G + hd)] = M, wstat[2 * (split * G + hd) + 1] = Ls;
         }
     }
     if (p.nsplit == 1) return;
@@ -405,19 +407,53 @@ __global__ void __launch_bounds__(THREADS, 2)
     __syncthreads();
     if (!sm_last) return;
     __threadfence();
-    for (int e = threadIdx.x; e < G * HD; e += THREADS) {
-        const int hd = e / HD, d = e % HD;
+    // The merge is a chain of L2 round trips, so it is built to have few:
+    // (1) every split's (m, l) at once into shared memory (the ring, idle
+    // now); (2) a warp a head: M = max m, the weights f = 2^(m - M) / sum of
+    // l 2^(m - M); (3) a thread a float4 column of a head's output, its
+    // nsplit loads independent (8 in flight).
+    float *sf = reinterpret_cast<float *>(smem); // [nsplit][G] (m, then f), then [nsplit][G] l
+    float *sl = sf + p.nsplit * G;
+    const int ns = p.nsplit * G;
+    for (int i = threadIdx.x; i < ns; i += THREADS) {
+        const float2 st = __ldcg(reinterpret_cast<const float2 *>(wstat) + i);
+        sf[i] = st.x, sl[i] = st.y;
+    }
+    __syncthreads();
+    for (int hd = warp; hd < G; hd += NW + 1) {
         float M = -INFINITY;
-        for (int sp = 0; sp < p.nsplit; sp++) M = fmaxf(M, __ldcg(wsi + ((size_t)sp * G + hd) * (HD + 2)));
-        float O = 0.f, Ls = 0.f;
-        for (int sp = 0; sp < p.nsplit; sp++) {
-            const float *part = wsi + ((size_t)sp * G + hd) * (HD + 2);
-            const float ms = __ldcg(part);
-            const float f = ms == -INFINITY ? 0.f : exp2f(ms - M);
-            O += __ldcg(part + 2 + d) * f;
-            Ls += __ldcg(part + 1) * f;
+        for (int sp = lane; sp < p.nsplit; sp += 32) M = fmaxf(M, sf[sp * G + hd]);
+#pragma unroll
+        for (int o2 = 16; o2; o2 >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o2));
+        float Ls = 0.f;
+        for (int sp = lane; sp < p.nsplit; sp += 32) {
+            const float ms = sf[sp * G + hd];
+            Ls += ms == -INFINITY ? 0.f : sl[sp * G + hd] * exp2f(ms - M);
         }
-        p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(O / Ls * vs);
+#pragma unroll
+        for (int o2 = 16; o2; o2 >>= 1) Ls += __shfl_xor_sync(0xffffffffu, Ls, o2);
+        __syncwarp();
+        for (int sp = lane; sp < p.nsplit; sp += 32) {
+            const float ms = sf[sp * G + hd];
+            sf[sp * G + hd] = ms == -INFINITY ? 0.f : exp2f(ms - M) / Ls;
+        }
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < G * HD / 4; e += THREADS) {
+        const int hd = e / (HD / 4), d = 4 * (e % (HD / 4));
+        const float4 *col = reinterpret_cast<const float4 *>(wsi + (size_t)hd * HD + d);
+        const size_t stride = (size_t)G * HD / 4; // float4s from one split to the next
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 8
+        for (int sp = 0; sp < p.nsplit; sp++) {
+            const float4 v = __ldcg(col + sp * stride);
+            const float f = sf[sp * G + hd];
+            acc.x = fmaf(v.x, f, acc.x), acc.y = fmaf(v.y, f, acc.y);
+            acc.z = fmaf(v.z, f, acc.z), acc.w = fmaf(v.w, f, acc.w);
+        }
+        __nv_bfloat162 *dst = reinterpret_cast<__nv_bfloat162 *>(p.out + ((size_t)b * p.Hq + h * G + hd) * HD + d);
+        dst[0] = __floats2bfloat162_rn(acc.x * vs, acc.y * vs);
+        dst[1] = __floats2bfloat162_rn(acc.z * vs, acc.w * vs);
     }
     if (threadIdx.x == 0) p.counter[item] = 0;
 }

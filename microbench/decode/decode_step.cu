@@ -897,6 +897,7 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    gemv::pdl_default = opt("gemv_pdl", "1") != "0";                    // tuning
 
     if (o.check) {
         const int rc = run_checks(opt("check_dir", "build/decode_step_check"));

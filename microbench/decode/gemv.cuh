@@ -94,6 +94,8 @@ template <int WT, int MT> struct Cfg {
 constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 // CTAs an SM the ring is sized for, at least (tuning: --gemv_min_resident)
 inline int min_resident = 2;
+// plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
+inline bool pdl_default = true;
 
 // Split-K workspace (see Params): partial sums, CWARPS * MT * 128 floats a
 // CTA, from its start; a counter a row tile at its end.
@@ -455,7 +457,7 @@ template <int WT, int MT> struct StagesOp {
 // with M; the split sweep (NOTES.md v4) shows where it misses.
 // force_split > 0 overrides (the checks use it); force_stages > 0 sets the
 // ring's depth.
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = true)
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default)
 {
     Plan pl;
     pl.pdl = pdl;

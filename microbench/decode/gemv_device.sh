@@ -14,6 +14,9 @@
 #   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
 #            occupancy, stalls, CTAs an SM (min/max over SMs)
 #   step     build/decode_step --check and the PyTorch reference
+#   checkall build/decode --check (GEMV, cuBLASLt and attention)
+#   attn     our attention, BF16 and E4M3 KV, contiguous, batch 1-64, 1K-32K
+#   stepnopdl the decode step's quick list with --gemv_pdl=0
 # RES=n: --gemv_min_resident=n for time and steptime.
 # Outputs in $OUT/gemv.tgz (the device tool brings back 8 files at most);
 # the summary tables last.
@@ -83,6 +86,22 @@ for step in "$@"; do
             echo "== ncu $c rc=$?"
             grep -E 'sm__|dram__bytes|gpu__time|Duration|DRAM Throughput|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issue Slots Busy|No Eligible|Dynamic Shared|Warp Cycles Per Issued|Cluster|Waves' "$O/ncu_$f.txt" | head -30
         done ;;
+    checkall)
+        timeout 240 build/decode --check >"$O/check_all.log" 2>&1
+        echo "decode check: rc=$? ok=$(grep -c '^ok' "$O/check_all.log") FAIL=$(grep -c '^FAIL' "$O/check_all.log")"
+        grep -E '^FAIL' "$O/check_all.log" | head ;;
+    attn)
+        timeout 200 build/decode --benchmark_min_time=0.02 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+            --benchmark_filter='^attn_decode/fp8kit/(bf16|e4m3)/b(1|4|16|64)_l(1024|4096|16384|32768)_hq(32|64)_hkv8_d128_contig' \
+            --benchmark_out="$O/attn.json" --benchmark_out_format=json >"$O/attn.log" 2>&1
+        echo "attn: rc=$?"
+        python3 microbench/decode/summarize.py "$O/attn.json" 2>&1 | sed -n '/attention decode/,$p' | tee "$O/attn.txt" ;;
+    stepnopdl)
+        timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --gemv_pdl=0 \
+            --benchmark_report_aggregates_only=true \
+            --benchmark_out="$O/step_nopdl.json" --benchmark_out_format=json >"$O/step_nopdl.log" 2>&1
+        echo "stepnopdl: rc=$?"
+        grep -E '_median' "$O/step_nopdl.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
     step)
         d=$(mktemp -d)
         timeout 200 build/decode_step --check --check_dir="$d" >"$O/step_check.log" 2>&1

@@ -4,7 +4,8 @@
 # Steps: check (build/gemm --check), quick (sweeps/gemm_quick.txt with every
 # tile variant), prefill (Llama-3.1-8B/70B layers x prefill token counts:
 # the targets), memcheck / racecheck (compute-sanitizer, small
-# shapes), ncu (one FP8 and one BF16 launch at 8192^3). Outputs go to $OUT;
+# shapes), ncu (one FP8 and one BF16 launch at 8192^3), square (8192^3,
+# every tile variant, 3 repetitions). Outputs go to $OUT;
 # the summary table comes last.
 set -u
 O=${OUT:-/tmp/gemm-out}
@@ -35,6 +36,12 @@ for step in "$@"; do
             --benchmark_filter='^(ceiling/|gemm/(fp8kit|cublaslt)/(e4m3|bf16)/)' \
             --benchmark_out="$O/prefill.json" --benchmark_out_format=json >"$O/prefill.txt" 2>&1
         echo "prefill: exit $?"; jsons="$jsons $O/prefill.json" ;;
+    square)
+        printf 'square 8192 8192 8192\n' >/tmp/sq.txt
+        timeout 200 build/gemm --shapes=/tmp/sq.txt --variants=1 --benchmark_min_time="$MT" --benchmark_repetitions=3 \
+            --benchmark_report_aggregates_only=true --benchmark_filter='^gemm/(fp8kit[^/]*|cublaslt)/(e4m3|bf16)/' \
+            --benchmark_out="$O/square.json" --benchmark_out_format=json >"$O/square.txt" 2>&1
+        echo "square: exit $?"; jsons="$jsons $O/square.json" ;;
     memcheck|racecheck)
         shapes=small; [ "$step" = racecheck ] && shapes=tiny # racecheck is slow: two small shapes
         timeout ${SAN_TIMEOUT:-240} compute-sanitizer --tool "$step" --print-limit 20 build/gemm --check --check_shapes=$shapes \
@@ -43,7 +50,7 @@ for step in "$@"; do
         grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|failed' "$O/$step.txt" | head ;;
     ncu)
         printf 'square 8192 8192 8192\n' >/tmp/sq.txt
-        for dt in e4m3 bf16; do
+        for dt in ${NCU_DT:-e4m3 bf16}; do
             timeout 200 ncu --clock-control none -k regex:gemm_wgmma_kernel -c 1 --section SpeedOfLight \
                 --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section WarpStateStats \
                 --section SchedulerStats --section LaunchStats build/gemm --shapes=/tmp/sq.txt \
