@@ -32,12 +32,15 @@
 //
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths, G = 4, 8, 16, 1..50 splits; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json, fraction of the 4.26 TB/s copy
-// bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.92-0.99, E4M3
-// 0.87-0.96 (1.86-1.95x over BF16); at 4K 0.78-0.96 / 0.63-0.88; batch 1
-// 0.05-0.57 (too few CTAs' worth of cache to fill the GPU). PyTorch SDPA
-// (BF16) in the same run: 0.95-1.06 at batch >= 16. Target 0.85 at >= 4K:
-// met at 32K, missed at 4K and batch 1. Was 0.15-0.57 before the TMA ring.
+// Measured (H200, results/h200/decode.json at bb09fae, fraction of the 4.26
+// TB/s copy bandwidth in KV bytes): batch 16-64 at 32K context BF16
+// 0.94-1.00, E4M3 0.88-0.96 (1.86-1.95x over BF16); at 4K 0.82-0.96 /
+// 0.68-0.87; batch 1 0.10-0.91 / 0.05-0.81 (a launch's fixed cost, ~9-13 us
+// with the merge, against 2-8 MB of cache). PyTorch SDPA (BF16) in the same
+// run: 0.95-1.06 at batch >= 16. Target 0.85 at >= 4K: met from 16K at
+// batch >= 16, missed at 4K and batch 1. The split merge (a few parallel
+// passes) took batch 1 at 4K from 27 to 12.6 us; the TMA ring before it
+// took batch 1 from 0.15-0.57 of copy.
 #pragma once
 
 #include "common.cuh"

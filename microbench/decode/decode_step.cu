@@ -70,18 +70,17 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit f10bc7a, when FP8
-// weights ran W8A16 up to 64 tokens): FP8 weights + FP8 KV over BF16 at
-// batch <= 16: 8B 1.19-1.65x, 70B 1.47-1.74x, 405B 1.60-1.72x; batch 256
-// up to 1.98x. The current code (W8A8 throughout, the GEMM beyond 16 tokens,
-// split-K workspace, programmatic launch) has not been measured correctly
-// yet: the 7ae6320 run shared the GEMVs' workspace with a defect (fixed;
-// results/h200/unfinished/README.md).
+// Speed (H200, results/h200/decode_step.json, commit bb09fae): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.31-1.71x, 70B 1.51-1.68x, 405B
+// 1.60-1.85x (geometric mean 1.57x; target 1.9x); batch 64 1.88-2.04x;
+// batch 256 1.62-1.96x. The small batches are held down by the GEMVs of the
+// small layers (0.28-0.67 of copy) and ~10 kernels a layer.
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
-// --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR.
+// --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
+// --gemv_min_resident=N, --gemv_pdl=0.
 #include "bench.h"
 
 using bench::DevBuf;

@@ -34,10 +34,10 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit 7ae6320, results/h200/unfinished/decode.json.gz;
-// fraction of the 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B
-// layers): BF16 0.53-0.94 (cuBLASLt 0.59-1.00); W8A8 0.28-0.90 (cuBLASLt's
-// per-tensor W8A8 0.54-0.98); W8A16 0.26-0.85. Below the 0.90 target on the
+// Measured (H200, commit bb09fae, results/h200/decode.json; fraction of the
+// 4.26 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.53-0.95 (cuBLASLt 0.59-1.00); W8A8 0.28-0.90 (cuBLASLt's per-tensor
+// W8A8 0.54-0.99); W8A16 0.26-0.85. Below the 0.90 target on the
 // small 8B layers (16-48 MB), where a CTA's start and epilogue weigh most.
 // FP8 over BF16: 1.59x (W8A8), cuBLASLt 1.84x. NOTES.md (v4) has the runs.
 #pragma once
