@@ -17,6 +17,8 @@
 #   checkall build/decode --check (GEMV, cuBLASLt and attention)
 #   attn     our attention, BF16 and E4M3 KV, contiguous, batch 1-64, 1K-32K
 #   stepnopdl the decode step's quick list with --gemv_pdl=0
+#   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
+#            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
 # Outputs in $OUT/gemv.tgz (the device tool brings back 8 files at most);
 # the summary tables last.
@@ -102,6 +104,14 @@ for step in "$@"; do
             --benchmark_out="$O/step_nopdl.json" --benchmark_out_format=json >"$O/step_nopdl.log" 2>&1
         echo "stepnopdl: rc=$?"
         grep -E '_median' "$O/step_nopdl.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
+    stepncu)
+        for cfg in bf16w_bf16kv fp8w_fp8kv; do
+            timeout 150 ncu --clock-control none --cache-control none --csv --metrics gpu__time_duration.sum \
+                -k 'regex:rmsnorm|gemv|attn|rope|silu|quant_rows|gemm' -c 400 \
+                build/decode_step --models=llama3.1-8b --configs=$cfg --benchmark_filter='/b1_l4096$' \
+                --benchmark_min_time=1x --benchmark_repetitions=1 >"$O/stepncu_$cfg.csv" 2>"$O/stepncu_$cfg.err"
+            echo "stepncu $cfg: rc=$? $(grep -c gpu__time_duration "$O/stepncu_$cfg.csv") kernels"
+        done ;;
     step)
         d=$(mktemp -d)
         timeout 200 build/decode_step --check --check_dir="$d" >"$O/step_check.log" 2>&1

@@ -5,7 +5,8 @@
 # tile variant), prefill (Llama-3.1-8B/70B layers x prefill token counts:
 # the targets), memcheck / racecheck (compute-sanitizer, small
 # shapes), ncu (one FP8 and one BF16 launch at 8192^3), square (8192^3,
-# every tile variant, 3 repetitions). Outputs go to $OUT;
+# every tile variant, 3 repetitions), square10 (8192^3, ours and cuBLASLt,
+# 10 repetitions interleaved at random). Outputs go to $OUT;
 # the summary table comes last.
 set -u
 O=${OUT:-/tmp/gemm-out}
@@ -42,6 +43,13 @@ for step in "$@"; do
             --benchmark_report_aggregates_only=true --benchmark_filter='^gemm/(fp8kit[^/]*|cublaslt)/(e4m3|bf16)/' \
             --benchmark_out="$O/square.json" --benchmark_out_format=json >"$O/square.txt" 2>&1
         echo "square: exit $?"; jsons="$jsons $O/square.json" ;;
+    square10)
+        printf 'square 8192 8192 8192\n' >/tmp/sq.txt
+        timeout 200 build/gemm --shapes=/tmp/sq.txt --benchmark_min_time="$MT" --benchmark_repetitions=10 \
+            --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
+            --benchmark_filter='^gemm/(fp8kit|cublaslt)/(e4m3|bf16)/' \
+            --benchmark_out="$O/square10.json" --benchmark_out_format=json >"$O/square10.txt" 2>&1
+        echo "square10: exit $?"; jsons="$jsons $O/square10.json" ;;
     memcheck|racecheck)
         shapes=small; [ "$step" = racecheck ] && shapes=tiny # racecheck is slow: two small shapes
         timeout ${SAN_TIMEOUT:-240} compute-sanitizer --tool "$step" --print-limit 20 build/gemm --check --check_shapes=$shapes \
