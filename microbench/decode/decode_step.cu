@@ -862,6 +862,56 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
     return bad == 0;
 }
 
+// silu_mul to E4M3 (a cluster of CTAs a token) against a double-precision
+// host computation of the same BF16 inputs: the per-token scale is the row's
+// amax / 448 (relative 1e-5: the GPU's expf), and every code is within one
+// E4M3 step of y / scale; outputs poisoned first, NaN fails.
+bool check_silu_e4m3(int M, int I)
+{
+    std::mt19937_64 rng(next_seed());
+    std::normal_distribution<float> nd(0.f, 2.f);
+    std::vector<uint16_t> gu((size_t)M * 2 * I);
+    for (auto &v : gu) v = fp8kit_f32_as_bits(nd(rng)) >> 16; // BF16 by truncation: any BF16 will do
+    DevBuf<uint16_t> d_gu(gu.size());
+    d_gu.upload(gu);
+    DevBuf<uint8_t> d_q((size_t)M * I);
+    DevBuf<float> d_s(M);
+    CUDA_CHECK(cudaMemset(d_q.p, 0x7F, d_q.bytes())); // E4M3 NaN
+    CUDA_CHECK(cudaMemset(d_s.p, 0xFF, d_s.bytes())); // FP32 NaN
+    step::SiluParams sp{};
+    sp.gu = (const bf16 *)d_gu.p, sp.yq = d_q.p, sp.ys = d_s.p, sp.I = I;
+    step::silu_mul(sp, M, 0);
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const std::vector<uint8_t> q = d_q.download();
+    const std::vector<float> sc = d_s.download();
+    double worst_scale = 0, worst_code = 0;
+    bool ok = true;
+    for (int m = 0; m < M; m++) {
+        std::vector<double> y(I);
+        double amax = 0;
+        for (int i = 0; i < I; i++) {
+            const double g = bf16_to_f32(gu[(size_t)m * 2 * I + i]), u = bf16_to_f32(gu[(size_t)m * 2 * I + I + i]);
+            y[i] = g / (1 + std::exp(-g)) * u;
+            amax = std::max(amax, std::fabs(y[i]));
+        }
+        const double ref_s = amax / 448.0;
+        const double es = std::fabs(sc[m] - ref_s) / ref_s;
+        worst_scale = std::max(worst_scale, es);
+        if (!(es <= 1e-5)) ok = false;
+        for (int i = 0; i < I; i++) {
+            const double v = fp8_e4m3_to_f32(q[(size_t)m * I + i]), t = y[i] / sc[m];
+            // one E4M3 step at |t|: 2^(e - 3) for normals, 2^-9 below 2^-6
+            const double step = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(t), 1e-30)), -6) - 3);
+            const double e = std::fabs(v - t) / step;
+            worst_code = std::max(worst_code, std::isnan(v) ? 1e30 : e);
+            if (!(e <= 1.0)) ok = false;
+        }
+    }
+    printf("%s decode_step check silu_mul e4m3 M=%d I=%d: scale rel err %.2g (bound 1e-5), codes within %.3g E4M3 steps (bound 1)\n",
+           ok ? "ok  " : "FAIL", M, I, worst_scale, worst_code);
+    return ok;
+}
+
 int run_checks(const std::string &dir)
 {
     const cudaDeviceProp &p = bench::device();
@@ -873,6 +923,8 @@ int run_checks(const std::string &dir)
     tiny.name = "tiny-llama";
     tiny.layers = 2, tiny.hidden = 512, tiny.inter = 1024, tiny.hq = 8, tiny.hkv = 2, tiny.hd = 128, tiny.vocab = 1000;
     int fails = 0;
+    for (int M : {1, 5, 24})
+        for (int I : {1024, 14336, 53248}) fails += !check_silu_e4m3(M, I);
     for (int cfg = 0; cfg < NCONFIG; cfg++)
         for (int B : {1, 5, 24, 70})
             for (int L : {7, 300}) fails += !check_case(tiny, cfg, B, L, dir);
