@@ -70,10 +70,10 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit bb09fae): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.31-1.71x, 70B 1.51-1.68x, 405B
-// 1.60-1.85x (geometric mean 1.57x; target 1.9x); batch 64 1.88-2.04x;
-// batch 256 1.62-1.96x. The small batches are held down by the GEMVs of the
+// Speed (H200, results/h200/decode_step.json, commit 6a25c4c): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.31-1.69x, 70B 1.51-1.68x, 405B
+// 1.62-1.85x (geometric mean 1.57x; target 1.9x); batch 64 1.89-2.02x;
+// batch 256 1.59-1.97x. The small batches are held down by the GEMVs of the
 // small layers (0.28-0.67 of copy) and ~10 kernels a layer.
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default

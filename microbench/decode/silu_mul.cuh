@@ -16,8 +16,11 @@
 // most 131072).
 //
 // Speed (H200, ncu, one Llama-3.1-8B step, batch 1, I = 14336, each kernel
-// alone): BF16 out 2.5 us; FP8 out 6.3 us as one CTA a token with two
-// passes, which the cluster replaced.
+// alone): BF16 out 2.6 us; FP8 out 4.4 us (6.3 us as one CTA a token with
+// two passes, which the cluster replaced). In the graph-timed step the
+// change did not show (0.97-1.02x, geometric mean 1.00x): programmatic
+// dependent launch had already hidden most of it behind the next GEMV's
+// weight prefetch.
 #pragma once
 
 #include "token_quant.cuh"
