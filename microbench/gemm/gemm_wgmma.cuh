@@ -41,6 +41,10 @@
 //   FP8 block scales 817 (cuBLASLt 1088: 0.75x).
 // Over the 40 Llama-3.1-8B/70B prefill shapes (M = 1024..16384): geometric
 // mean FP8 1.006x cuBLASLt, BF16 0.999x, our FP8 over our BF16 1.89x.
+// On one H200 (results/h200/gemm.json, commit 337099e, power-throttled):
+// 24 Llama-3.1-8B/70B prefill shapes FP8 1.003x cuBLASLt, BF16 0.999x, our
+// FP8 over BF16 1.90x; 8192^3 FP8 0.983-1.013x over three runs (ncu: tensor
+// pipe 91.8% busy), BF16 1.009-1.029x; block scales 0.77x.
 // See microbench/gemm/NOTES.md for the runs and where the time goes.
 #pragma once
 
