@@ -144,6 +144,8 @@ sweep: gbench
 
 TESTS += sweep-planner
 test-cmd-sweep-planner = $(PYTHON) tests/test_sweep.py
+TESTS += decode-step-kernels
+test-cmd-decode-step-kernels = $(PYTHON) tests/test_step_kernels.py
 
 TESTS += plots
 test-cmd-plots = PY=$(PY) sh tests/test_plots.sh

@@ -111,7 +111,8 @@ for step in "$@"; do
                 build/decode_step --models=llama3.1-8b --configs=$cfg --benchmark_filter='/b1_l4096/' \
                 --benchmark_min_time=0.001 --benchmark_repetitions=1 >"$O/stepncu_$cfg.csv" 2>"$O/stepncu_$cfg.err"
             echo "stepncu $cfg: rc=$? $(grep -c gpu__time_duration "$O/stepncu_$cfg.csv") kernels"
-        done ;;
+        done
+        python3 microbench/decode/step_kernels.py "$O"/stepncu_*.csv | tee "$O/stepncu.txt" ;;
     step)
         d=$(mktemp -d)
         timeout 200 build/decode_step --check --check_dir="$d" >"$O/step_check.log" 2>&1
