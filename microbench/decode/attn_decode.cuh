@@ -394,8 +394,8 @@ __global__ void __launch_bounds__(THREADS, 2)
             O += sm_o[((size_t)w * 16 + hd) * HD + d] * f;
             Ls += sm_l[w][hd] * f;
         }
-        if (p.nsplit == 1) {
-            p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(O / Ls * vs);
+        if (p.nsplit == 1) { // an empty sequence (Ls = 0) gives 0, as the merge does
+            p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(Ls > 0.f ? O / Ls * vs : 0.f);
         } else {
             wsi[((size_t)split * G + hd) * HD + d] = O;
             if (d == 0) wstat[2 * (split * G + hd)] = M, wstat[2 * (split * G + hd) + 1] = Ls;
@@ -467,6 +467,10 @@ struct Plan {
     int nsplit = 1, split_tokens = 0, blocks = 0;
 };
 
+// The split workspace (Params::ws), in floats: for every (sequence, KV head),
+// split and query head of the group, its output row (HD) and its (m, l).
+inline size_t ws_floats(int B, int Hkv, int nsplit, int G) { return (size_t)B * Hkv * nsplit * G * (HD + 2); }
+
 template <int KV, bool G16> inline void set_attr()
 {
     static bool done = [] {
@@ -496,7 +500,9 @@ inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<K
 
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split.
-// force_nsplit > 0 overrides (the checks use it).
+// force_nsplit > 0 overrides (the checks use it). Either way at most
+// max_splits(G): the merge holds every split's statistics in the ring.
+inline int max_splits(int G) { return (int)(Cfg<KV_E4M3>::RING < Cfg<KV_BF16>::RING ? Cfg<KV_E4M3>::RING : Cfg<KV_BF16>::RING) / (G * 8); }
 inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
 {
     Plan pl;
@@ -508,6 +514,7 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
     const int T = stage_tokens(kv);
     int ns = force_nsplit;
     if (ns <= 0) ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
+    ns = std::min(ns, max_splits(G));
     int st = (L + ns - 1) / ns;
     st = (st + T - 1) / T * T;
     pl.split_tokens = st;

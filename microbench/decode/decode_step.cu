@@ -393,7 +393,7 @@ size_t act_bytes(const ModelCfg &m, int B, int Lmax, int nsplit)
 {
     const size_t e = (size_t)B * (5 * m.hidden + m.qkv_n() + 2 * m.q_dim() + 3 * m.inter + m.vocab) * 2 +
                      (size_t)B * std::max(std::max(m.hidden, m.q_dim()), m.inter) +
-                     (size_t)B * m.hkv * nsplit * (m.hq / m.hkv) * (attn::HD + 2) * 4 + (size_t)kv_pages(B, Lmax) * 4;
+                     attn::ws_floats(B, m.hkv, nsplit, m.hq / m.hkv) * 4 + (size_t)kv_pages(B, Lmax) * 4;
     return e + 20 * ALLOC_SLACK;
 }
 
@@ -486,7 +486,7 @@ struct Step {
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const int G = m.hq / m.hkv;
         apl = attn::plan(kvt, B, m.hkv, Lmax + 1, 0, G);
-        ws.alloc((size_t)B * m.hkv * apl.nsplit * G * (attn::HD + 2));
+        ws.alloc(attn::ws_floats(B, m.hkv, apl.nsplit, G));
         cnt.alloc((size_t)B * m.hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
 
@@ -904,10 +904,10 @@ bool check_silu_e4m3(int M, int I)
             const double step = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(t), 1e-30)), -6) - 3);
             const double e = std::fabs(v - t) / step;
             worst_code = std::max(worst_code, std::isnan(v) ? 1e30 : e);
-            if (!(e <= 1.0)) ok = false;
+            if (!(e <= 0.5 + 1e-3)) ok = false; // round to nearest: half a step
         }
     }
-    printf("%s decode_step check silu_mul e4m3 M=%d I=%d: scale rel err %.2g (bound 1e-5), codes within %.3g E4M3 steps (bound 1)\n",
+    printf("%s decode_step check silu_mul e4m3 M=%d I=%d: scale rel err %.2g (bound 1e-5), codes within %.3g E4M3 steps (bound 0.501)\n",
            ok ? "ok  " : "FAIL", M, I, worst_scale, worst_code);
     return ok;
 }
