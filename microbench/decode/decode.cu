@@ -16,8 +16,8 @@
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
-// GEMV tuning: --gemv_splits=1,2,4 (also time each forced split, impl
-// fp8kit-s<N>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
+// GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
+// k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
 // dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
 #include "bench.h"
 
@@ -260,7 +260,7 @@ static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dep
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
-                             int stages = 0, DevBuf<uint8_t> *shared = nullptr)
+                             int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -317,7 +317,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     xfd.upload(xf);
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
-    gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages);
+    gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages, gemv::pdl_default, kg);
     DevBuf<uint8_t> own(shared ? 4 : std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
     CUDA_CHECK(cudaMemset(own.p, 0, own.n));
     DevBuf<uint8_t> &wsb = shared ? *shared : own;
@@ -349,35 +349,42 @@ static void gemv_checks()
 {
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
     for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8}) {
-        // every E4M3 code through the whole kernel, split K or not, bit-exact
-        for (int split : {1, 2, 5, 8, 16})
-            for (int M : {16, 1}) {
-                const double bad = gemv_check_one(wt, M, 256, 4096, split, true);
-                char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d: every code exact (mismatches)",
-                         wt_name(wt), M, split);
-                check(bad == 0, what, bad, 0);
-            }
+        // every E4M3 code through the whole kernel, split K or not, in k
+        // groups or not, bit-exact
+        for (int kg : {1, 2, 4})
+            for (int split : {1, 2, 5, 8, 16})
+                for (int M : {16, 1}) {
+                    if (!gemv::supported(wt, M, 256, 4096, split, kg)) continue;
+                    const double bad = gemv_check_one(wt, M, 256, 4096, split, true, false, 0, nullptr, kg);
+                    char what[160];
+                    snprintf(what, sizeof what,
+                             "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d kg=%d: every code exact (mismatches)",
+                             wt_name(wt), M, split, kg);
+                    check(bad == 0, what, bad, 0);
+                }
         // shallow rings that wrap many times (the planner's rings are deep)
         for (int stages : {2, 3})
-            for (int M : {1, 16, 40}) {
-                const double bad = gemv_check_one(wt, M, 256, 8192, 2, true, false, stages);
-                char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=8192 split=2 stages=%d: exact (mismatches)",
-                         wt_name(wt), M, stages);
-                check(bad == 0, what, bad, 0);
-            }
+            for (int M : {1, 16, 40})
+                for (int kg : {1, 4}) {
+                    if (!gemv::supported(wt, M, 256, 8192, 2, kg)) continue;
+                    const double bad = gemv_check_one(wt, M, 256, 8192, 2, true, false, stages, nullptr, kg);
+                    char what[160];
+                    snprintf(what, sizeof what,
+                             "gemv fp8kit %s one-hot M=%d N=256 K=8192 split=2 kg=%d stages=%d: exact (mismatches)",
+                             wt_name(wt), M, kg, stages);
+                    check(bad == 0, what, bad, 0);
+                }
         struct S { int N, K, split; };
         for (S s : {S{4096, 4096, 0}, S{6144, 4096, 0}, S{576, 7168, 0}, S{1536, 1536, 4}, S{28672, 4096, 0},
                     S{4096, 14336, 0}, S{1024, 2048, 2}})
             for (int M : {1, 3, 8, 13, 16, 24, 40, 64}) {
                 if (s.N * (size_t)s.K > 50000000 && M > 16 && M != 64) continue;
                 const gemv::Plan pl = gemv::plan(wt, M, s.N, s.K, s.split);
-                if (!gemv::supported(wt, M, s.N, s.K, pl.split)) continue;
+                if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
                 const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
                 char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d vs FP64", wt_name(wt), M, s.N, s.K,
-                         pl.split);
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, s.N,
+                         s.K, pl.split, pl.kg);
                 check(err <= bound, what, err, bound);
             }
         // GEMVs of different N sharing one split-K workspace, as the decode
@@ -404,6 +411,18 @@ static void gemv_checks()
             snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wt_name(wt), M);
             check(err <= bound, what, err, bound);
         }
+        // k groups with split K, and rows past N inside a CTA's 32 or 64 rows
+        // (N = 1000: the last CTA holds 8 or 40 real rows)
+        for (int kg : {2, 4})
+            for (int M : {1, 9}) {
+                const int N = 1000, K = 8192, sp = 3;
+                if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
+                const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg);
+                char what[200];
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, N, K,
+                         sp, kg);
+                check(err <= bound, what, err, bound);
+            }
     }
 }
 
@@ -617,7 +636,8 @@ static int copies(size_t bytes) { return bytes >= single_copy_bytes() ? 1 : benc
 struct GemvCase {
     int wt, M, N, K;
     int ltmode; // -1: ours; else the cuBLASLt mode
-    int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<k>)
+    int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<n>)
+    int kg;     // ours: 0 = the planner's choice, else forced k groups (fp8kit-k<n>)
 };
 
 // Launches in one timed CUDA graph: a multiple of the rotation, >= 16.
@@ -632,8 +652,8 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl);
-        if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split)) {
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg);
+        if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split, pl.kg)) {
             st.SkipWithError("shape not supported");
             return;
         }
@@ -655,6 +675,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
             gemv::launch(c.wt, p, pl, strm);
         }, graph_len(n));
         st.counters["split"] = pl.split;
+        st.counters["kg"] = pl.kg;
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {
@@ -765,9 +786,22 @@ int main(int argc, char **argv)
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
                         if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
-        // --gemv_splits=1,2,4,8: also time our kernel with each forced split (tuning)
-        std::vector<int> splits{0};
-        for (auto &t : split_csv(opt("gemv_splits", ""))) splits.push_back(atoi(t.c_str()));
+        // --gemv_variants=s2,k4,k4s1: also time our kernel with forced k
+        // groups (k<n>) and/or split (s<n>) (tuning)
+        struct Variant { std::string name; int kg, split; };
+        std::vector<Variant> variants{{"", 0, 0}};
+        for (auto &t : split_csv(opt("gemv_variants", ""))) {
+            Variant v{t, 0, 0};
+            const size_t ks = t.find('k'), ss = t.find('s');
+            if (ks != std::string::npos) v.kg = atoi(t.c_str() + ks + 1);
+            if (ss != std::string::npos) v.split = atoi(t.c_str() + ss + 1);
+            if ((v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) || v.split < 0 || v.split > gemv::MAX_SPLIT ||
+                (v.kg == 0 && v.split == 0)) {
+                fprintf(stderr, "--gemv_variants: '%s' is not k<1|2|4>, s<1..%d> or k<n>s<n>\n", t.c_str(), gemv::MAX_SPLIT);
+                return 2;
+            }
+            variants.push_back(v);
+        }
         std::set<std::pair<int, int>> seen;
         for (auto &r : bench::read_shapes(opt("layers", "sweeps/layers.txt"))) {
             if (r.size() < 4 || !want(r[0])) continue;
@@ -779,12 +813,12 @@ int main(int argc, char **argv)
                                 Impl{gemv::BF16, -1},
                                 Impl{gemv::E4M3_CHANNEL, lt::FP8_TENSOR}, Impl{gemv::E4M3_CHANNEL, lt::FP8_CHANNEL},
                                 Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}})
-                    for (int sp : im.ltmode < 0 ? splits : std::vector<int>{0}) {
-                        const std::string impl = im.ltmode >= 0 ? "cublaslt" : sp ? "fp8kit-s" + std::to_string(sp) : "fp8kit";
+                    for (const Variant &v : im.ltmode < 0 ? variants : std::vector<Variant>{variants[0]}) {
+                        const std::string impl = im.ltmode >= 0 ? "cublaslt" : v.name.empty() ? "fp8kit" : "fp8kit-" + v.name;
                         const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +
                                                  std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, sp})
+                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, v.split, v.kg})
                             ->UseManualTime()
                             ->Unit(benchmark::kMicrosecond);
                     }

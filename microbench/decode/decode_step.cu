@@ -347,7 +347,7 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         e.gemm = false;
         e.wt = L.fp8 ? gemv::E4M3_A8 : gemv::BF16;
         e.gp = gemv::plan(e.wt, M, L.N, L.K);
-        if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split)) {
+        if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
         }

@@ -71,16 +71,26 @@ struct Params {
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
-template <int WT, int MT> struct Cfg {
+// KG: k groups a CTA. The eight consumer warps are KG groups of 8 / KG;
+// each group takes its own 128 bytes of every weight row of a stage, so a
+// CTA owns R = 128 / KG rows and splits its K over its own warps, adding
+// the groups' sums in shared memory at the end (no workspace, no second
+// pass). A stage is KG sub-stages, each the weights' R rows x 128 bytes and
+// the X boxes of the same k.
+template <int WT, int MT, int KG = 1> struct Cfg {
     static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
-    static constexpr int BK = ROWB / WB;               // k a stage: 128 (FP8) or 64 (BF16)
+    static constexpr int BK = ROWB / WB;               // k a sub-stage: 128 (FP8) or 64 (BF16)
+    static constexpr int STEPK = BK * KG;              // k a stage
+    static constexpr int R = BN / KG;                  // rows a CTA
+    static constexpr int RG = CWARPS / KG;             // warps a k group (16 rows each)
     static constexpr int XB = WT == E4M3_A8 ? 1 : 2;    // bytes an element of X
     static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 128 bytes
     static constexpr int XK = 128 / XB;                // k a box of X
-    static constexpr int XBOXES = BK / XK;
-    static constexpr int WTILE = BN * ROWB;            // 16 KiB
-    static constexpr int STAGE = WTILE + XBOXES * XBOX;
+    static constexpr int XBOXES = BK / XK;             // X boxes a sub-stage
+    static constexpr int WBOX = R * ROWB;              // one sub-stage of W
+    static constexpr int WTILE = BN * ROWB;            // 16 KiB: KG boxes of W
+    static constexpr int STAGE = WTILE + KG * XBOXES * XBOX;
     static constexpr int MINB = MT <= 2 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     // the ring's depth is chosen at launch (plan()): the shared memory an SM
@@ -88,7 +98,7 @@ template <int WT, int MT> struct Cfg {
     __host__ __device__ static size_t body(int stages) { return (size_t)stages * STAGE > RED ? (size_t)stages * STAGE : RED; }
     // + the ring's barriers and one int (split K: "this CTA is the tile's last")
     static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t) + 16; }
-    static_assert(STAGE % 1024 == 0, "stages stay 1024-aligned for the 128-byte swizzle");
+    static_assert(STAGE % 1024 == 0 && WBOX % 1024 == 0, "boxes stay 1024-aligned for the 128-byte swizzle");
 };
 
 constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
@@ -97,15 +107,18 @@ inline int min_resident = 2;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
 
-// Split-K workspace (see Params): partial sums, CWARPS * MT * 128 floats a
-// CTA, from its start; a counter a row tile at its end.
-__host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + BN - 1) / BN * 4) + 255) / 256 * 256; }
+constexpr int MAX_KG = 4, MIN_ROWS = BN / MAX_KG;
 
-template <int WT, int MT>
-__global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
+// Split-K workspace (see Params): partial sums, at most CWARPS * MT * 128
+// floats a CTA, from its start; a counter a row tile (of MIN_ROWS rows or
+// more) at its end.
+__host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + MIN_ROWS - 1) / MIN_ROWS * 4) + 255) / 256 * 256; }
+
+template <int WT, int MT, int KG>
+__global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
-    using C = Cfg<WT, MT>;
+    using C = Cfg<WT, MT, KG>;
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
@@ -115,8 +128,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     const int rank = blockIdx.x % p.split;
     const int tile = blockIdx.x / p.split;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    // this CTA's k steps: an even share of the K / BK steps (uneven by at most one)
-    const int total = p.K / C::BK;
+    // this CTA's k steps: an even share of the K / STEPK steps (uneven by at most one)
+    const int total = p.K / C::STEPK;
     const int s_beg = (int)((long)total * rank / p.split), s_end = (int)((long)total * (rank + 1) / p.split);
     const int nsteps = s_end - s_beg;
 
@@ -139,30 +152,38 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
             auto load_x = [&](int s, int st) {
                 unsigned char *stage = smem + (size_t)st * C::STAGE;
 #pragma unroll
-                for (int b = 0; b < C::XBOXES; b++)
-                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::BK + C::XK * b, 0);
+                for (int b = 0; b < KG * C::XBOXES; b++)
+                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::STEPK + C::XK * b, 0);
+            };
+            auto load_w = [&](int s, int st) {
+                unsigned char *stage = smem + (size_t)st * C::STAGE;
+#pragma unroll
+                for (int j = 0; j < KG; j++)
+                    hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], (s_beg + s) * C::STEPK + C::BK * j, tile * C::R);
             };
             // the first ring's worth of weights does not depend on the
             // previous kernel: issue it before waiting for that kernel's X
             const int pre = min(STAGES, nsteps);
             for (int s = 0; s < pre; s++) {
                 hopper::mbar_expect_tx(&full[s], C::STAGE);
-                hopper::tma_load(smem + (size_t)s * C::STAGE, &tw, &full[s], (s_beg + s) * C::BK, tile * BN);
+                load_w(s, s);
             }
             asm volatile("griddepcontrol.wait;" ::: "memory");
             for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
                 if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
                 hopper::mbar_expect_tx(&full[st], C::STAGE);
-                hopper::tma_load(smem + (size_t)st * C::STAGE, &tw, &full[st], (s_beg + s) * C::BK, tile * BN);
+                load_w(s, st);
                 load_x(s, st);
                 if (++st == STAGES) st = 0, ph ^= 1;
             }
         }
     } else {
         const int g = lane >> 2, c = lane & 3;
+        // this warp: rows 16 rg.. of the CTA's R, k group kg (its sub-stage)
+        const int rg = warp % C::RG, kg = warp / C::RG;
         // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
-        const int lrow = warp * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+        const int lrow = rg * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
         const int lchunk = lane >> 4;
         // NA independent accumulator sets (chunks alternate between them), so
         // that a stage's MMAs into one token tile are not one dependent chain
@@ -172,22 +193,24 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
         for (int a = 0; a < NA; a++)
 #pragma unroll
             for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
-        const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)tile * (p.K / 128) : nullptr;
+        // block scales: the 128-row block holding this CTA's R rows
+        const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)(tile * C::R / 128) * (p.K / 128) : nullptr;
         // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
         // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
         // chunk q (token g, tile t adds 1024 t), BF16 ldmatrix (row lane&7).
         uint32_t wo[4], xo[8];
 #pragma unroll
-        for (int i = 0; i < 4; i++) wo[i] = dec::swz(0, lrow, 2 * i + lchunk);
+        for (int i = 0; i < 4; i++) wo[i] = dec::swz(kg * C::WBOX, lrow, 2 * i + lchunk);
+        const uint32_t xg = C::WTILE + kg * C::XBOXES * C::XBOX; // this k group's X boxes
 #pragma unroll
         for (int q = 0; q < 8; q++) {
-            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = C::WTILE + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
-            else xo[q] = C::WTILE + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1): chunks 4jj..+3
+            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = xg + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
+            else xo[q] = xg + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1): chunks 4jj..+3
         }
 
         for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
             float sc = 1.f;
-            if (WT == E4M3_BLOCK) sc = __ldg(srow + s_beg + s); // BK = 128: one scale block a stage
+            if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
             hopper::mbar_wait(&full[st], ph);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
@@ -257,50 +280,53 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
                     for (int a = 0; a < NA; a++) acc[t][i] += part[a][t][i];
     }
 
-    // Epilogue. One CTA a tile: its sums through shared memory (over the
-    // ring, now idle) to Y. Split K: each CTA writes its partial sums to the
-    // workspace; the last of the tile's CTAs to finish (a counter) adds all
-    // of them in rank order (deterministic) and resets the counter.
+    // Epilogue. The warps' sums go through shared memory (the ring, idle
+    // now), where each row's k groups are added in order. One CTA a tile:
+    // to Y. Split K: each CTA writes its sums to the workspace; the last of
+    // the tile's CTAs to finish (a counter) adds all of them in rank order
+    // (deterministic) and resets the counter.
     asm volatile("griddepcontrol.wait;" ::: "memory"); // long since satisfied: the producer waited
-    constexpr int E = CWARPS * MT * 128; // [warp][t][i][lane]
+    constexpr int EO = C::RG * MT * 128; // a k group's sums: [rg][t][i][lane]
     auto index = [&](int e, int &tok, int &row) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
         tok = 8 * t + 2 * (ln & 3) + (i & 1);
-        row = tile * BN + wp * 16 + (ln >> 2) + (i >> 1) * 8;
+        row = tile * C::R + wp * 16 + (ln >> 2) + (i >> 1) * 8;
     };
     auto store = [&](int tok, int row, float v) {
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
         p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     };
-    if (p.split == 1) {
-        __syncthreads();
-        float *red = reinterpret_cast<float *>(smem);
-        if (warp < CWARPS)
-#pragma unroll
-            for (int t = 0; t < MT; t++)
-#pragma unroll
-                for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
-        __syncthreads();
-        for (int e = (int)threadIdx.x; e < E; e += THREADS) {
-            int tok, row;
-            index(e, tok, row);
-            if (tok < p.M && row < p.N) store(tok, row, red[e]);
-        }
-        return;
-    }
-    const int ntiles = (p.N + BN - 1) / BN;
-    int *counter = reinterpret_cast<int *>(reinterpret_cast<unsigned char *>(p.workspace) + p.workspace_size) - ntiles + tile;
-    float *ws = reinterpret_cast<float *>(p.workspace);
-    if (warp < CWARPS) {
-        float *mine = ws + (size_t)blockIdx.x * E;
+    __syncthreads();
+    float *red = reinterpret_cast<float *>(smem); // [kg][rg][t][i][lane]: warp = kg * RG + rg
+    if (warp < CWARPS)
 #pragma unroll
         for (int t = 0; t < MT; t++)
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                const int e = ((warp * MT + t) * 4 + i) * 32 + lane;
-                if (8 * t + 2 * (lane & 3) + (i & 1) < p.M) __stcg(mine + e, acc[t][i]);
-            }
+            for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
+    __syncthreads();
+    auto sum = [&](int e) {
+        float v = red[e];
+#pragma unroll
+        for (int q = 1; q < KG; q++) v += red[q * EO + e];
+        return v;
+    };
+    if (p.split == 1) {
+        for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
+            int tok, row;
+            index(e, tok, row);
+            if (tok < p.M && row < p.N) store(tok, row, sum(e));
+        }
+        return;
+    }
+    const int ntiles = (p.N + C::R - 1) / C::R;
+    int *counter = reinterpret_cast<int *>(reinterpret_cast<unsigned char *>(p.workspace) + p.workspace_size) - ntiles + tile;
+    float *ws = reinterpret_cast<float *>(p.workspace);
+    float *mine = ws + (size_t)blockIdx.x * EO;
+    for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
+        int tok, row;
+        index(e, tok, row);
+        if (tok < p.M) __stcg(mine + e, sum(e));
     }
     __threadfence();
     __syncthreads();
@@ -312,13 +338,13 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
     __syncthreads();
     if (!last) return;
     __threadfence();
-    const float *tws = ws + (size_t)tile * p.split * E;
-    for (int e = (int)threadIdx.x; e < E; e += THREADS) {
+    const float *tws = ws + (size_t)tile * p.split * EO;
+    for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
         int tok, row;
         index(e, tok, row);
         if (tok >= p.M || row >= p.N) continue;
         float v = 0.f;
-        for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * E + e);
+        for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * EO + e);
         store(tok, row, v);
     }
 }
@@ -328,32 +354,34 @@ __global__ void __launch_bounds__(Cfg<WT, MT>::THREADS, Cfg<WT, MT>::MINB)
 struct Plan {
     int split = 1;
     int mt = 1;
+    int kg = 1; // k groups a CTA (Cfg): a CTA owns 128 / kg rows
     int blocks = 0;
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
 };
 
-template <int WT, int MT> inline void set_attr()
+template <int WT, int MT, int KG> inline void set_attr()
 {
     static bool done = [] {
         int dev = 0, optin = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
         cudaFuncAttributes fa{};
-        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT>);
-        cudaFuncSetAttribute(gemv_kernel<WT, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT, KG>);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              optin - (int)fa.sharedSizeBytes);
         return true;
     }();
     (void)done;
 }
 
-inline CUtensorMap w_map(int wt, const Params &p)
+// W in boxes of (rows a CTA) x 128 bytes
+inline CUtensorMap w_map(int wt, int rows, const Params &p)
 {
     if (wt == BF16)
-        return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.N, p.K, p.K, BN, ROWB / 2);
-    return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.N, p.K, p.K, BN, ROWB);
+        return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.N, p.K, p.K, rows, ROWB / 2);
+    return hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.N, p.K, p.K, rows, ROWB);
 }
 
 inline CUtensorMap x_map(int wt, int mt, const Params &p)
@@ -362,62 +390,67 @@ inline CUtensorMap x_map(int wt, int mt, const Params &p)
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
-template <int WT, int MT> inline cudaLaunchConfig_t launch_cfg(const Plan &pl, cudaStream_t st, cudaLaunchAttribute *at)
-{
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(pl.blocks);
-    cfg.blockDim = dim3(Cfg<WT, MT>::THREADS);
-    cfg.dynamicSmemBytes = pl.smem;
-    cfg.stream = st;
-    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at[0].val.programmaticStreamSerializationAllowed = pl.pdl ? 1 : 0;
-    cfg.attrs = at;
-    cfg.numAttrs = 1;
-    return cfg;
-}
-
-template <int WT, int MT>
+template <int WT, int MT, int KG>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    set_attr<WT, MT>();
-    const CUtensorMap tw = w_map(WT, p), tx = x_map(WT, MT, p);
+    set_attr<WT, MT, KG>();
+    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R, p), tx = x_map(WT, MT, p);
     cudaLaunchAttribute at[1];
-    const cudaLaunchConfig_t cfg = launch_cfg<WT, MT>(pl, st, at);
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT>, tw, tx, p, pl.stages);
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = pl.pdl ? 1 : 0;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(pl.blocks);
+    cfg.blockDim = dim3(Cfg<WT, MT, KG>::THREADS);
+    cfg.dynamicSmemBytes = pl.smem;
+    cfg.stream = st;
+    cfg.attrs = at;
+    cfg.numAttrs = 1;
+    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT, KG>, tw, tx, p, pl.stages);
 }
 
-// Runs Op<WT, MT>::run(args...) with wt and mt (1..8) as constants.
-template <template <int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, A... a)
+// k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
+// X would outweigh its share of W
+constexpr int KG_MAX_MT = 2;
+
+// Runs Op<WT, MT, KG>::run(args...) with wt, mt (1..8) and kg (1, 2, 4;
+// above 1 only where mt <= KG_MAX_MT) as constants.
+template <template <int, int, int> class Op, int WT, int MT, class... A> inline auto dispatch_kg(int kg, A... a)
+{
+    if (MT <= KG_MAX_MT && kg == 4) return Op<WT, MT, (MT <= KG_MAX_MT ? 4 : 1)>::run(a...);
+    if (MT <= KG_MAX_MT && kg == 2) return Op<WT, MT, (MT <= KG_MAX_MT ? 2 : 1)>::run(a...);
+    return Op<WT, MT, 1>::run(a...);
+}
+template <template <int, int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, int kg, A... a)
 {
     switch (mt) {
-    case 1: return Op<WT, 1>::run(a...);
-    case 2: return Op<WT, 2>::run(a...);
-    case 3: return Op<WT, 3>::run(a...);
-    case 4: return Op<WT, 4>::run(a...);
-    case 5: return Op<WT, 5>::run(a...);
-    case 6: return Op<WT, 6>::run(a...);
-    case 7: return Op<WT, 7>::run(a...);
-    default: return Op<WT, 8>::run(a...);
+    case 1: return dispatch_kg<Op, WT, 1>(kg, a...);
+    case 2: return dispatch_kg<Op, WT, 2>(kg, a...);
+    case 3: return Op<WT, 3, 1>::run(a...);
+    case 4: return Op<WT, 4, 1>::run(a...);
+    case 5: return Op<WT, 5, 1>::run(a...);
+    case 6: return Op<WT, 6, 1>::run(a...);
+    case 7: return Op<WT, 7, 1>::run(a...);
+    default: return Op<WT, 8, 1>::run(a...);
     }
 }
-template <template <int, int> class Op, class... A> inline auto dispatch(int wt, int mt, A... a)
+template <template <int, int, int> class Op, class... A> inline auto dispatch(int wt, int mt, int kg, A... a)
 {
-    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, a...);
-    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, a...);
-    if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, a...);
-    return dispatch_mt<Op, E4M3_BLOCK>(mt, a...);
+    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, kg, a...);
+    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, kg, a...);
+    if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, kg, a...);
+    return dispatch_mt<Op, E4M3_BLOCK>(mt, kg, a...);
 }
 
-template <int WT, int MT> struct LaunchOp {
+template <int WT, int MT, int KG> struct LaunchOp {
     static int run(const Params *p, const Plan *pl, cudaStream_t st)
     {
-        launch_mt<WT, MT>(*p, *pl, st);
+        launch_mt<WT, MT, KG>(*p, *pl, st);
         return 0;
     }
 };
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
-    dispatch<LaunchOp>(wt, pl.mt, &p, &pl, st);
+    dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
 }
 
 // The ring's depth: as deep as the shared memory of an SM allows when it is
@@ -426,10 +459,10 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // CTAs issue all their loads at once; and at most half an SM where the
 // registers allow two CTAs, so that a following GEMV (programmatic
 // dependent launch) can start beside this one.
-template <int WT, int MT> struct StagesOp {
+template <int WT, int MT, int KG> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
-        using C = Cfg<WT, MT>;
+        using C = Cfg<WT, MT, KG>;
         int dev = 0, per_sm = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
@@ -447,35 +480,54 @@ template <int WT, int MT> struct StagesOp {
     }
 };
 
-// The split of K (1..MAX_SPLIT CTAs a row tile, each at least 4 k steps):
-// the one that minimizes the busiest SM's work, ceil(CTAs / SMs) CTAs of
-// (steps / split + 2) steps each (2 steps: a CTA's start, its pipeline
-// filling, and the split-K epilogue); ties go to the smaller split. A
-// small layer gets about one CTA an SM; a large one may get more, smaller
-// CTAs when that evens out the last wave (Llama-3.1-8B gate_up in BF16:
-// 224 tiles x 4). The model ignores the partial sums' traffic, which grows
-// with M; the split sweep (NOTES.md v4) shows where it misses.
-// force_split > 0 overrides (the checks use it); force_stages > 0 sets the
-// ring's depth.
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default)
+// Whether (wt, M, N, K) is supported with this split and these k groups:
+// K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
+// least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens.
+inline bool supported(int wt, int M, int N, int K, int split, int kg = 1)
+{
+    const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
+    const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);
+    return M >= 1 && M <= 64 && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
+}
+
+// The k groups and the split of K (1..MAX_SPLIT CTAs a row tile, each at
+// least 4 stages): the pair that minimizes the busiest SM's work, ceil(CTAs
+// / SMs) CTAs of (stages / split + 2 + (split > 1 ? 3 : 0)) stages each (2:
+// a CTA's start and its pipeline filling; 3 more: the split-K epilogue's
+// chain of L2 round trips, which the k groups' shared-memory sum does not
+// have); ties go to fewer k groups, then to the smaller split. A small
+// layer gets about one CTA an SM, by k groups where they fit (Llama-3.1-8B o
+// at M = 1: 128 CTAs of 32 rows instead of 32 tiles x 4 splits).
+// force_split / force_kg > 0 override (the checks use them); force_stages >
+// 0 sets the ring's depth.
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
+                 int force_kg = 0)
 {
     Plan pl;
     pl.pdl = pdl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
-    const int tiles = (N + BN - 1) / BN;
-    const int steps = K / (wt == BF16 ? ROWB / 2 : ROWB);
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    int best = 1;
+    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
+    int best_kg = 1, best_split = 1;
     double best_cost = 1e300;
-    for (int s = 1; s <= MAX_SPLIT && (s == 1 || steps / s >= 4); s++) {
-        const double cost = (double)((tiles * s + sms - 1) / sms) * ((double)steps / s + 2.0);
-        if (cost < best_cost - 1e-9) best = s, best_cost = cost;
+    for (int kg : {1, 2, 4}) {
+        if (force_kg > 0 && kg != force_kg) continue;
+        if (!supported(wt, M, N, K, 1, kg)) continue;
+        const int tiles = (N + BN / kg - 1) / (BN / kg);
+        const int steps = K / (bk * kg);
+        for (int s = 1; s <= MAX_SPLIT && (s == 1 || steps / s >= 4); s++) {
+            if (force_split > 0 && s != force_split) continue;
+            const double cost = (double)((tiles * s + sms - 1) / sms) * ((double)steps / s + 2.0 + (s > 1 ? 3.0 : 0.0));
+            if (cost < best_cost - 1e-9) best_kg = kg, best_split = s, best_cost = cost;
+        }
     }
-    pl.split = force_split > 0 ? force_split : best;
-    pl.blocks = tiles * pl.split;
-    dispatch<StagesOp>(wt, pl.mt, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
+    pl.kg = force_kg > 0 ? force_kg : best_kg;
+    pl.split = force_split > 0 ? force_split : best_split;
+    pl.blocks = (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
+    const int steps = K / (bk * pl.kg);
+    dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
 }
 
@@ -484,16 +536,8 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
 // workspace need the largest partial_bytes plus the largest counter_bytes.
 inline size_t partial_bytes(const Plan &pl)
 {
-    return pl.split > 1 ? (size_t)pl.blocks * CWARPS * pl.mt * 128 * sizeof(float) : 0;
+    return pl.split > 1 ? (size_t)pl.blocks * (CWARPS / pl.kg) * pl.mt * 128 * sizeof(float) : 0;
 }
 inline size_t workspace_bytes(const Plan &pl, int N) { return pl.split > 1 ? partial_bytes(pl) + counter_bytes(N) : 0; }
-
-// Whether (wt, M, N, K) is supported with this split: K a multiple of the
-// stage's k (128 for FP8, 64 for BF16) with at least one step a CTA, M 1..64.
-inline bool supported(int wt, int M, int N, int K, int split)
-{
-    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
-    return M >= 1 && M <= 64 && N >= 1 && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
-}
 
 } // namespace gemv

@@ -6,8 +6,8 @@
 #   time     our GEMV (W8A16, W8A8, BF16) and cuBLASLt, Llama-3.1-8B/70B
 #            layers, M = $TOKENS; with SHALLOW=n set, ours again with the
 #            ring forced to n stages
-#   splits   our GEMV (W8A8, BF16; M = 1, 16) with every forced split against
-#            the planner's
+#   variants our GEMV (W8A8, BF16; M = 1, 16) with forced k groups and
+#            splits ($VARIANTS) against the planner's choice
 #   nopdl    our GEMV again, launched without programmatic dependent launch
 #   steptime the decode step, quick list (8B, 70B; batch 1, 16, 64)
 #   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
@@ -64,13 +64,14 @@ for step in "$@"; do
             --benchmark_out="$O/step.json" --benchmark_out_format=json >"$O/step.log" 2>&1
         echo "steptime: rc=$?"
         grep -E '_median' "$O/step.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
-    splits)
+    variants)
         timeout 200 build/decode --only=gemv --models=$MODELS --tokens=1,16 --benchmark_min_time=0.03 \
-            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --gemv_splits=1,2,3,4,6,8,12,16 \
-            --benchmark_filter='^gemv/fp8kit[-s0-9]*/(e4m3_a8|bf16)/' \
-            --benchmark_out="$O/splits.json" --benchmark_out_format=json >"$O/splits.log" 2>&1
-        echo "splits: rc=$?"
-        python3 microbench/decode/summarize.py "$O/splits.json" 2>&1 | sed -n '/split tuning/,$p' | tee "$O/splits.txt" ;;
+            --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+            --gemv_variants="${VARIANTS:-k1,k2,k4,k1s1,k4s1,s2,s4}" \
+            --benchmark_filter='^gemv/fp8kit[-ks0-9]*/(e4m3_a8|bf16)/' \
+            --benchmark_out="$O/variants.json" --benchmark_out_format=json >"$O/variants.log" 2>&1
+        echo "variants: rc=$?"
+        python3 microbench/decode/summarize.py "$O/variants.json" 2>&1 | sed -n '/GEMV tuning/,$p' | tee "$O/variants.txt" ;;
     gemm)
         timeout 150 build/gemm --shapes=/tmp/llama.txt --tokens="$TOK" --benchmark_min_time=0.05 \
             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \

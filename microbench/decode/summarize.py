@@ -83,21 +83,23 @@ def main(argv):
                   "  ch %s a8 %s  %s" % (sp("fp8kit", "e4m3_channel", "bf16"), sp("fp8kit", "e4m3_a8", "bf16"),
                                          lt_best or "    - "))
 
-    # ---- GEMV split tuning (--gemv_splits): our kernel with each forced split
+    # ---- GEMV tuning (--gemv_variants): our kernel with forced k groups / split
     tune = {}
     for n, b in rows.items():
-        m = re.match(r"gemv/fp8kit(-s(\d+))?/(\w+)/(\d+)x(\d+)x(\d+)$", n)
+        m = re.match(r"gemv/fp8kit(-(k\d+)?(s\d+)?)?/(\w+)/(\d+)x(\d+)x(\d+)$", n)
         if m:
-            tune.setdefault((m.group(3), int(m.group(5)), int(m.group(6)), int(m.group(4))), {})[int(m.group(2) or 0)] = b
-    splits = sorted({s for v in tune.values() for s in v if s})
-    if splits:
-        print("\nGEMV split tuning: fraction of copy; planner's choice (split) against forced splits")
-        print("%-14s %-24s %3s %14s " % ("weights", "layer (N x K)", "M", "planner") + " ".join("%6s" % ("s%d" % s) for s in splits))
+            var = (m.group(2) or "") + (m.group(3) or "")
+            tune.setdefault((m.group(4), int(m.group(6)), int(m.group(7)), int(m.group(5))), {})[var] = b
+    variants = sorted({v for t in tune.values() for v in t if v})
+    if variants:
+        print("\nGEMV tuning: fraction of copy; the planner's choice (k groups, split) against forced variants")
+        print("%-14s %-24s %3s %16s " % ("weights", "layer (N x K)", "M", "planner") + " ".join("%6s" % v for v in variants))
         for (wd, N, K, M), v in sorted(tune.items(), key=lambda kv: (kv[0][0], kv[0][1] * kv[0][2], kv[0][3])):
-            pl = v.get(0)
-            print("%-14s %-24s %3d %14s " % (wd, names.get((N, K), "%dx%d" % (N, K))[:24], M,
-                                            "%.2f (s%d)" % (pl.get("frac_copy", 0), pl.get("split", 0)) if pl else "-") +
-                  " ".join("%6.2f" % v[s].get("frac_copy", 0) if s in v else "%6s" % "-" for s in splits))
+            pl = v.get("")
+            print("%-14s %-24s %3d %16s " % (wd, names.get((N, K), "%dx%d" % (N, K))[:24], M,
+                                            "%.2f (k%d s%d)" % (pl.get("frac_copy", 0), pl.get("kg", 1), pl.get("split", 0))
+                                            if pl else "-") +
+                  " ".join("%6.2f" % v[s].get("frac_copy", 0) if s in v else "%6s" % "-" for s in variants))
 
     # ---- attention
     att = {}
