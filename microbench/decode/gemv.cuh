@@ -491,13 +491,17 @@ inline bool supported(int wt, int M, int N, int K, int split, int kg = 1)
 }
 
 // The k groups and the split of K (1..MAX_SPLIT CTAs a row tile, each at
-// least 4 stages): the pair that minimizes the busiest SM's work, ceil(CTAs
-// / SMs) CTAs of (stages / split + 2 + (split > 1 ? 3 : 0)) stages each (2:
-// a CTA's start and its pipeline filling; 3 more: the split-K epilogue's
+// least 4 stages). A CTA's warps work through its stages one after another,
+// each stage a chain of shared-memory loads and MMAs, so the time is about
+// the stages a CTA times the rounds of CTAs the SMs hold at once:
+//   cost = ceil(CTAs / (SMs x resident)) x (stages / split + 2 + (split > 1 ? 3 : 0))
+// (2: a CTA's start and its pipeline filling; 3 more: the split-K epilogue's
 // chain of L2 round trips, which the k groups' shared-memory sum does not
-// have); ties go to fewer k groups, then to the smaller split. A small
-// layer gets about one CTA an SM, by k groups where they fit (Llama-3.1-8B o
-// at M = 1: 128 CTAs of 32 rows instead of 32 tiles x 4 splits).
+// have). resident = 2 CTAs an SM up to 16 tokens (the ring is sized for
+// two; measured: Llama-3.1-8B qkv at M = 1, 192 CTAs of 32 rows run at 0.74
+// of copy, 96 CTAs of 64 rows at 0.58, although both give some SM 256 KiB);
+// 1 beyond, where k groups do not exist (the earlier waves model, as
+// measured there). Ties go to fewer k groups, then to the smaller split.
 // force_split / force_kg > 0 override (the checks use them); force_stages >
 // 0 sets the ring's depth.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
@@ -510,6 +514,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const int bk = wt == BF16 ? ROWB / 2 : ROWB;
+    const int slots = sms * (pl.mt <= KG_MAX_MT ? 2 : 1);
     int best_kg = 1, best_split = 1;
     double best_cost = 1e300;
     for (int kg : {1, 2, 4}) {
@@ -519,7 +524,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
         const int steps = K / (bk * kg);
         for (int s = 1; s <= MAX_SPLIT && (s == 1 || steps / s >= 4); s++) {
             if (force_split > 0 && s != force_split) continue;
-            const double cost = (double)((tiles * s + sms - 1) / sms) * ((double)steps / s + 2.0 + (s > 1 ? 3.0 : 0.0));
+            const double cost = (double)((tiles * s + slots - 1) / slots) * ((double)steps / s + 2.0 + (s > 1 ? 6.0 : 0.0));
             if (cost < best_cost - 1e-9) best_kg = kg, best_split = s, best_cost = cost;
         }
     }
