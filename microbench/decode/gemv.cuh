@@ -494,14 +494,17 @@ inline bool supported(int wt, int M, int N, int K, int split, int kg = 1)
 // least 4 stages). A CTA's warps work through its stages one after another,
 // each stage a chain of shared-memory loads and MMAs, so the time is about
 // the stages a CTA times the rounds of CTAs the SMs hold at once:
-//   cost = ceil(CTAs / (SMs x resident)) x (stages / split + 2 + (split > 1 ? 3 : 0))
-// (2: a CTA's start and its pipeline filling; 3 more: the split-K epilogue's
-// chain of L2 round trips, which the k groups' shared-memory sum does not
-// have). resident = 2 CTAs an SM up to 16 tokens (the ring is sized for
-// two; measured: Llama-3.1-8B qkv at M = 1, 192 CTAs of 32 rows run at 0.74
-// of copy, 96 CTAs of 64 rows at 0.58, although both give some SM 256 KiB);
-// 1 beyond, where k groups do not exist (the earlier waves model, as
-// measured there). Ties go to fewer k groups, then to the smaller split.
+//   cost = ceil(CTAs / (SMs x resident)) x (stages / split + 2 + (split > 1 ? 10 : 0))
+// (2: a CTA's start and its pipeline filling; 10 more: the split-K
+// epilogue's chain of L2 round trips, which the k groups' shared-memory sum
+// does not have). resident = 2 CTAs an SM up to 16 tokens (the ring is sized
+// for two; measured: Llama-3.1-8B qkv at M = 1, 192 CTAs of 32 rows run at
+// 0.74 of copy, 96 CTAs of 64 rows at 0.58, although both give some SM 256
+// KiB); 1 beyond, where k groups do not exist (the earlier waves model, as
+// measured there). Ties go to more k groups, then to the smaller split.
+// Fitted to 32 measured (layer, M, variant) cases of Llama-3.1-8B/70B at M =
+// 1 and 16 (H200, NOTES.md): the pick runs at 0.99 of the best variant on
+// average, worst 70B qkv (k1 s3 0.69 of copy against k4 s1 0.78 at M = 16).
 // force_split / force_kg > 0 override (the checks use them); force_stages >
 // 0 sets the ring's depth.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
@@ -517,14 +520,14 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     const int slots = sms * (pl.mt <= KG_MAX_MT ? 2 : 1);
     int best_kg = 1, best_split = 1;
     double best_cost = 1e300;
-    for (int kg : {1, 2, 4}) {
+    for (int kg : {4, 2, 1}) {
         if (force_kg > 0 && kg != force_kg) continue;
         if (!supported(wt, M, N, K, 1, kg)) continue;
         const int tiles = (N + BN / kg - 1) / (BN / kg);
         const int steps = K / (bk * kg);
         for (int s = 1; s <= MAX_SPLIT && (s == 1 || steps / s >= 4); s++) {
             if (force_split > 0 && s != force_split) continue;
-            const double cost = (double)((tiles * s + slots - 1) / slots) * ((double)steps / s + 2.0 + (s > 1 ? 6.0 : 0.0));
+            const double cost = (double)((tiles * s + slots - 1) / slots) * ((double)steps / s + 2.0 + (s > 1 ? 10.0 : 0.0));
             if (cost < best_cost - 1e-9) best_kg = kg, best_split = s, best_cost = cost;
         }
     }
