@@ -91,7 +91,7 @@ template <int WT, int MT, int KG = 1> struct Cfg {
     static constexpr int WBOX = R * ROWB;              // one sub-stage of W
     static constexpr int WTILE = BN * ROWB;            // 16 KiB: KG boxes of W
     static constexpr int STAGE = WTILE + KG * XBOXES * XBOX;
-    static constexpr int MINB = MT <= 2 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
+    static constexpr int MINB = MT <= 1 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     // the ring's depth is chosen at launch (plan()): the shared memory an SM
     // has, shared by the CTAs that will sit on it
