@@ -31,8 +31,11 @@
 // in S and zeroed in V, so whatever the cache holds there cannot leak in.
 //
 // Correct: checked against FP64 (decode --check): every KV type and layout,
-// ragged lengths, G = 4, 8, 16, 1..50 splits; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at bb09fae, fraction of the 4.26
+// ragged lengths with one empty sequence (0 whether split or not), G = 4,
+// 8, 16, 1..50 splits; rel L2 1.6e-3..2.0e-3. Splits are capped where the
+// merge's statistics would outgrow the ring (max_splits()).
+// Measured (H200, results/h200/decode.json at bb09fae, and within 0.01 of
+// it again at 3d0c82e; fraction of the 4.26
 // TB/s copy bandwidth in KV bytes): batch 16-64 at 32K context BF16
 // 0.94-1.00, E4M3 0.88-0.96 (1.86-1.95x over BF16); at 4K 0.82-0.96 /
 // 0.68-0.87; batch 1 0.10-0.91 / 0.05-0.81 (a launch's fixed cost, ~9-13 us

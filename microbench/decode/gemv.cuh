@@ -9,13 +9,17 @@
 //   Y  M x N row-major BF16. FP32 accumulation; block scales are applied
 //      every 128 k; channel (and token) scales once in the epilogue.
 //
-// How: a CTA owns a tile of 128 weight rows and a range of K. One producer
-// warp streams the tile through a ring of shared-memory stages with TMA
-// (cp.async.bulk.tensor, 128-byte swizzle, on full/empty mbarriers): a stage
-// is 128 rows x 128 bytes of W (128 k of FP8, 64 k of BF16) plus the same k
-// of every token of X (zero rows past M come from TMA's out-of-bounds fill).
-// The ring is as deep as the CTAs sharing an SM leave room for (plan()).
-// Eight consumer warps take 16 rows each: ldmatrix.x4 reads the weight
+// How: a CTA owns a tile of 128 / KG weight rows (KG = 1, 2 or 4 k groups)
+// and a range of K. One producer warp streams the tile through a ring of
+// shared-memory stages with TMA (cp.async.bulk.tensor, 128-byte swizzle, on
+// full/empty mbarriers): a stage is KG sub-stages, each the tile's rows x
+// 128 bytes of W (128 k of FP8, 64 k of BF16) plus the same k of every token
+// of X (zero rows past M come from TMA's out-of-bounds fill): 16 KiB of W a
+// stage. The ring is as deep as the CTAs sharing an SM leave room for
+// (plan()). Eight consumer warps take 16 rows of one sub-stage each (warp =
+// k group x 8 / KG + row group); k groups split K inside the CTA and are
+// added in shared memory at the end, so a small layer fills the GPU with
+// 32-row CTAs instead of splitting K over CTAs: ldmatrix.x4 reads the weight
 // fragments (conflict-free under the swizzle) and mma.sync puts the weights
 // in the A operand (16 rows) and the tokens in B (8 a tile), FP32
 // accumulators:
@@ -27,19 +31,20 @@
 //   W8A8      m16n8k32 E4M3 x E4M3 (sm_90 runs it as F2FP.F16.E4M3 pairs and
 //             FP16 HMMAs: exact products, FP32 sums).
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
-// are not one dependent chain. K may be split over 1..16 CTAs a tile
-// (plan(): the split that minimizes the busiest SM's work); the partial
-// sums go to a workspace and the tile's last CTA adds them in rank order
-// (deterministic).
+// are not one dependent chain. K may also be split over 1..16 CTAs a tile
+// (plan() weighs k groups against splits); the partial sums go to a
+// workspace and the tile's last CTA adds them in rank order (deterministic).
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit bb09fae, results/h200/decode.json; fraction of the
-// 4.26 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.53-0.95 (cuBLASLt 0.59-1.00); W8A8 0.28-0.90 (cuBLASLt's per-tensor
-// W8A8 0.54-0.99); W8A16 0.26-0.85. Below the 0.90 target on the
-// small 8B layers (16-48 MB), where a CTA's start and epilogue weigh most.
-// FP8 over BF16: 1.59x (W8A8), cuBLASLt 1.84x. NOTES.md (v4) has the runs.
+// Measured (H200, commit 3d0c82e, results/h200/decode.json; fraction of the
+// 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.74-1.00 (cuBLASLt 0.59-0.99); W8A8 0.49-0.96 (cuBLASLt's per-tensor
+// W8A8 0.54-0.99); W8A16 0.39-0.90. Below the 0.90 target on the small 8B
+// layers (8B o 0.56 / 0.49 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54):
+// a launch's fixed cost against 16 MB. FP8 over BF16: 1.75x (W8A8),
+// cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// 0.28-0.90, 1.59x. NOTES.md (v5) has the runs.
 #pragma once
 
 #include "common.cuh"
