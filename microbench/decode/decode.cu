@@ -411,18 +411,19 @@ static void gemv_checks()
             snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wt_name(wt), M);
             check(err <= bound, what, err, bound);
         }
-        // k groups with split K, and rows past N inside a CTA's 32 or 64 rows
-        // (N = 1000: the last CTA holds 8 or 40 real rows)
+        // k groups with and without split K, and rows past N inside a CTA's
+        // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
         for (int kg : {2, 4})
-            for (int M : {1, 9}) {
-                const int N = 1000, K = 8192, sp = 3;
-                if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
-                const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg);
-                char what[200];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, N, K,
-                         sp, kg);
-                check(err <= bound, what, err, bound);
-            }
+            for (int sp : {1, 3})
+                for (int M : {1, 9}) {
+                    const int N = 1000, K = 8192;
+                    if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
+                    const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg);
+                    char what[200];
+                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, N, K,
+                             sp, kg);
+                    check(err <= bound, what, err, bound);
+                }
     }
 }
 
@@ -791,12 +792,18 @@ int main(int argc, char **argv)
         struct Variant { std::string name; int kg, split; };
         std::vector<Variant> variants{{"", 0, 0}};
         for (auto &t : split_csv(opt("gemv_variants", ""))) {
+            // exactly k<n>, s<n> or k<n>s<n> (the names summarize.py reads)
             Variant v{t, 0, 0};
-            const size_t ks = t.find('k'), ss = t.find('s');
-            if (ks != std::string::npos) v.kg = atoi(t.c_str() + ks + 1);
-            if (ss != std::string::npos) v.split = atoi(t.c_str() + ss + 1);
-            if ((v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) || v.split < 0 || v.split > gemv::MAX_SPLIT ||
-                (v.kg == 0 && v.split == 0)) {
+            size_t i = 0;
+            auto number = [&](int &out) {
+                const size_t b = i;
+                while (i < t.size() && isdigit((unsigned char)t[i])) i++;
+                out = i > b && i - b <= 2 ? atoi(t.substr(b, i - b).c_str()) : -1;
+            };
+            if (i < t.size() && t[i] == 'k') i++, number(v.kg);
+            if (i < t.size() && t[i] == 's') i++, number(v.split);
+            if (i != t.size() || v.kg < 0 || v.split < 0 || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
+                v.split > gemv::MAX_SPLIT || (v.kg == 0 && v.split == 0)) {
                 fprintf(stderr, "--gemv_variants: '%s' is not k<1|2|4>, s<1..%d> or k<n>s<n>\n", t.c_str(), gemv::MAX_SPLIT);
                 return 2;
             }

@@ -51,8 +51,10 @@
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
-#include <cuda_runtime.h>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cuda_runtime.h>
 
 namespace gemv {
 
@@ -453,8 +455,17 @@ template <int WT, int MT, int KG> struct LaunchOp {
         return 0;
     }
 };
+inline bool supported(int wt, int M, int N, int K, int split, int kg);
+// A plan that supported() rejects (a forced kg or split) stops the program
+// here: dispatch would otherwise run the KG = 1 kernel with a grid and
+// workspace sized for the k groups asked for.
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
+    if (!supported(wt, p.M, p.N, p.K, pl.split, pl.kg) || pl.mt != std::max(1, std::min(8, (p.M + 7) / 8))) {
+        fprintf(stderr, "gemv::launch: plan (kg %d, split %d, mt %d) does not fit M=%d N=%d K=%d\n", pl.kg, pl.split,
+                pl.mt, p.M, p.N, p.K);
+        std::abort();
+    }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
 }
 
@@ -488,7 +499,7 @@ template <int WT, int MT, int KG> struct StagesOp {
 // Whether (wt, M, N, K) is supported with this split and these k groups:
 // K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
 // least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens.
-inline bool supported(int wt, int M, int N, int K, int split, int kg = 1)
+inline bool supported(int wt, int M, int N, int K, int split, int kg)
 {
     const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
     const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);

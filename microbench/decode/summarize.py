@@ -90,7 +90,10 @@ def main(argv):
         if m:
             var = (m.group(2) or "") + (m.group(3) or "")
             tune.setdefault((m.group(4), int(m.group(6)), int(m.group(7)), int(m.group(5))), {})[var] = b
-    variants = sorted({v for t in tune.values() for v in t if v})
+    def order(v):  # k groups, then split, numerically
+        m = re.match(r"(k(\d+))?(s(\d+))?$", v)
+        return (int(m.group(2) or 0), int(m.group(4) or 0))
+    variants = sorted({v for t in tune.values() for v in t if v}, key=order)
     if variants:
         print("\nGEMV tuning: fraction of copy; the planner's choice (k groups, split) against forced variants")
         print("%-14s %-24s %3s %16s " % ("weights", "layer (N x K)", "M", "planner") + " ".join("%6s" % v for v in variants))
