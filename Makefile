@@ -146,6 +146,8 @@ TESTS += sweep-planner
 test-cmd-sweep-planner = $(PYTHON) tests/test_sweep.py
 TESTS += decode-step-kernels
 test-cmd-decode-step-kernels = $(PYTHON) tests/test_step_kernels.py
+TESTS += decode-summarize
+test-cmd-decode-summarize = $(PYTHON) tests/test_summarize.py
 
 TESTS += plots
 test-cmd-plots = PY=$(PY) sh tests/test_plots.sh
