@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 
+from report import report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "microbench", "decode", "step_kernels.py")
 HDR = ["ID", "Process ID", "Process Name", "Host Name", "Kernel Name", "Context", "Stream", "Block Size",
@@ -45,13 +47,7 @@ def main():
          "sums a place in the layer over the layers (down GEMV: 2 x 36 us)"),
         (re.search(r"^  head gemv_kernel +x1 +250\.0 us", out, re.M) is not None, "the head is its own place"),
     ]
-    fails = 0
-    for ok, what in checks:
-        print("%s step_kernels.py: %s" % ("ok  " if ok else "FAIL", what))
-        fails += not ok
-    if fails:
-        print(out)
-    return 1 if fails else 0
+    return report("step_kernels.py", checks, out)
 
 
 if __name__ == "__main__":

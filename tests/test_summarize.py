@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+from report import report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "microbench", "decode", "summarize.py")
 
@@ -63,13 +65,7 @@ def main():
          "tuning row: the planner's pick with its k groups and split, then each variant"),
         (att is not None and "1.60x" in att.group(0), "attention: E4M3 over BF16 (40 / 25 us)"),
     ]
-    fails = 0
-    for ok, what in checks:
-        print("%s summarize.py: %s" % ("ok  " if ok else "FAIL", what))
-        fails += not ok
-    if fails:
-        print(out)
-    return 1 if fails else 0
+    return report("summarize.py", checks, out)
 
 
 if __name__ == "__main__":
