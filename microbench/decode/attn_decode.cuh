@@ -505,7 +505,7 @@ inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<K
 // starting a second, nearly empty wave, keeping at least 2 stages a split.
 // force_nsplit > 0 overrides (the checks use it). Either way at most
 // max_splits(G): the merge holds every split's statistics in the ring.
-inline int max_splits(int G) { return (int)(Cfg<KV_E4M3>::RING < Cfg<KV_BF16>::RING ? Cfg<KV_E4M3>::RING : Cfg<KV_BF16>::RING) / (G * 8); }
+inline int max_splits(int G) { return (int)(std::min(Cfg<KV_E4M3>::RING, Cfg<KV_BF16>::RING) / (G * 8)); }
 inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
 {
     Plan pl;

@@ -84,7 +84,7 @@ constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 // the groups' sums in shared memory at the end (no workspace, no second
 // pass). A stage is KG sub-stages, each the weights' R rows x 128 bytes and
 // the X boxes of the same k.
-template <int WT, int MT, int KG = 1> struct Cfg {
+template <int WT, int MT, int KG> struct Cfg {
     static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
     static constexpr int BK = ROWB / WB;               // k a sub-stage: 128 (FP8) or 64 (BF16)
@@ -423,8 +423,9 @@ constexpr int KG_MAX_MT = 2;
 // above 1 only where mt <= KG_MAX_MT) as constants.
 template <template <int, int, int> class Op, int WT, int MT, class... A> inline auto dispatch_kg(int kg, A... a)
 {
-    if (MT <= KG_MAX_MT && kg == 4) return Op<WT, MT, (MT <= KG_MAX_MT ? 4 : 1)>::run(a...);
-    if (MT <= KG_MAX_MT && kg == 2) return Op<WT, MT, (MT <= KG_MAX_MT ? 2 : 1)>::run(a...);
+    static_assert(MT <= KG_MAX_MT, "k groups only up to KG_MAX_MT token tiles");
+    if (kg == 4) return Op<WT, MT, 4>::run(a...);
+    if (kg == 2) return Op<WT, MT, 2>::run(a...);
     return Op<WT, MT, 1>::run(a...);
 }
 template <template <int, int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, int kg, A... a)
@@ -455,7 +456,17 @@ template <int WT, int MT, int KG> struct LaunchOp {
         return 0;
     }
 };
-inline bool supported(int wt, int M, int N, int K, int split, int kg);
+
+// Whether (wt, M, N, K) is supported with this split and these k groups:
+// K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
+// least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens.
+inline bool supported(int wt, int M, int N, int K, int split, int kg)
+{
+    const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
+    const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);
+    return M >= 1 && M <= 64 && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
+}
+
 // A plan that supported() rejects (a forced kg or split) stops the program
 // here: dispatch would otherwise run the KG = 1 kernel with a grid and
 // workspace sized for the k groups asked for.
@@ -496,15 +507,6 @@ template <int WT, int MT, int KG> struct StagesOp {
     }
 };
 
-// Whether (wt, M, N, K) is supported with this split and these k groups:
-// K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
-// least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens.
-inline bool supported(int wt, int M, int N, int K, int split, int kg)
-{
-    const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
-    const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);
-    return M >= 1 && M <= 64 && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
-}
 
 // The k groups and the split of K (1..MAX_SPLIT CTAs a row tile, each at
 // least 4 stages). A CTA's warps work through its stages one after another,
