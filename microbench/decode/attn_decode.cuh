@@ -121,6 +121,12 @@ __global__ void __launch_bounds__(THREADS, 2)
 
     hopper::init_ring(full, empty, STAGES, NW);
     __syncthreads();
+    // Programmatic dependent launch (the decode step; no-ops otherwise): the
+    // next kernel may start now. The kernel before this one appends each
+    // sequence's last token (L - 1) to the cache and writes q: the producer
+    // streams every other token before waiting for it, the consumers wait
+    // before they read q.
+    dec::pdl_trigger();
 
     float o[NH][8][4];
 #pragma unroll
@@ -151,6 +157,7 @@ __global__ void __launch_bounds__(THREADS, 2)
         int row = lane < nbox && nst > 0 ? coord(0) : 0;
         for (int s = 0; s < nst; s++) {
             const int st = s % STAGES;
+            if (s == nst - 1 && t_end == L) dec::pdl_wait(); // this stage holds token L - 1
             if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
             if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE);
             __syncwarp();
@@ -167,6 +174,7 @@ __global__ void __launch_bounds__(THREADS, 2)
     } else {
         // ---- consumers
         const int g = lane >> 2, c = lane & 3;
+        dec::pdl_wait(); // q is the previous kernel's output
         const float ks = FP8 ? p.k_scale[h] : 1.f;
         const float qk_scale = p.sm_scale * 1.4426950408889634f * ks;
 
@@ -380,6 +388,7 @@ __global__ void __launch_bounds__(THREADS, 2)
     }
     __syncthreads();
 
+    dec::pdl_wait(); // (the producer's threads write too)
     const float vs = FP8 ? p.v_scale[h] : 1.f;
     // the workspace: O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     // (O's float4 columns stay 16-byte aligned for any G)
@@ -537,19 +546,22 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
     return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, rows, HD, HD, rb, 128);
 }
 
-template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t st)
+template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t st, bool pdl)
 {
     set_attr<KV, G16>();
     const CUtensorMap tk = pool_map(KV, p.k, p), tv = pool_map(KV, p.v, p);
-    attn_decode_kernel<KV, G16><<<p.B * p.Hkv * p.nsplit, THREADS, Cfg<KV>::SMEM, st>>>(tk, tv, p);
+    dec::launch_pdl(pdl, attn_decode_kernel<KV, G16>, dim3(p.B * p.Hkv * p.nsplit), dim3(THREADS), Cfg<KV>::SMEM, st, tk,
+                    tv, p);
 }
 
-inline void launch(int kv, const Params &p, cudaStream_t st)
+// pdl: programmatic dependent launch, for a kernel after the one that
+// appends each sequence's last token and writes q (see the kernel).
+inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
 {
     const bool g16 = p.Hq / p.Hkv > 8;
-    if (kv == KV_BF16) g16 ? launch_t<KV_BF16, true>(p, st) : launch_t<KV_BF16, false>(p, st);
-    else if (kv == KV_E4M3) g16 ? launch_t<KV_E4M3, true>(p, st) : launch_t<KV_E4M3, false>(p, st);
-    else g16 ? launch_t<KV_E5M2, true>(p, st) : launch_t<KV_E5M2, false>(p, st);
+    if (kv == KV_BF16) g16 ? launch_t<KV_BF16, true>(p, st, pdl) : launch_t<KV_BF16, false>(p, st, pdl);
+    else if (kv == KV_E4M3) g16 ? launch_t<KV_E4M3, true>(p, st, pdl) : launch_t<KV_E4M3, false>(p, st, pdl);
+    else g16 ? launch_t<KV_E5M2, true>(p, st, pdl) : launch_t<KV_E5M2, false>(p, st, pdl);
 }
 
 } // namespace attn

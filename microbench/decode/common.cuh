@@ -17,9 +17,38 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
+#include <cuda_runtime.h>
 #include <stdint.h>
 
 namespace dec {
+
+// Programmatic dependent launch (PDL). A kernel launched with it may start
+// while the kernel before it in the stream still runs. pdl_wait() blocks the
+// calling thread until that kernel has finished and its writes are visible;
+// every kernel of the decode step calls it before it reads what an earlier
+// kernel wrote or writes what an earlier kernel reads, so the chain stays
+// ordered however early each kernel starts. pdl_trigger() lets the next
+// kernel start (once every CTA of this one has triggered or exited). Both
+// are no-ops in a kernel launched without PDL.
+__device__ __forceinline__ void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+__device__ __forceinline__ void pdl_trigger() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+
+// kernel<<<grid, block, smem, st>>>(args...), with PDL when pdl is set.
+template <class... P, class... A>
+inline void launch_pdl(bool pdl, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t st, A &&...args)
+{
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = st;
+    cfg.attrs = at;
+    cfg.numAttrs = 1;
+    cudaLaunchKernelEx(&cfg, kernel, static_cast<A &&>(args)...);
+}
 
 // Byte address of (row, 16-byte chunk) of a shared-memory tile of 128-byte
 // rows written by TMA with CU_TENSOR_MAP_SWIZZLE_128B (1024-aligned): the

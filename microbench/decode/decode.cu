@@ -16,6 +16,8 @@
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
+// Attention tuning: --attn_variants=s4,s16 (also time our kernel with that
+// many context splits, impl fp8kit-s<n>).
 // GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
 // k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
 // dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
@@ -712,6 +714,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
 
 struct AttnCase {
     int kv, B, Hq, Hkv, L, page;
+    int nsplit; // 0: the planner's; else forced (tuning variants fp8kit-s<n>)
 };
 
 static void bm_attn(benchmark::State &st, AttnCase c)
@@ -732,7 +735,7 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     lensd.upload(lens);
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, 0, c.Hq / c.Hkv);
+    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv);
     DevBuf<float> ws(attn::ws_floats(c.B, c.Hkv, pl.nsplit, c.Hq / c.Hkv));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);
     CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -841,20 +844,34 @@ int main(int argc, char **argv)
             else if (r.size() >= 4 && want(r[0])) mdls.push_back({r[0], atoi(r[1].c_str()), atoi(r[2].c_str()), atoi(r[3].c_str())});
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
+        // --attn_variants=s4,s16: also time our kernel with that many context splits (tuning)
+        std::vector<int> splits{0};
+        for (auto &t : split_csv(opt("attn_variants", ""))) {
+            const int n = t.size() >= 2 && t.size() <= 4 && t[0] == 's' && t.find_first_not_of("0123456789", 1) == std::string::npos
+                              ? atoi(t.c_str() + 1)
+                              : 0;
+            if (n < 1 || n > attn::max_splits(attn::MAX_G)) {
+                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>\n", t.c_str(), attn::max_splits(attn::MAX_G));
+                return 2;
+            }
+            splits.push_back(n);
+        }
         for (auto &m : mdls) {
             if (m.d != attn::HD || m.hq % m.hkv || m.hq / m.hkv > attn::MAX_G) continue; // kernel: head dim 128, G <= MAX_G
             for (int B : batches)
                 for (int L : contexts)
                     for (int kv : {attn::KV_BF16, attn::KV_E4M3, attn::KV_E5M2})
-                        for (int page : {0, 16, 64}) {
-                            const std::string name = std::string("attn_decode/fp8kit/") + kv_name(kv) + "/b" + std::to_string(B) +
-                                                     "_l" + std::to_string(L) + "_hq" + std::to_string(m.hq) + "_hkv" +
-                                                     std::to_string(m.hkv) + "_d" + std::to_string(m.d) + "_" +
-                                                     (page == 0 ? "contig" : page == 16 ? "paged16" : "paged64");
-                            benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page})
-                                ->UseManualTime()
+                        for (int page : {0, 16, 64})
+                            for (int ns : splits) {
+                                const std::string impl = ns ? "fp8kit-s" + std::to_string(ns) : "fp8kit";
+                                const std::string name = "attn_decode/" + impl + "/" + kv_name(kv) + "/b" + std::to_string(B) +
+                                                         "_l" + std::to_string(L) + "_hq" + std::to_string(m.hq) + "_hkv" +
+                                                         std::to_string(m.hkv) + "_d" + std::to_string(m.d) + "_" +
+                                                         (page == 0 ? "contig" : page == 16 ? "paged16" : "paged64");
+                                benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page, ns})
+                                    ->UseManualTime()
                                     ->Unit(benchmark::kMicrosecond);
-                        }
+                            }
         }
     }
     benchmark::RunSpecifiedBenchmarks();

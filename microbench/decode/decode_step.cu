@@ -82,7 +82,8 @@
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --gemv_pdl=0.
+// --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
+// kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM).
 #include "bench.h"
 
 using bench::DevBuf;
@@ -128,6 +129,7 @@ bool use_gemm(bool fp8, int M) { return M > (fp8 ? GEMV_MAX_M_FP8 : GEMV_MAX_M_B
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
+bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -556,7 +558,7 @@ struct Step {
         p.yq = fp8_out ? xq.p : nullptr;
         p.ys = xs.p;
         p.H = m.hidden, p.eps = m.eps;
-        step::rmsnorm(p, B, s);
+        step::rmsnorm(p, B, s, g_pdl);
     }
 
     // The whole step into stream s.
@@ -570,14 +572,14 @@ struct Step {
             const LayerExec &E = ex[l];
             rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
             E.qkv.run(s);
-            step::rope_kv_append(E.rp, s);
-            attn::launch(kvt, E.ap, s);
-            if (w8a8) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s);
+            step::rope_kv_append(E.rp, s, g_pdl);
+            attn::launch(kvt, E.ap, s, g_pdl);
+            if (w8a8) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             E.o.run(s);
             rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
             E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
-            step::silu_mul(sp, B, s);
+            step::silu_mul(sp, B, s, g_pdl);
             E.down.run(s);
         }
         rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
@@ -950,7 +952,13 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
-    gemv::pdl_default = opt("gemv_pdl", "1") != "0";                    // tuning
+    const std::string pdl = opt("pdl", "1"); // tuning
+    if (pdl != "1" && pdl != "0" && pdl != "gemv") {
+        fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());
+        return 2;
+    }
+    gemv::pdl_default = pdl != "0";
+    g_pdl = pdl == "1";
 
     if (o.check) {
         const int rc = run_checks(opt("check_dir", "build/decode_step_check"));

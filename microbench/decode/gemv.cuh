@@ -144,8 +144,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     __syncthreads();
     // Programmatic dependent launch (a no-op when launched without it): the
     // next kernel of the stream may start now, and it too streams its
-    // weights before waiting for this one (griddepcontrol.wait).
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    // weights before waiting for this one (dec::pdl_wait).
+    dec::pdl_trigger();
 
     float acc[MT][4];
 #pragma unroll
@@ -175,7 +175,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                 hopper::mbar_expect_tx(&full[s], C::STAGE);
                 load_w(s, s);
             }
-            asm volatile("griddepcontrol.wait;" ::: "memory");
+            dec::pdl_wait();
             for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
                 if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
@@ -292,7 +292,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     // to Y. Split K: each CTA writes its sums to the workspace; the last of
     // the tile's CTAs to finish (a counter) adds all of them in rank order
     // (deterministic) and resets the counter.
-    asm volatile("griddepcontrol.wait;" ::: "memory"); // long since satisfied: the producer waited
+    dec::pdl_wait(); // long since satisfied: the producer waited
     constexpr int EO = C::RG * MT * 128; // a k group's sums: [rg][t][i][lane]
     auto index = [&](int e, int &tok, int &row) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
@@ -402,17 +402,8 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
     set_attr<WT, MT, KG>();
     const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R, p), tx = x_map(WT, MT, p);
-    cudaLaunchAttribute at[1];
-    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at[0].val.programmaticStreamSerializationAllowed = pl.pdl ? 1 : 0;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(pl.blocks);
-    cfg.blockDim = dim3(Cfg<WT, MT, KG>::THREADS);
-    cfg.dynamicSmemBytes = pl.smem;
-    cfg.stream = st;
-    cfg.attrs = at;
-    cfg.numAttrs = 1;
-    cudaLaunchKernelEx(&cfg, gemv_kernel<WT, MT, KG>, tw, tx, p, pl.stages);
+    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
+                    pl.stages);
 }
 
 // k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of

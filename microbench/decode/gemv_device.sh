@@ -16,7 +16,9 @@
 #   step     build/decode_step --check and the PyTorch reference
 #   checkall build/decode --check (GEMV, cuBLASLt and attention)
 #   attn     our attention, BF16 and E4M3 KV, contiguous, batch 1-64, 1K-32K
-#   stepnopdl the decode step's quick list with --gemv_pdl=0
+#   stepnopdl the decode step's quick list with --pdl=0 and --pdl=gemv
+#   attnsplits our attention (BF16, E4M3; contiguous; 8B heads; batch 1, 4,
+#            16; 4K, 16K) with forced context splits ($SPLITS)
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -100,11 +102,21 @@ for step in "$@"; do
         echo "attn: rc=$?"
         python3 microbench/decode/summarize.py "$O/attn.json" 2>&1 | sed -n '/attention decode/,$p' | tee "$O/attn.txt" ;;
     stepnopdl)
-        timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --gemv_pdl=0 \
-            --benchmark_report_aggregates_only=true \
-            --benchmark_out="$O/step_nopdl.json" --benchmark_out_format=json >"$O/step_nopdl.log" 2>&1
-        echo "stepnopdl: rc=$?"
-        grep -E '_median' "$O/step_nopdl.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
+        for mode in 0 gemv; do
+            timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --pdl=$mode \
+                --benchmark_report_aggregates_only=true \
+                --benchmark_out="$O/step_pdl$mode.json" --benchmark_out_format=json >"$O/step_pdl$mode.log" 2>&1
+            echo "step --pdl=$mode: rc=$?"
+            grep -E '_median' "$O/step_pdl$mode.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||'
+        done ;;
+    attnsplits)
+        timeout 200 build/decode --only=attn --models=llama3.1-8b --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+            --benchmark_report_aggregates_only=true --attn_variants="${SPLITS:-s4,s8,s16,s32,s64}" \
+            --benchmark_filter='^attn_decode/fp8kit[-s0-9]*/(bf16|e4m3)/b(1|4|16)_l(4096|16384)_hq32_hkv8_d128_contig' \
+            --benchmark_out="$O/attn_splits.json" --benchmark_out_format=json >"$O/attn_splits.log" 2>&1
+        echo "attnsplits: rc=$?"
+        grep -E '_median' "$O/attn_splits.log" | sed 's|/manual_time_median||' |
+            awk '{s = $1 " " $2; for (i = 3; i <= NF; i++) if ($i ~ /^(gbps|splits)=/) s = s " " $i; print s}' | sort ;;
     stepncu)
         for cfg in bf16w_bf16kv fp8w_fp8kv; do
             timeout 150 ncu --clock-control none --cache-control none --csv --metrics gpu__time_duration.sum \

@@ -37,8 +37,10 @@ struct RmsParams {
 
 __global__ void rmsnorm_kernel(const RmsParams p)
 {
-    // the GEMV after this kernel may launch now and stream its weights (PDL)
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    // the GEMV after this kernel may launch now and stream its weights (PDL);
+    // this one waits for the kernel before it
+    dec::pdl_trigger();
+    dec::pdl_wait();
     const size_t row = (size_t)blockIdx.x * p.H;
     const int step = blockDim.x * 8;
     const bool copy = p.delta || p.h_out != p.h_in;
@@ -83,9 +85,9 @@ __global__ void rmsnorm_kernel(const RmsParams p)
     if (threadIdx.x == 0) p.ys[blockIdx.x] = sc;
 }
 
-inline void rmsnorm(const RmsParams &p, int M, cudaStream_t st)
+inline void rmsnorm(const RmsParams &p, int M, cudaStream_t st, bool pdl = false)
 {
-    rmsnorm_kernel<<<M, row_threads(p.H), 0, st>>>(p);
+    dec::launch_pdl(pdl, rmsnorm_kernel, dim3(M), dim3(row_threads(p.H)), 0, st, p);
 }
 
 } // namespace step

@@ -43,6 +43,10 @@ struct RopeParams {
 
 __global__ void rope_kv_append_kernel(const RopeParams p)
 {
+    // the attention after this kernel may launch now and stream the cache
+    // (PDL); this one waits for the QKV projection
+    dec::pdl_trigger();
+    dec::pdl_wait();
     const int nh = p.Hq + 2 * p.Hkv;
     const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (item >= p.B * nh) return;
@@ -84,10 +88,10 @@ __global__ void rope_kv_append_kernel(const RopeParams p)
     }
 }
 
-inline void rope_kv_append(const RopeParams &p, cudaStream_t st)
+inline void rope_kv_append(const RopeParams &p, cudaStream_t st, bool pdl = false)
 {
     const int warps = p.B * (p.Hq + 2 * p.Hkv);
-    rope_kv_append_kernel<<<(warps + 7) / 8, 256, 0, st>>>(p);
+    dec::launch_pdl(pdl, rope_kv_append_kernel, dim3((warps + 7) / 8), dim3(256), 0, st, p);
 }
 
 } // namespace step

@@ -54,8 +54,10 @@ constexpr int SILU_THREADS = 256;
 // BF16 out: blockIdx.y = token, blockIdx.x = chunk of SILU_THREADS * 8.
 __global__ void silu_mul_bf16_kernel(const SiluParams p)
 {
-    // the GEMV after this kernel may launch now and stream its weights (PDL)
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    // the GEMV after this kernel may launch now and stream its weights (PDL);
+    // this one waits for the kernel before it
+    dec::pdl_trigger();
+    dec::pdl_wait();
     const int k = (blockIdx.x * SILU_THREADS + threadIdx.x) * 8;
     if (k >= p.I) return;
     float y[8];
@@ -69,8 +71,10 @@ constexpr int SILU_CLUSTER = 8, SILU_CHUNKS = 2; // chunks of 8 elements a threa
 
 __global__ void __cluster_dims__(SILU_CLUSTER, 1, 1) silu_mul_e4m3_kernel(const SiluParams p)
 {
-    // the GEMV after this kernel may launch now and stream its weights (PDL)
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    // the GEMV after this kernel may launch now and stream its weights (PDL);
+    // this one waits for the kernel before it
+    dec::pdl_trigger();
+    dec::pdl_wait();
     cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
     __shared__ float cta_max;
     const int slice = p.I / SILU_CLUSTER;
@@ -103,7 +107,7 @@ __global__ void __cluster_dims__(SILU_CLUSTER, 1, 1) silu_mul_e4m3_kernel(const 
     cluster.sync(); // no CTA leaves while another may still read its cta_max
 }
 
-inline void silu_mul(const SiluParams &p, int M, cudaStream_t st)
+inline void silu_mul(const SiluParams &p, int M, cudaStream_t st, bool pdl = false)
 {
     if (p.yq) {
         if (p.I % (8 * SILU_CLUSTER) != 0 || p.I > SILU_CLUSTER * 1024 * 8 * SILU_CHUNKS) {
@@ -114,10 +118,10 @@ inline void silu_mul(const SiluParams &p, int M, cudaStream_t st)
         // threads: the slice's chunks of 8 in at most SILU_CHUNKS rounds, a multiple of 32
         const int chunks = p.I / SILU_CLUSTER / 8;
         const int threads = std::max(32, ((chunks + SILU_CHUNKS - 1) / SILU_CHUNKS + 31) / 32 * 32);
-        silu_mul_e4m3_kernel<<<dim3(SILU_CLUSTER, M), threads, 0, st>>>(p);
+        dec::launch_pdl(pdl, silu_mul_e4m3_kernel, dim3(SILU_CLUSTER, M), dim3(threads), 0, st, p);
     } else {
         const dim3 grid((p.I + SILU_THREADS * 8 - 1) / (SILU_THREADS * 8), M);
-        silu_mul_bf16_kernel<<<grid, SILU_THREADS, 0, st>>>(p);
+        dec::launch_pdl(pdl, silu_mul_bf16_kernel, grid, dim3(SILU_THREADS), 0, st, p);
     }
 }
 

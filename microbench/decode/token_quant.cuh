@@ -100,8 +100,10 @@ __device__ __forceinline__ float token_scale(float amax) { return amax > 0.f ? a
 
 __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, int K)
 {
-    // the GEMV after this kernel may launch now and stream its weights (PDL)
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    // the GEMV after this kernel may launch now and stream its weights (PDL);
+    // this one waits for the kernel before it
+    dec::pdl_trigger();
+    dec::pdl_wait();
     const size_t row = (size_t)blockIdx.x * K;
     const int step = blockDim.x * 8;
     float amax = 0.f;
@@ -121,9 +123,9 @@ __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, 
     if (threadIdx.x == 0) s[blockIdx.x] = sc;
 }
 
-inline void quant_rows(const __nv_bfloat16 *x, uint8_t *q, float *s, int M, int K, cudaStream_t st)
+inline void quant_rows(const __nv_bfloat16 *x, uint8_t *q, float *s, int M, int K, cudaStream_t st, bool pdl = false)
 {
-    quant_rows_kernel<<<M, row_threads(K), 0, st>>>(x, q, s, K);
+    dec::launch_pdl(pdl, quant_rows_kernel, dim3(M), dim3(row_threads(K)), 0, st, x, q, s, K);
 }
 
 } // namespace step
