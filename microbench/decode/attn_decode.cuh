@@ -93,6 +93,25 @@ __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
     return i == 0 ? u.x : i == 1 ? u.y : i == 2 ? u.z : u.w;
 }
 
+#ifdef ATTN_TRACE
+// Diagnostic build (-DATTN_TRACE): %globaltimer (ns) at 8 points of every
+// CTA's life, for `decode --attn_trace`: 0 entry, 1 ring ready, 2 first copy
+// issued, 3 q in registers, 4 first stage arrived, 5 main loop done, 6 the
+// CTA's part written and counted, 7 the merge done (the last CTA only).
+constexpr int TRACE_CTAS = 8192;
+__device__ unsigned long long trace_ns[TRACE_CTAS * 8];
+__device__ __forceinline__ void trace(int e)
+{
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    if (blockIdx.x < TRACE_CTAS) trace_ns[blockIdx.x * 8 + e] = t;
+}
+#define ATTN_TRACE_AT(cond, e) \
+    if (cond) trace(e)
+#else
+#define ATTN_TRACE_AT(cond, e)
+#endif
+
 template <int KV, bool G16>
 __global__ void __launch_bounds__(THREADS, 2)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
@@ -118,9 +137,11 @@ __global__ void __launch_bounds__(THREADS, 2)
     const int t_begin = split * p.split_tokens;
     const int t_end = min(L, t_begin + p.split_tokens);
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
+    ATTN_TRACE_AT(threadIdx.x == 0, 0);
 
     hopper::init_ring(full, empty, STAGES, NW);
     __syncthreads();
+    ATTN_TRACE_AT(threadIdx.x == 0, 1);
     // Programmatic dependent launch (the decode step; no-ops otherwise): the
     // next kernel may start now. The kernel before this one appends each
     // sequence's last token (L - 1) to the cache and writes q: the producer
@@ -168,6 +189,7 @@ __global__ void __launch_bounds__(THREADS, 2)
                     hopper::tma_load(kt + half * C::HALF, &tk, &full[st], 64 * half * (FP8 ? 2 : 1), row);
                     hopper::tma_load(kt + C::KT + half * C::HALF, &tv, &full[st], 64 * half * (FP8 ? 2 : 1), row);
                 }
+                ATTN_TRACE_AT(s == 0 && lane == 0, 2);
                 if (s + 1 < nst) row = coord(s + 1); // the next page id's latency overlaps the wait
             }
         }
@@ -210,7 +232,9 @@ __global__ void __launch_bounds__(THREADS, 2)
         for (int s = 0; s < nst; s++) {
             const int st = s % STAGES;
             const int t0 = t_begin + s * T + STEP * warp; // this warp's first token
+            ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
             hopper::mbar_wait(&full[st], (s / STAGES) & 1);
+            ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 4);
             if (t0 < t_end) {
                 const uint32_t kt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
                 const uint32_t vt = kt + C::KT;
@@ -352,6 +376,7 @@ __global__ void __launch_bounds__(THREADS, 2)
     }
 
     // ---- each warp's (m, l, O) -> shared memory (over the ring, now idle)
+    ATTN_TRACE_AT(threadIdx.x == 0, 5);
     __syncthreads();
     float *sm_o = reinterpret_cast<float *>(smem); // [NW][16][HD]
     if (warp < NW) {
@@ -419,6 +444,7 @@ __global__ void __launch_bounds__(THREADS, 2)
     __threadfence();
     __syncthreads();
     if (threadIdx.x == 0) sm_last = atomicAdd(&p.counter[item], 1) == p.nsplit - 1;
+    ATTN_TRACE_AT(threadIdx.x == 0, 6);
     __syncthreads();
     if (!sm_last) return;
     __threadfence();
@@ -471,6 +497,7 @@ __global__ void __launch_bounds__(THREADS, 2)
         dst[1] = __floats2bfloat162_rn(acc.z * vs, acc.w * vs);
     }
     if (threadIdx.x == 0) p.counter[item] = 0;
+    ATTN_TRACE_AT(threadIdx.x == 0, 7);
 }
 
 // ---- host side ----
@@ -511,7 +538,8 @@ inline int occupancy(int kv, int G)
 inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<KV_E4M3>::T; }
 
 // Split the context so that B x Hkv x splits fills the resident CTAs without
-// starting a second, nearly empty wave, keeping at least 2 stages a split.
+// starting a second, nearly empty wave, keeping at least 2 stages a split,
+// and at most 16 splits where a split stays short (below).
 // force_nsplit > 0 overrides (the checks use it). Either way at most
 // max_splits(G): the merge holds every split's statistics in the ring.
 inline int max_splits(int G) { return (int)(std::min(Cfg<KV_E4M3>::RING, Cfg<KV_BF16>::RING) / (G * 8)); }
@@ -525,7 +553,15 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
     const int slots = occupancy(kv, G) * sms;
     const int T = stage_tokens(kv);
     int ns = force_nsplit;
-    if (ns <= 0) ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
+    if (ns <= 0) {
+        ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
+        // Past 16 splits (batch 1) the merge costs more than the extra CTAs
+        // bring, unless a split would hold more than 32 FP8 (64 BF16) stages,
+        // where its consumers become the limit (H200, forced splits 8-64 at
+        // 1K-128K: 16 best at 4K and 16K, even at 32K, 33 best for FP8 at 128K)
+        const int stages = (L + T - 1) / T, per = kv == KV_BF16 ? 64 : 32;
+        ns = std::min(ns, std::max(16, (stages + per - 1) / per));
+    }
     ns = std::min(ns, max_splits(G));
     int st = (L + ns - 1) / ns;
     st = (st + T - 1) / T * T;

@@ -750,6 +750,65 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     st.counters["rotation"] = n;
 }
 
+#ifdef ATTN_TRACE
+// Diagnostic (build with -DATTN_TRACE): --attn_trace=e4m3:1:4096:16,...
+// (KV type, batch, context, splits; 8B heads, contiguous) launches each case
+// 20 times, then once with every CTA's timestamps recorded, and prints for
+// each point of attn_decode.cuh's trace() the min / median / max over CTAs,
+// in us after the first CTA's entry.
+static void attn_trace(const std::string &list)
+{
+    for (auto &c : split_csv(list)) {
+        char kvn[8];
+        int B = 0, L = 0, ns = 0;
+        if (sscanf(c.c_str(), "%7[^:]:%d:%d:%d", kvn, &B, &L, &ns) != 4) {
+            fprintf(stderr, "--attn_trace: '%s' is not kv:B:L:splits\n", c.c_str());
+            exit(2);
+        }
+        const int kv = std::string(kvn) == "bf16" ? attn::KV_BF16 : std::string(kvn) == "e5m2" ? attn::KV_E5M2 : attn::KV_E4M3;
+        const int Hq = 32, Hkv = 8;
+        std::mt19937_64 rng(next_seed());
+        KvSet set(kv, B, Hkv, L, 0, rng);
+        std::vector<int> lens(B, L);
+        DevBuf<int> lensd(B);
+        lensd.upload(lens);
+        DevBuf<uint16_t> q((size_t)B * Hq * attn::HD), out(q.n);
+        launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
+        const attn::Plan pl = attn::plan(kv, B, Hkv, L, ns, Hq / Hkv);
+        DevBuf<float> ws(attn::ws_floats(B, Hkv, pl.nsplit, Hq / Hkv));
+        DevBuf<int> cnt((size_t)B * Hkv);
+        CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
+        const attn::Params p = attn_params(set, (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p, Hq, pl);
+        for (int i = 0; i < 20; i++) attn::launch(kv, p, 0);
+        std::vector<unsigned long long> t((size_t)attn::TRACE_CTAS * 8, 0);
+        CUDA_CHECK(cudaMemcpyToSymbol(attn::trace_ns, t.data(), t.size() * 8));
+        attn::launch(kv, p, 0);
+        CUDA_CHECK_LAUNCH();
+        CUDA_CHECK(cudaDeviceSynchronize());
+        CUDA_CHECK(cudaMemcpyFromSymbol(t.data(), attn::trace_ns, t.size() * 8));
+        const int n = std::min(pl.blocks, attn::TRACE_CTAS);
+        unsigned long long t0 = ~0ull, t1 = 0;
+        for (int b = 0; b < n; b++) {
+            t0 = std::min(t0, t[b * 8]);
+            for (int e = 0; e < 8; e++) t1 = std::max(t1, t[b * 8 + e]);
+        }
+        printf("%s b%d l%d splits %d (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.blocks,
+               (t1 - t0) / 1e3);
+        const char *what[8] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in", "main loop done",
+                               "part written, counted", "merge done (last CTAs)"};
+        for (int e = 0; e < 8; e++) {
+            std::vector<double> v;
+            for (int b = 0; b < n; b++)
+                if (t[b * 8 + e]) v.push_back((t[b * 8 + e] - t0) / 1e3);
+            if (v.empty()) continue;
+            std::sort(v.begin(), v.end());
+            printf("  %d %-24s n %5zu  min %6.2f  median %6.2f  max %6.2f us\n", e, what[e], v.size(), v.front(),
+                   v[v.size() / 2], v.back());
+        }
+    }
+}
+#endif
+
 // ---------------------------------------------------------------- shapes
 
 int main(int argc, char **argv)
@@ -762,6 +821,12 @@ int main(int argc, char **argv)
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
 
+#ifdef ATTN_TRACE
+    if (bench::options().extra.count("attn_trace")) {
+        attn_trace(opt("attn_trace", ""));
+        return 0;
+    }
+#endif
     if (o.check) {
         const cudaDeviceProp &p = bench::device();
         printf("# %s, %d SMs\n", p.name, p.multiProcessorCount);
