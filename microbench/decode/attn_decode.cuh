@@ -50,7 +50,6 @@
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
-#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 #include <math.h>
 
@@ -73,7 +72,6 @@ struct Params {
     float *ws;                // O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
-    int cluster;              // 1: a (sequence, KV head)'s splits are one thread-block cluster, merged in shared memory
     float sm_scale;
 };
 
@@ -88,10 +86,6 @@ template <int KV> struct Cfg {
     static constexpr size_t RING = (size_t)STAGES * STAGE;
     static constexpr size_t SMEM = 1024 + RING + 2 * STAGES * sizeof(uint64_t);
     static_assert(HALF % 1024 == 0, "tiles stay 1024-aligned");
-    // after the main loop the ring holds the warps' O [NW][16][HD], then the
-    // CTA's part for the cluster merge: O [G][HD], (m, l) [G][2] (floats)
-    static constexpr size_t PART = (size_t)NW * 16 * HD * 4;
-    static_assert(PART + (size_t)MAX_G * (HD + 2) * 4 <= RING, "the merge's parts fit in the ring");
 };
 
 __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
@@ -425,7 +419,6 @@ __global__ void __launch_bounds__(THREADS, 2)
     // (O's float4 columns stay 16-byte aligned for any G)
     float *wsi = p.ws + (size_t)item * p.nsplit * G * HD;
     float *wstat = p.ws + (size_t)p.B * p.Hkv * p.nsplit * G * HD + (size_t)item * p.nsplit * G * 2;
-    float *part = reinterpret_cast<float *>(smem + C::PART); // cluster merge: O [G][HD], then (m, l) [G][2]
     for (int e = threadIdx.x; e < G * HD; e += THREADS) {
         const int hd = e / HD, d = e % HD;
         float M = -INFINITY;
@@ -440,51 +433,12 @@ __global__ void __launch_bounds__(THREADS, 2)
         }
         if (p.nsplit == 1) { // an empty sequence (Ls = 0) gives 0, as the merge does
             p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(Ls > 0.f ? O / Ls * vs : 0.f);
-        } else if (p.cluster) {
-            part[hd * HD + d] = O;
-            if (d == 0) part[G * HD + 2 * hd] = M, part[G * HD + 2 * hd + 1] = Ls;
         } else {
             wsi[((size_t)split * G + hd) * HD + d] = O;
             if (d == 0) wstat[2 * (split * G + hd)] = M, wstat[2 * (split * G + hd) + 1] = Ls;
         }
     }
     if (p.nsplit == 1) return;
-
-    if (p.cluster) {
-        // Merge in the cluster (its CTAs are this item's splits, rank = split):
-        // every CTA's part waits in its shared memory; CTA r reads everyone's
-        // (m, l) and O for its share of the output's float4 columns through
-        // distributed shared memory. No global round trips, no fence, no
-        // counter: two cluster barriers.
-        cooperative_groups::cluster_group cl = cooperative_groups::this_cluster();
-        cl.sync(); // every part written
-        ATTN_TRACE_AT(threadIdx.x == 0, 6);
-        const int cols = G * HD / 4, per = (cols + p.nsplit - 1) / p.nsplit;
-        const int c0 = (int)cl.block_rank() * per, c1 = min(cols, c0 + per);
-        for (int e = c0 + (int)threadIdx.x; e < c1; e += THREADS) {
-            const int hd = e / (HD / 4), d = 4 * (e % (HD / 4));
-            float M = -INFINITY;
-            for (int r = 0; r < p.nsplit; r++) M = fmaxf(M, cl.map_shared_rank(part, r)[G * HD + 2 * hd]);
-            float Ls = 0.f;
-            float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-            for (int r = 0; r < p.nsplit; r++) {
-                const float *pr = cl.map_shared_rank(part, r);
-                const float ms = pr[G * HD + 2 * hd];
-                const float f = ms == -INFINITY ? 0.f : exp2f(ms - M); // an empty split weighs nothing
-                Ls += pr[G * HD + 2 * hd + 1] * f;
-                const float4 v = *reinterpret_cast<const float4 *>(pr + hd * HD + d);
-                acc.x = fmaf(v.x, f, acc.x), acc.y = fmaf(v.y, f, acc.y);
-                acc.z = fmaf(v.z, f, acc.z), acc.w = fmaf(v.w, f, acc.w);
-            }
-            const float sc = Ls > 0.f ? vs / Ls : 0.f; // an empty sequence gives 0
-            __nv_bfloat162 *dst = reinterpret_cast<__nv_bfloat162 *>(p.out + ((size_t)b * p.Hq + h * G + hd) * HD + d);
-            dst[0] = __floats2bfloat162_rn(acc.x * sc, acc.y * sc);
-            dst[1] = __floats2bfloat162_rn(acc.z * sc, acc.w * sc);
-        }
-        cl.sync(); // no CTA leaves while another may still read its part
-        ATTN_TRACE_AT(threadIdx.x == 0, 7);
-        return;
-    }
 
     // merge the splits: the last CTA of this (sequence, KV head) to finish
     __threadfence();
@@ -550,10 +504,7 @@ __global__ void __launch_bounds__(THREADS, 2)
 
 struct Plan {
     int nsplit = 1, split_tokens = 0, blocks = 0;
-    int cluster = 0; // Params::cluster
 };
-
-constexpr int MAX_CLUSTER = 16; // splits a cluster merge takes (the non-portable cluster size)
 
 // The split workspace (Params::ws), in floats: for every (sequence, KV head),
 // split and query head of the group, its output row (HD) and its (m, l).
@@ -563,7 +514,6 @@ template <int KV, bool G16> inline void set_attr()
 {
     static bool done = [] {
         cudaFuncSetAttribute(attn_decode_kernel<KV, G16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<KV>::SMEM);
-        cudaFuncSetAttribute(attn_decode_kernel<KV, G16>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
         return true;
     }();
     (void)done;
@@ -587,44 +537,13 @@ inline int occupancy(int kv, int G)
 
 inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<KV_E4M3>::T; }
 
-// Whether a cluster of ns CTAs of this kernel can be resident at all.
-template <int KV, bool G16> inline bool cluster_fits_t(int ns)
-{
-    static int fits[MAX_CLUSTER + 1] = {}; // 0 unknown, 1 yes, 2 no
-    if (ns < 2 || ns > MAX_CLUSTER) return false;
-    if (!fits[ns]) {
-        set_attr<KV, G16>();
-        cudaLaunchAttribute at[1];
-        at[0].id = cudaLaunchAttributeClusterDimension;
-        at[0].val.clusterDim.x = ns, at[0].val.clusterDim.y = 1, at[0].val.clusterDim.z = 1;
-        cudaLaunchConfig_t cfg = {};
-        cfg.gridDim = dim3(ns), cfg.blockDim = dim3(THREADS), cfg.dynamicSmemBytes = Cfg<KV>::SMEM;
-        cfg.attrs = at, cfg.numAttrs = 1;
-        int n = 0;
-        const bool ok = cudaOccupancyMaxActiveClusters(&n, attn_decode_kernel<KV, G16>, &cfg) == cudaSuccess && n >= 1;
-        cudaGetLastError(); // a refusal is an answer, not an error to leave behind
-        fits[ns] = ok ? 1 : 2;
-    }
-    return fits[ns] == 1;
-}
-
-inline bool cluster_fits(int kv, int G, int ns)
-{
-    const bool g16 = G > 8;
-    if (kv == KV_BF16) return g16 ? cluster_fits_t<KV_BF16, true>(ns) : cluster_fits_t<KV_BF16, false>(ns);
-    if (kv == KV_E4M3) return g16 ? cluster_fits_t<KV_E4M3, true>(ns) : cluster_fits_t<KV_E4M3, false>(ns);
-    return g16 ? cluster_fits_t<KV_E5M2, true>(ns) : cluster_fits_t<KV_E5M2, false>(ns);
-}
-
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split,
 // and at most 16 splits where a split stays short (below).
 // force_nsplit > 0 overrides (the checks use it). Either way at most
 // max_splits(G): the merge holds every split's statistics in the ring.
-// 2..16 splits merge in a cluster where one fits (force_cluster = 0: never,
-// for the checks of the other merge).
 inline int max_splits(int G) { return (int)(std::min(Cfg<KV_E4M3>::RING, Cfg<KV_BF16>::RING) / (G * 8)); }
-inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, int force_cluster = -1)
+inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
 {
     Plan pl;
     int dev = 0, sms = 0;
@@ -649,7 +568,6 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8,
     pl.split_tokens = st;
     pl.nsplit = (L + st - 1) / st;
     pl.blocks = items * pl.nsplit;
-    pl.cluster = force_cluster != 0 && cluster_fits(kv, G, pl.nsplit);
     return pl;
 }
 
@@ -668,8 +586,8 @@ template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t s
 {
     set_attr<KV, G16>();
     const CUtensorMap tk = pool_map(KV, p.k, p), tv = pool_map(KV, p.v, p);
-    dec::launch_ex(pdl, p.cluster ? p.nsplit : 0, attn_decode_kernel<KV, G16>, dim3(p.B * p.Hkv * p.nsplit), dim3(THREADS),
-                   Cfg<KV>::SMEM, st, tk, tv, p);
+    dec::launch_pdl(pdl, attn_decode_kernel<KV, G16>, dim3(p.B * p.Hkv * p.nsplit), dim3(THREADS), Cfg<KV>::SMEM, st, tk,
+                    tv, p);
 }
 
 // pdl: programmatic dependent launch, for a kernel after the one that

@@ -17,8 +17,7 @@
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
 // Attention tuning: --attn_variants=s4,s16 (also time our kernel with that
-// many context splits, impl fp8kit-s<n>), --attn_cluster=0 (merge the splits
-// through L2, never in a cluster).
+// many context splits, impl fp8kit-s<n>).
 // GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
 // k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
 // dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
@@ -260,7 +259,6 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
 // wide: activations spread over 2^-24..2^20, with exact zeros.
 static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth (tuning)
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
-static int g_attn_cluster = -1; // --attn_cluster=0: attention splits always merge through L2
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
@@ -581,7 +579,7 @@ static attn::Params attn_params(const KvSet &s, const __nv_bfloat16 *q, const in
     p.q = q, p.k = s.k.p, p.v = s.v.p, p.table = s.table.p, p.table_stride = s.stride, p.num_pages = s.pages;
     p.seq_len = lens;
     p.k_scale = s.ks.p, p.v_scale = s.vs.p, p.out = out, p.ws = ws, p.counter = cnt;
-    p.B = s.B, p.Hq = Hq, p.Hkv = s.Hkv, p.page_shift = s.page_shift, p.nsplit = pl.nsplit, p.cluster = pl.cluster,
+    p.B = s.B, p.Hq = Hq, p.Hkv = s.Hkv, p.page_shift = s.page_shift, p.nsplit = pl.nsplit,
     p.split_tokens = pl.split_tokens;
     p.sm_scale = 1.f / sqrtf((float)attn::HD);
     return p;
@@ -596,44 +594,40 @@ static void attn_checks()
         for (int page : {0, 16, 64})
             for (S s : {S{3, 32, 8, 1000, 0, false}, S{2, 64, 8, 4133, 0, false}, S{1, 64, 8, 20000, 0, false},
                         S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
-                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}})
-                // each split case merged both ways: in a cluster (where the planner takes one) and through L2
-                for (int fc : {-1, 0}) {
-                    const attn::Plan pl = attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv, fc);
-                    if (fc == 0 && attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv).cluster == 0) continue; // done above
-                    KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
-                    std::vector<int> lens(s.B);
-                    // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
-                    for (int b = 0; b < s.B; b++) lens[b] = !s.ragged ? s.L : b == s.B - 1 ? 0 : std::max(1, s.L - 37 * b);
-                    DevBuf<int> lensd(s.B);
-                    lensd.upload(lens);
-                    DevBuf<uint16_t> q((size_t)s.B * s.Hq * attn::HD), out(q.n);
-                    launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-                    DevBuf<float> ws(attn::ws_floats(s.B, s.Hkv, pl.nsplit, s.Hq / s.Hkv));
-                    DevBuf<int> cnt((size_t)s.B * s.Hkv);
-                    CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
-                    CUDA_CHECK(cudaMemset(out.p, 0xFF, out.n * 2));
-                    attn::Params p = attn_params(set, (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p,
-                                                 s.Hq, pl);
-                    // twice: the counters must be left at zero for the next launch
-                    for (int rep = 0; rep < 2; rep++) {
-                        if (rep) CUDA_CHECK(cudaMemset(out.p, 0xFF, out.n * 2));
-                        attn::launch(kv, p, 0);
-                        CUDA_CHECK_LAUNCH();
-                    }
-                    DevBuf<double> scores((size_t)s.B * s.Hq * s.L), ref(q.n);
-                    ref_attn<<<s.B * s.Hq, 128>>>(kv, p, s.L, scores.p, ref.p);
+                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}}) {
+                KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
+                std::vector<int> lens(s.B);
+                // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
+                for (int b = 0; b < s.B; b++) lens[b] = !s.ragged ? s.L : b == s.B - 1 ? 0 : std::max(1, s.L - 37 * b);
+                DevBuf<int> lensd(s.B);
+                lensd.upload(lens);
+                DevBuf<uint16_t> q((size_t)s.B * s.Hq * attn::HD), out(q.n);
+                launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
+                const attn::Plan pl = attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv);
+                DevBuf<float> ws(attn::ws_floats(s.B, s.Hkv, pl.nsplit, s.Hq / s.Hkv));
+                DevBuf<int> cnt((size_t)s.B * s.Hkv);
+                CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
+                CUDA_CHECK(cudaMemset(out.p, 0xFF, out.n * 2));
+                attn::Params p = attn_params(set, (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p,
+                                             s.Hq, pl);
+                // twice: the counters must be left at zero for the next launch
+                for (int rep = 0; rep < 2; rep++) {
+                    if (rep) CUDA_CHECK(cudaMemset(out.p, 0xFF, out.n * 2));
+                    attn::launch(kv, p, 0);
                     CUDA_CHECK_LAUNCH();
-                    CUDA_CHECK(cudaDeviceSynchronize());
-                    std::vector<double> o = bf16_to_double(out.download()), rf = ref.download();
-                    const double err = bench::rel_l2(o.data(), rf.data(), o.size());
-                    char what[200];
-                    snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d%s vs FP64", kv_name(kv),
-                             page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
-                             s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit,
-                             pl.nsplit == 1 ? "" : pl.cluster ? " (cluster merge)" : " (merge through L2)");
-                    check(err <= bound, what, err, bound);
                 }
+                DevBuf<double> scores((size_t)s.B * s.Hq * s.L), ref(q.n);
+                ref_attn<<<s.B * s.Hq, 128>>>(kv, p, s.L, scores.p, ref.p);
+                CUDA_CHECK_LAUNCH();
+                CUDA_CHECK(cudaDeviceSynchronize());
+                std::vector<double> o = bf16_to_double(out.download()), rf = ref.download();
+                const double err = bench::rel_l2(o.data(), rf.data(), o.size());
+                char what[200];
+                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d vs FP64", kv_name(kv),
+                         page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
+                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit);
+                check(err <= bound, what, err, bound);
+            }
 }
 
 // ---------------------------------------------------------------- benchmarks
@@ -741,7 +735,7 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     lensd.upload(lens);
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, g_attn_cluster);
+    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv);
     DevBuf<float> ws(attn::ws_floats(c.B, c.Hkv, pl.nsplit, c.Hq / c.Hkv));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);
     CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -753,7 +747,6 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     const double kvb = 2.0 * c.B * c.Hkv * (double)c.L * attn::HD * (c.kv == attn::KV_BF16 ? 2 : 1);
     bench::set_counters(st, 4.0 * c.B * c.Hq * (double)c.L * attn::HD, kvb);
     st.counters["splits"] = pl.nsplit;
-    st.counters["cluster"] = pl.cluster;
     st.counters["rotation"] = n;
 }
 
@@ -826,7 +819,6 @@ int main(int argc, char **argv)
     const std::string only = opt("only", "");
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
-    g_attn_cluster = opt("attn_cluster", "1") == "0" ? 0 : -1;
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
 
 #ifdef ATTN_TRACE

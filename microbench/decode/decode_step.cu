@@ -515,8 +515,7 @@ struct Step {
             a.num_pages = kv_pages(B, Lmax);
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
-            a.nsplit = apl.nsplit, a.cluster = apl.cluster, a.split_tokens = apl.split_tokens;
-            a.sm_scale = 1.f / std::sqrt((float)m.hd);
+            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
 
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;

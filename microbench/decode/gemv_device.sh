@@ -116,7 +116,7 @@ for step in "$@"; do
             --benchmark_out="$O/attn_splits.json" --benchmark_out_format=json >"$O/attn_splits.log" 2>&1
         echo "attnsplits: rc=$?"
         grep -E '_median' "$O/attn_splits.log" | sed 's|/manual_time_median||' |
-            awk '{s = $1 " " $2; for (i = 3; i <= NF; i++) if ($i ~ /^(gbps|splits|cluster)=/) s = s " " $i; print s}' | sort ;;
+            awk '{s = $1 " " $2; for (i = 3; i <= NF; i++) if ($i ~ /^(gbps|splits)=/) s = s " " $i; print s}' | sort ;;
     stepncu)
         for cfg in bf16w_bf16kv fp8w_fp8kv; do
             timeout 150 ncu --clock-control none --cache-control none --csv --metrics gpu__time_duration.sum \
