@@ -594,7 +594,7 @@ static void attn_checks()
         for (int page : {0, 16, 64})
             for (S s : {S{3, 32, 8, 1000, 0, false}, S{2, 64, 8, 4133, 0, false}, S{1, 64, 8, 20000, 0, false},
                         S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
-                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}}) {
+                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}}) {
                 KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
                 std::vector<int> lens(s.B);
                 // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
