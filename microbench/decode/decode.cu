@@ -915,8 +915,8 @@ int main(int argc, char **argv)
             const int n = t.size() >= 2 && t.size() <= 4 && t[0] == 's' && t.find_first_not_of("0123456789", 1) == std::string::npos
                               ? atoi(t.c_str() + 1)
                               : 0;
-            if (n < 1 || n > attn::max_splits(attn::MAX_G)) {
-                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>\n", t.c_str(), attn::max_splits(attn::MAX_G));
+            if (n < 1 || n > attn::MAX_SPLITS) {
+                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>\n", t.c_str(), attn::MAX_SPLITS);
                 return 2;
             }
             splits.push_back(n);
