@@ -12,8 +12,10 @@
 //
 // How: one CTA per (sequence, KV head, split of the context); the context is
 // split over CTAs (flash-decoding) so that batch x KV heads x splits fills
-// the resident CTAs, and the splits are merged by the last CTA to finish (an
-// atomic counter, left at zero). A producer warp streams the CTA's tokens
+// the resident CTAs (at most 16 splits while a split stays short: plan()),
+// and the splits are merged by the last CTA to finish (an acq_rel atomic
+// counter, left at zero; the last CTA loads 8 splits' parts at once and
+// folds them with a running maximum). A producer warp streams the CTA's tokens
 // with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
 // elements, 128-byte swizzle, one box a page or part of a page, page ids
 // read a stage ahead) into a ring of 6 stages on full/empty mbarriers; a
@@ -33,16 +35,16 @@
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at bb09fae, and within 0.01 of
-// it again at 3d0c82e; fraction of the 4.26
+// Measured (H200, results/h200/decode.json at 0986c1c; fraction of the 4.27
 // TB/s copy bandwidth in KV bytes): batch 16-64 at 32K context BF16
-// 0.94-1.00, E4M3 0.88-0.96 (1.86-1.95x over BF16); at 4K 0.82-0.96 /
-// 0.68-0.87; batch 1 0.10-0.91 / 0.05-0.81 (a launch's fixed cost, ~9-13 us
-// with the merge, against 2-8 MB of cache). PyTorch SDPA (BF16) in the same
-// run: 0.95-1.06 at batch >= 16. Target 0.85 at >= 4K: met from 16K at
-// batch >= 16, missed at 4K and batch 1. The split merge (a few parallel
-// passes) took batch 1 at 4K from 27 to 12.6 us; the TMA ring before it
-// took batch 1 from 0.15-0.57 of copy.
+// 0.93-0.99, E4M3 0.89-0.96 (1.88-1.96x over BF16); at 4K 0.83-0.95 /
+// 0.69-0.87 (1.64-1.86x); batch 1 0.10-0.90 / 0.05-0.81 (at 4K 10.4 us
+// FP8, 11.5 us BF16: a launch's fixed cost against 4-8 MB of cache).
+// PyTorch SDPA (BF16) in the same run: 0.94-1.07 at batch >= 16 and >= 4K. Target
+// 0.85 at >= 4K: met from 16K at batch >= 16, missed at 4K and batch 1.
+// Where batch 1 at 4K goes (build/decode_trace, 16 splits of 256 tokens):
+// ~1.1 us to the first stage, 2.6 us of main loop (an FP8 stage costs the
+// consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge.
 #pragma once
 
 #include "common.cuh"

@@ -70,13 +70,18 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 3d0c82e): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.33-1.74x, 70B 1.65-1.78x, 405B
-// 1.77-1.89x (geometric mean 1.64x; target 1.9x); batch 64 1.63-1.95x;
-// batch 256 1.59-1.97x. The small batches are held down by fixed costs
-// that FP8 does not shorten: the small 8B GEMVs (0.56-0.79 of copy at
-// M = 1), attention at 4K context (~13 us), ~10 kernels a layer, and the
-// BF16 LM head (which alone caps 8B at 1.87x).
+// Speed (H200, results/h200/decode_step.json, commit 0986c1c): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.39-1.77x, 70B 1.66-1.80x, 405B
+// 1.77-1.90x (geometric mean 1.68x; target 1.9x); batch 64 1.56-1.97x;
+// batch 256 1.61-1.97x. Every kernel but the wgmma GEMM is launched with
+// programmatic dependent launch (each waits for the one before it, and
+// starts early: GEMVs stream weights, attention the cached tokens); in one
+// run against PDL for the GEMVs alone (--pdl=gemv, quick list): 8B FP8 +
+// FP8 KV batch 1 3.50 -> 3.10 ms, BF16 4.64 -> 4.47; 70B FP8 batch 16
+// 24.3 -> 23.2 ms. The small batches are held down
+// by fixed costs that FP8 does not shorten: the small 8B GEMVs (0.56-0.78
+// of copy at M = 1), attention at 4K context (~10 us), ~10 kernels a
+// layer, and the BF16 LM head (which alone caps 8B at 1.87x).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),

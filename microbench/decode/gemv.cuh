@@ -37,10 +37,10 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit 3d0c82e, results/h200/decode.json; fraction of the
+// Measured (H200, commit 0986c1c, results/h200/decode.json; fraction of the
 // 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.74-1.00 (cuBLASLt 0.59-0.99); W8A8 0.49-0.96 (cuBLASLt's per-tensor
-// W8A8 0.54-0.99); W8A16 0.39-0.90. Below the 0.90 target on the small 8B
+// 0.73-1.00 (cuBLASLt 0.59-1.00); W8A8 0.49-0.96 (cuBLASLt's per-tensor
+// W8A8 0.54-0.98); W8A16 0.39-0.89. Below the 0.90 target on the small 8B
 // layers (8B o 0.56 / 0.49 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54):
 // a launch's fixed cost against 16 MB. FP8 over BF16: 1.75x (W8A8),
 // cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
