@@ -17,6 +17,8 @@
 #   checkall build/decode --check (GEMV, cuBLASLt and attention)
 #   attn     our attention, BF16 and E4M3 KV, contiguous, batch 1-64, 1K-32K
 #   stepnopdl the decode step's quick list with --pdl=0 and --pdl=gemv
+#   attnncu  ncu on one attention launch (E4M3 and BF16 at batch 16 and 4K,
+#            E4M3 at batch 1 and 32K): warp stalls by reason, pipes, issue
 #   attnsplits our attention (BF16, E4M3; contiguous; 8B heads; batch 1, 4,
 #            16; 4K, 16K) with forced context splits ($SPLITS)
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
@@ -108,6 +110,18 @@ for step in "$@"; do
                 --benchmark_out="$O/step_pdl$mode.json" --benchmark_out_format=json >"$O/step_pdl$mode.log" 2>&1
             echo "step --pdl=$mode: rc=$?"
             grep -E '_median' "$O/step_pdl$mode.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||'
+        done ;;
+    attnncu)
+        for c in e4m3/b16_l4096 bf16/b16_l4096 e4m3/b1_l32768; do
+            f=$(echo "$c" | tr '/' '_')
+            timeout 120 ncu --clock-control none -k regex:attn_decode -s 3 -c 1 --section SpeedOfLight \
+                --section SchedulerStats --section WarpStateStats --section InstructionStats \
+                --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio$',sm__inst_executed_pipe_tensor_op_hmma.avg.pct_of_peak_sustained_active,sm__pipe_alu_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active \
+                build/decode --only=attn --models=llama3.1-8b --benchmark_min_time=0.01 \
+                --benchmark_filter="^attn_decode/fp8kit/${c}_hq32_hkv8_d128_contig" >"$O/ncu_attn_$f.txt" 2>&1
+            echo "== ncu attention $c rc=$?"
+            grep -E 'stalled|Duration|DRAM Throughput|Issue Slots Busy|Executed Ipc A|No Eligible|Eligible Warps|hmma|pipe_(alu|fma|xu)|Warp Cycles Per Issued' \
+                "$O/ncu_attn_$f.txt" | awk '{$1 = $1; print}' | awk '$NF != "0" && $NF != "0.00"' | head -40
         done ;;
     attnsplits)
         timeout 200 build/decode --only=attn --models=llama3.1-8b --benchmark_min_time=0.02 --benchmark_repetitions=3 \
