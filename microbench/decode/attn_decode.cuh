@@ -19,9 +19,8 @@
 // with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
 // elements, 128-byte swizzle, one box a page or part of a page, page ids
 // read a stage ahead) into a ring of 6 stages on full/empty mbarriers; a
-// stage is 128 tokens (FP8) or 64 (BF16) of K and V, 32 KiB (one CTA an SM:
-// 197 KiB of shared memory). Eight consumer warps take 16 (FP8) or 8 (BF16)
-// tokens of each stage: S = Q K^T on the
+// stage is 64 tokens (FP8) or 32 (BF16) of K and V, 16 KiB. Four consumer
+// warps take 16 (FP8) or 8 (BF16) tokens of each stage: S = Q K^T on the
 // tensor cores with the heads as the M rows (up to 16) and tokens as N (K by
 // ldmatrix, conflict-free under the swizzle); online softmax in FP32; P V as
 // O^T = V^T P^T, whose B operand is exactly the S accumulators
@@ -59,7 +58,7 @@ namespace attn {
 
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
-constexpr int HD = 128, NW = 8, THREADS = (NW + 1) * 32, STAGES = 6;
+constexpr int HD = 128, NW = 4, THREADS = (NW + 1) * 32, STAGES = 6;
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
@@ -84,7 +83,7 @@ template <int KV> struct Cfg {
     static constexpr int ROWB = FP8 ? 128 : 256;        // bytes a token (K or V)
     static constexpr int HALF = T * 128;                // one 128-byte-wide column block of a tile
     static constexpr int KT = T * ROWB;                 // K tile (then V tile)
-    static constexpr int STAGE = 2 * KT;                // 32 KiB
+    static constexpr int STAGE = 2 * KT;                // 16 KiB
     static constexpr size_t RING = (size_t)STAGES * STAGE;
     static constexpr size_t SMEM = 1024 + RING + 2 * STAGES * sizeof(uint64_t);
     static_assert(HALF % 1024 == 0, "tiles stay 1024-aligned");
@@ -115,7 +114,7 @@ __device__ __forceinline__ void trace(int e)
 #endif
 
 template <int KV, bool G16>
-__global__ void __launch_bounds__(THREADS, 1)
+__global__ void __launch_bounds__(THREADS, 2)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
     using C = Cfg<KV>;
@@ -556,10 +555,11 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
     if (ns <= 0) {
         ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
         // Past 16 splits (batch 1) the merge costs more than the extra CTAs
-        // bring, unless a split would hold more than 2048 tokens, where its
-        // consumers become the limit (H200, 4 consumer warps: forced splits
-        // 8-64 at 1K-128K, 16 best at 4K-32K, 33 best for FP8 at 128K)
-        ns = std::min(ns, std::max(16, (L + 2047) / 2048));
+        // bring, unless a split would hold more than 32 FP8 (64 BF16) stages,
+        // where its consumers become the limit (H200, forced splits 8-64 at
+        // 1K-128K: 16 best at 4K and 16K, even at 32K, 33 best for FP8 at 128K)
+        const int stages = (L + T - 1) / T, per = kv == KV_BF16 ? 64 : 32;
+        ns = std::min(ns, std::max(16, (stages + per - 1) / per));
     }
     ns = std::min(ns, MAX_SPLITS);
     int st = (L + ns - 1) / ns;
