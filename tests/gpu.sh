@@ -19,6 +19,26 @@ d=$(mktemp -d)
 "$B/decode_step" --check --check_dir="$d" || fail=1
 python3 microbench/decode/step_reference.py --selftest || fail=1
 python3 microbench/decode/step_reference.py "$d" || fail=1
+# Attention's trace (the diagnostic build): every CTA stamps its points in
+# the order the kernel passes them (FP8, batch 1, 4K, 16 splits: 128 CTAs,
+# 8 of them merge).
+if "$B/decode_trace" --attn_trace=e4m3:1:4096:16 >"$d/trace" 2>&1 && python3 - "$d/trace" <<'PY'
+import re, sys
+ev = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"\s+(\d) .*? n\s+(\d+)\s+min\s+([\d.]+)\s+median\s+([\d.]+)\s+max\s+([\d.]+) us", line)
+    if m: ev[int(m.group(1))] = (int(m.group(2)), float(m.group(3)), float(m.group(4)))
+assert sorted(ev) == list(range(8)), ev
+assert all(ev[e][0] == 128 for e in range(7)) and ev[7][0] == 8, ev
+med = [ev[e][2] for e in range(8)]
+assert med[0] <= med[1] <= min(med[2], med[3]) <= max(med[2], med[3]) <= med[4] <= med[5] <= med[6], med
+assert ev[7][1] >= ev[6][1], ev
+PY
+then
+    echo "ok   attention trace: 8 points from 128 CTAs, in order"
+else
+    echo "FAIL attention trace:"; cat "$d/trace"; fail=1
+fi
 rm -rf "$d"
 # PyTorch's conversions, regenerated where torch is installed, must equal the
 # committed tables that the CPU tests compare the codec with.
