@@ -498,7 +498,6 @@ template <int WT, int MT, int KG> struct StagesOp {
     }
 };
 
-
 // The k groups and the split of K (1..MAX_SPLIT CTAs a row tile, each at
 // least 4 stages). A CTA's warps work through its stages one after another,
 // each stage a chain of shared-memory loads and MMAs, so the time is about
