@@ -820,7 +820,6 @@ int main(int argc, char **argv)
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
-    gemv::l2_prefetch_mib = atof(opt("gemv_l2_prefetch", "0").c_str()); // tuning
 
 #ifdef ATTN_TRACE
     if (bench::options().extra.count("attn_trace")) {

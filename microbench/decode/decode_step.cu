@@ -957,7 +957,6 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
-    gemv::l2_prefetch_mib = atof(opt("gemv_l2_prefetch", "0").c_str()); // tuning
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

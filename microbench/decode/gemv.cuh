@@ -113,9 +113,6 @@ constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 inline int min_resident = 2;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
-// Weight bytes a launch prefetches into L2, past its CTAs' rings, before it
-// waits for the kernel before it (tuning: --gemv_l2_prefetch=MiB)
-inline double l2_prefetch_mib = 0;
 
 constexpr int MAX_KG = 4, MIN_ROWS = BN / MAX_KG;
 
@@ -126,8 +123,7 @@ __host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + M
 
 template <int WT, int MT, int KG>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MINB)
-    gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES,
-                const int L2_STEPS)
+    gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
     using C = Cfg<WT, MT, KG>;
     constexpr int THREADS = C::THREADS;
@@ -179,14 +175,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                 hopper::mbar_expect_tx(&full[s], C::STAGE);
                 load_w(s, s);
             }
-            // and the next L2_STEPS stages' weights into L2 (plan(): a
-            // budget of bytes over the grid), so that the wait for the
-            // previous kernel, whose own memory traffic is ending, moves
-            // bytes too
-            for (int s = pre; s < min(nsteps, pre + L2_STEPS); s++)
-#pragma unroll
-                for (int j = 0; j < KG; j++)
-                    hopper::tma_prefetch_l2(&tw, (s_beg + s) * C::STEPK + C::BK * j, tile * C::R);
             dec::pdl_wait();
             for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
@@ -378,7 +366,6 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
-    int l2_steps = 0; // stages past the ring a CTA prefetches into L2 before it waits (PDL only)
 };
 
 template <int WT, int MT, int KG> inline void set_attr()
@@ -416,7 +403,7 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
     set_attr<WT, MT, KG>();
     const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R, p), tx = x_map(WT, MT, p);
     dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
-                    pl.stages, pl.l2_steps);
+                    pl.stages);
 }
 
 // k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
@@ -557,10 +544,6 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     pl.blocks = (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
     const int steps = K / (bk * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
-    // L2 prefetch: WTILE (16 KiB) of weights a stage a CTA
-    if (pdl && l2_prefetch_mib > 0)
-        pl.l2_steps = std::min((steps + pl.split - 1) / pl.split,
-                               (int)(l2_prefetch_mib * 1048576.0 / ((double)pl.blocks * BN * ROWB)));
     return pl;
 }
 

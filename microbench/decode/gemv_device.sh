@@ -21,8 +21,6 @@
 #            E4M3 at batch 1 and 32K): warp stalls by reason, pipes, issue
 #   attnsplits our attention (BF16, E4M3; contiguous; 8B heads; batch 1, 4,
 #            16; 4K, 16K) with forced context splits ($SPLITS)
-#   stepl2   the step's quick list with --gemv_l2_prefetch=MiB for each of
-#            $L2MB (default 0 8 16 32), one after another
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -112,14 +110,6 @@ for step in "$@"; do
                 --benchmark_out="$O/step_pdl$mode.json" --benchmark_out_format=json >"$O/step_pdl$mode.log" 2>&1
             echo "step --pdl=$mode: rc=$?"
             grep -E '_median' "$O/step_pdl$mode.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||'
-        done ;;
-    stepl2)
-        for mb in ${L2MB:-0 8 16 32}; do
-            timeout 200 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --gemv_l2_prefetch=$mb \
-                --benchmark_report_aggregates_only=true \
-                --benchmark_out="$O/step_l2_$mb.json" --benchmark_out_format=json >"$O/step_l2_$mb.log" 2>&1
-            echo "step --gemv_l2_prefetch=$mb: rc=$?"
-            grep -E '_median' "$O/step_l2_$mb.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||'
         done ;;
     attnncu)
         for c in e4m3/b16_l4096 bf16/b16_l4096 e4m3/b1_l32768; do

@@ -119,14 +119,6 @@ __device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *m, uint64
                  : "memory");
 }
 
-// The same 2-D tile, fetched into L2 only (no shared memory, no barrier):
-// a hint that a later tma_load of it will find it there.
-__device__ __forceinline__ void tma_prefetch_l2(const CUtensorMap *m, int c0, int c1)
-{
-    asm volatile("cp.async.bulk.prefetch.tensor.2d.L2.global.tile [%0, {%1, %2}];" ::"l"(m), "r"(c0), "r"(c1)
-                 : "memory");
-}
-
 // The same, delivered to the same offset (data and barrier) in every CTA of
 // the cluster named in `mask`.
 __device__ __forceinline__ void tma_load_multicast(void *dst, const CUtensorMap *m, uint64_t *bar, int c0, int c1,
