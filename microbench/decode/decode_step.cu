@@ -88,8 +88,11 @@
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
-// kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM).
+// kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
+// --omit=KERNELS (see g_omit).
 #include "bench.h"
+
+#include <set>
 
 using bench::DevBuf;
 using bench::opt;
@@ -134,6 +137,10 @@ bool use_gemm(bool fp8, int M) { return M > (fp8 ? GEMV_MAX_M_FP8 : GEMV_MAX_M_B
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
+// --omit=norm,qkv,rope,attn,quant,o,gate_up,silu,down,head: leave these
+// kernels out of every step (tuning: what each costs inside the step; the
+// results are not a decode step and --check refuses it)
+std::set<std::string> g_omit;
 bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 
 // One line of sweeps/models.txt (values from the models' config.json).
@@ -566,29 +573,32 @@ struct Step {
         step::rmsnorm(p, B, s, g_pdl);
     }
 
-    // The whole step into stream s.
+    // The whole step into stream s (less the kernels --omit names).
     void enqueue(cudaStream_t s)
     {
+        auto on = [](const char *k) { return !g_omit.count(k); };
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const bf16 *down_p = (const bf16 *)down.p;
         for (int i = 0; i < total; i++) {
             const int l = i % n;
             const LayerW &W = *R.layers[l];
             const LayerExec &E = ex[l];
-            rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
-            E.qkv.run(s);
-            step::rope_kv_append(E.rp, s, g_pdl);
-            attn::launch(kvt, E.ap, s, g_pdl);
-            if (w8a8) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
-            E.o.run(s);
-            rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
-            E.gate_up.run(s);
+            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
+            if (on("qkv")) E.qkv.run(s);
+            if (on("rope")) step::rope_kv_append(E.rp, s, g_pdl);
+            if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
+            if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
+            if (on("o")) E.o.run(s);
+            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
+            if (on("gate_up")) E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
-            step::silu_mul(sp, B, s, g_pdl);
-            E.down.run(s);
+            if (on("silu")) step::silu_mul(sp, B, s, g_pdl);
+            if (on("down")) E.down.run(s);
         }
-        rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
-        head.run(s);
+        if (on("head")) {
+            rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
+            head.run(s);
+        }
     }
 
     // One eager run (first-use set-up of every kernel happens outside the
@@ -965,6 +975,21 @@ int main(int argc, char **argv)
     gemv::pdl_default = pdl != "0";
     g_pdl = pdl == "1";
 
+    for (auto &k : split_csv(opt("omit", ""))) {
+        static const std::set<std::string> known = {"norm", "qkv", "rope", "attn", "quant", "o", "gate_up", "silu", "down", "head"};
+        if (!known.count(k)) {
+            fprintf(stderr, "--omit=%s: norm, qkv, rope, attn, quant, o, gate_up, silu, down, head\n", k.c_str());
+            return 2;
+        }
+        g_omit.insert(k);
+    }
+    if (!g_omit.empty()) {
+        if (o.check) {
+            fprintf(stderr, "--omit and --check: a step without some of its kernels cannot be checked\n");
+            return 2;
+        }
+        fprintf(stderr, "--omit: timing experiment, not a decode step; do not keep these results\n");
+    }
     if (o.check) {
         const int rc = run_checks(opt("check_dir", "build/decode_step_check"));
         CUDA_CHECK(cudaDeviceSynchronize());

@@ -21,6 +21,9 @@
 #            E4M3 at batch 1 and 32K): warp stalls by reason, pipes, issue
 #   attnsplits our attention (BF16, E4M3; contiguous; 8B heads; batch 1, 4,
 #            16; 4K, 16K) with forced context splits ($SPLITS)
+#   stepomit the step (8B, 70B; BF16 and FP8 + FP8 KV; batch 1, 16; 4K)
+#            with each kind of kernel left out in turn (--omit): what each
+#            costs inside the step
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -110,6 +113,13 @@ for step in "$@"; do
                 --benchmark_out="$O/step_pdl$mode.json" --benchmark_out_format=json >"$O/step_pdl$mode.log" 2>&1
             echo "step --pdl=$mode: rc=$?"
             grep -E '_median' "$O/step_pdl$mode.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||'
+        done ;;
+    stepomit)
+        for om in none norm qkv rope attn quant o gate_up silu down head; do
+            timeout 120 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                --configs=bf16w_bf16kv,fp8w_fp8kv $( [ $om != none ] && echo --omit=$om ) \
+                --benchmark_filter='/b(1|16)_l4096/' --benchmark_report_aggregates_only=true >"$O/step_omit_$om.log" 2>&1
+            echo "omit=$om rc=$? $(grep -E '_median' "$O/step_omit_$om.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
         done ;;
     attnncu)
         for c in e4m3/b16_l4096 bf16/b16_l4096 e4m3/b1_l32768; do
