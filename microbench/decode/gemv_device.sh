@@ -24,6 +24,8 @@
 #   stepomit the step (8B, 70B; BF16 and FP8 + FP8 KV; batch 1, 16; 4K)
 #            with each kind of kernel left out in turn (--omit): what each
 #            costs inside the step
+#   stepab   the step's quick list, build/decode_step_prev (an earlier
+#            commit's binary, carried) and build/decode_step in turn, twice
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -121,6 +123,29 @@ for step in "$@"; do
                 --benchmark_filter='/b(1|16)_l4096/' --benchmark_report_aggregates_only=true >"$O/step_omit_$om.log" 2>&1
             echo "omit=$om rc=$? $(grep -E '_median' "$O/step_omit_$om.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
         done ;;
+    stepab)
+        for run in 1 2; do
+            for bin in decode_step_prev decode_step; do
+                timeout 200 build/$bin --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                    --benchmark_report_aggregates_only=true --benchmark_out="$O/ab_${bin}_$run.json" \
+                    --benchmark_out_format=json >"$O/ab_${bin}_$run.log" 2>&1
+                echo "$bin run $run: rc=$?"
+            done
+        done
+        python3 - "$O" <<'PY'
+import json, sys, collections
+O = sys.argv[1]
+t = collections.defaultdict(dict)
+for run in (1, 2):
+    for b in ("decode_step_prev", "decode_step"):
+        for r in json.load(open(f"{O}/ab_{b}_{run}.json"))["benchmarks"]:
+            if r.get("aggregate_name") == "median":
+                t[r["run_name"].replace("/manual_time", "")].setdefault(b, []).append(r["real_time"])
+for n, v in t.items():
+    p, c = min(v["decode_step_prev"]), min(v["decode_step"])
+    print(f"{n:45s} prev {p:8.3f} new {c:8.3f} ms  new/prev speed {p / c:.3f}x")
+PY
+        ;;
     attnncu)
         for c in e4m3/b16_l4096 bf16/b16_l4096 e4m3/b1_l32768; do
             f=$(echo "$c" | tr '/' '_')
