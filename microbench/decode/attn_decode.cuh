@@ -47,13 +47,10 @@
 // consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge.
 #pragma once
 
-#include "../../codec/fp8.h"
 #include "common.cuh"
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cuda_runtime.h>
 #include <math.h>
 
@@ -77,17 +74,6 @@ struct Params {
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
     float sm_scale;
-    // The decode step (optional; nullptr: q as above, already rotated, and
-    // the cache holds every token): q, k and v of the new token come raw
-    // from the QKV projection, qkv [B][Hq + 2 Hkv][128] BF16 (q heads, then
-    // k heads, then v heads). The kernel applies RoPE at position L - 1 to q
-    // and k (HF transformers' rotate_half: pairs (d, d + 64), d < 64, angle
-    // (L - 1) * inv_freq[d] in FP32, sincosf, results rounded to BF16) and
-    // appends k and v at token L - 1 of the cache (BF16, or E4M3 times
-    // 1 / scale of the KV head, round to nearest even, saturating, as vLLM's
-    // cache write does) before it reads that token. BF16 and E4M3 caches.
-    const __nv_bfloat16 *qkv;
-    const float *inv_freq; // [64]
 };
 
 template <int KV> struct Cfg {
@@ -126,46 +112,6 @@ __device__ __forceinline__ void trace(int e)
 #else
 #define ATTN_TRACE_AT(cond, e)
 #endif
-
-using dec::round_bf16;
-
-// The decode step's append (Params::qkv): token t of sequence b, KV head h,
-// RoPE'd k and v from the QKV projection into the cache. Lane j (of 32)
-// owns d = 2j, 2j + 1 and their RoPE partners d + 64, d + 65.
-template <int KV>
-__device__ __forceinline__ void append_token(const Params &p, int b, int h, int t, int lane)
-{
-    const int d = 2 * lane;
-    const __nv_bfloat16 *kr = p.qkv + ((size_t)b * (p.Hq + 2 * p.Hkv) + p.Hq + h) * HD;
-    const __nv_bfloat16 *vr = kr + (size_t)p.Hkv * HD;
-    float2 klo = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(kr + d));
-    float2 khi = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(kr + d + 64));
-    const float2 vlo = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(vr + d));
-    const float2 vhi = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(vr + d + 64));
-    float s0, c0, s1, c1;
-    sincosf((float)t * p.inv_freq[d], &s0, &c0);
-    sincosf((float)t * p.inv_freq[d + 1], &s1, &c1);
-    const float2 l = klo, u = khi;
-    klo = make_float2(round_bf16(l.x * c0 - u.x * s0), round_bf16(l.y * c1 - u.y * s1));
-    khi = make_float2(round_bf16(u.x * c0 + l.x * s0), round_bf16(u.y * c1 + l.y * s1));
-    const int P = 1 << p.page_shift;
-    const int page = p.table[(size_t)b * p.table_stride + (t >> p.page_shift)];
-    const size_t row = ((size_t)(page * p.Hkv + h) * P + (t & (P - 1))) * HD; // element index of the row
-    if (KV == KV_E4M3) {
-        const float ik = 1.f / p.k_scale[h], iv = 1.f / p.v_scale[h];
-        uint8_t *kc = (uint8_t *)p.k + row, *vc = (uint8_t *)p.v + row;
-        *reinterpret_cast<uint16_t *>(kc + d) = fp8_e4m3x2_from_f32(klo.x * ik, klo.y * ik);
-        *reinterpret_cast<uint16_t *>(kc + d + 64) = fp8_e4m3x2_from_f32(khi.x * ik, khi.y * ik);
-        *reinterpret_cast<uint16_t *>(vc + d) = fp8_e4m3x2_from_f32(vlo.x * iv, vlo.y * iv);
-        *reinterpret_cast<uint16_t *>(vc + d + 64) = fp8_e4m3x2_from_f32(vhi.x * iv, vhi.y * iv);
-    } else {
-        __nv_bfloat16 *kc = (__nv_bfloat16 *)p.k + row, *vc = (__nv_bfloat16 *)p.v + row;
-        *reinterpret_cast<uint32_t *>(kc + d) = dec::pack_bf16x2(klo.x, klo.y);
-        *reinterpret_cast<uint32_t *>(kc + d + 64) = dec::pack_bf16x2(khi.x, khi.y);
-        *reinterpret_cast<uint32_t *>(vc + d) = dec::pack_bf16x2(vlo.x, vlo.y);
-        *reinterpret_cast<uint32_t *>(vc + d + 64) = dec::pack_bf16x2(vhi.x, vhi.y);
-    }
-}
 
 template <int KV, bool G16>
 __global__ void __launch_bounds__(THREADS, 2)
@@ -233,16 +179,7 @@ __global__ void __launch_bounds__(THREADS, 2)
         int row = lane < nbox && nst > 0 ? coord(0) : 0;
         for (int s = 0; s < nst; s++) {
             const int st = s % STAGES;
-            if (s == nst - 1 && t_end == L) {
-                dec::pdl_wait(); // this stage holds token L - 1
-                if (p.qkv) {
-                    append_token<KV>(p, b, h, L - 1, lane);
-                    // the cache rows just written (generic proxy) before the
-                    // TMA (async proxy) reads them
-                    asm volatile("fence.proxy.async.global;" ::: "memory");
-                    __syncwarp();
-                }
-            }
+            if (s == nst - 1 && t_end == L) dec::pdl_wait(); // this stage holds token L - 1
             if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
             if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE);
             __syncwarp();
@@ -269,56 +206,26 @@ __global__ void __launch_bounds__(THREADS, 2)
         // BF16: the standard d 16q + 2c + {0,1 | 8,9}.
         uint32_t qa[8][4];
         {
-            // this lane's q elements: chunk j (16 d each) holds d = dof(j, i),
-            // i < 4; FP8: 16j + 4c + i (ldmatrix's 4 bytes of K); BF16: the
-            // standard 16j + 2c + {0, 1 | 8, 9}. RoPE's partner of d < 64 is
-            // d + 64: chunk j + 4, same i, in this lane too.
-            auto dof = [&](int j, int i) { return FP8 ? 16 * j + 4 * c + i : 16 * j + 2 * c + (i & 1) + 8 * (i >> 1); };
-            float rc[4][4], rs[4][4];
-            if (p.qkv) {
-#pragma unroll
-                for (int j = 0; j < 4; j++)
-#pragma unroll
-                    for (int i = 0; i < 4; i++) sincosf((float)(L - 1) * p.inv_freq[dof(j, i)], &rs[j][i], &rc[j][i]);
-            }
 #pragma unroll
             for (int r = 0; r < 2; r++) {
                 const int hd = g + 8 * r;
                 const bool ok = hd < G && (r == 0 || G16);
-                const int qh = h * G + min(hd, G - 1);
-                const __nv_bfloat16 *qp =
-                    p.qkv ? p.qkv + ((size_t)b * (p.Hq + 2 * p.Hkv) + qh) * HD : p.q + ((size_t)b * p.Hq + qh) * HD;
-                float f[8][4];
+                const __nv_bfloat16 *qp = p.q + ((size_t)b * p.Hq + h * G + min(hd, G - 1)) * HD;
 #pragma unroll
-                for (int j = 0; j < 8; j++) {
-                    uint32_t w0, w1;
+                for (int q = 0; q < 8; q++) {
+                    uint32_t lo, hi;
                     if (FP8) {
-                        const uint2 w = *reinterpret_cast<const uint2 *>(qp + dof(j, 0));
-                        w0 = w.x, w1 = w.y;
+                        const uint2 w = *reinterpret_cast<const uint2 *>(qp + 16 * q + 4 * c);
+                        const float2 f0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.x));
+                        const float2 f1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w.y));
+                        lo = dec::pack_f16x2(f0.x, f0.y);
+                        hi = dec::pack_f16x2(f1.x, f1.y);
                     } else {
-                        w0 = *reinterpret_cast<const uint32_t *>(qp + dof(j, 0));
-                        w1 = *reinterpret_cast<const uint32_t *>(qp + dof(j, 2));
+                        lo = *reinterpret_cast<const uint32_t *>(qp + 16 * q + 2 * c);
+                        hi = *reinterpret_cast<const uint32_t *>(qp + 16 * q + 8 + 2 * c);
                     }
-                    const float2 f0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w0));
-                    const float2 f1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&w1));
-                    f[j][0] = f0.x, f[j][1] = f0.y, f[j][2] = f1.x, f[j][3] = f1.y;
-                }
-                if (p.qkv) {
-#pragma unroll
-                    for (int j = 0; j < 4; j++)
-#pragma unroll
-                        for (int i = 0; i < 4; i++) {
-                            const float x = f[j][i], y = f[j + 4][i];
-                            f[j][i] = round_bf16(x * rc[j][i] - y * rs[j][i]);
-                            f[j + 4][i] = round_bf16(y * rc[j][i] + x * rs[j][i]);
-                        }
-                }
-#pragma unroll
-                for (int j = 0; j < 8; j++) {
-                    const uint32_t lo = FP8 ? dec::pack_f16x2(f[j][0], f[j][1]) : dec::pack_bf16x2(f[j][0], f[j][1]);
-                    const uint32_t hi = FP8 ? dec::pack_f16x2(f[j][2], f[j][3]) : dec::pack_bf16x2(f[j][2], f[j][3]);
-                    qa[j][r] = ok ? lo : 0u;     // [0]: a0 (row g), [1]: a1 (row g + 8)
-                    qa[j][2 + r] = ok ? hi : 0u; // [2]: a2, [3]: a3
+                    qa[q][r] = ok ? lo : 0u;     // [0]: a0 (row g), [1]: a1 (row g + 8)
+                    qa[q][2 + r] = ok ? hi : 0u; // [2]: a2, [3]: a3
                 }
             }
         }
@@ -686,10 +593,6 @@ template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t s
 // appends each sequence's last token and writes q (see the kernel).
 inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
 {
-    if (p.qkv && kv == KV_E5M2) {
-        fprintf(stderr, "attn::launch: the fused RoPE and append (Params::qkv) writes BF16 or E4M3 caches only\n");
-        exit(2);
-    }
     const bool g16 = p.Hq / p.Hkv > 8;
     if (kv == KV_BF16) g16 ? launch_t<KV_BF16, true>(p, st, pdl) : launch_t<KV_BF16, false>(p, st, pdl);
     else if (kv == KV_E4M3) g16 ? launch_t<KV_E4M3, true>(p, st, pdl) : launch_t<KV_E4M3, false>(p, st, pdl);

@@ -13,9 +13,8 @@
 // for each layer
 //   rmsnorm (+ residual)  rmsnorm.cuh
 //   qkv projection        one [(Hq + 2 Hkv) 128 x hidden] matrix
-//   attention             attn_decode.cuh, paged (64-token pages, shuffled block table), with
-//                         RoPE (llama3 rope scaling) and the new token's KV append fused in
-//                         (attn::Params::qkv; FP8 KV quantized on write)
+//   RoPE + KV append      rope_kv_append.cuh (llama3 rope scaling; FP8 KV quantized on write)
+//   attention             attn_decode.cuh, paged (64-token pages, shuffled block table)
 //   o projection
 //   rmsnorm (+ residual)
 //   gate_up projection    one [2 intermediate x hidden] matrix
@@ -105,6 +104,7 @@ using bench::split_csv;
 #include "gemv.cuh"
 #include "random.cuh"
 #include "rmsnorm.cuh"
+#include "rope_kv_append.cuh"
 #include "silu_mul.cuh"
 #include "token_quant.cuh"
 
@@ -137,7 +137,7 @@ bool use_gemm(bool fp8, int M) { return M > (fp8 ? GEMV_MAX_M_FP8 : GEMV_MAX_M_B
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
-// --omit=norm,qkv,attn,quant,o,gate_up,silu,down,head: leave these
+// --omit=norm,qkv,rope,attn,quant,o,gate_up,silu,down,head: leave these
 // kernels out of every step (tuning: what each costs inside the step; the
 // results are not a decode step and --check refuses it)
 std::set<std::string> g_omit;
@@ -424,14 +424,15 @@ struct Step {
     int stride = 0;
     std::vector<int> pos_h, table_h;
     std::vector<std::unique_ptr<LayerKV>> kv;
-    DevBuf<uint16_t> h0, h, xn, qkv, attn_out, o_out, gu, act, down, logits;
+    DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
     DevBuf<uint8_t> xq, gemv_ws;
     DevBuf<float> xs, ws;
-    DevBuf<int> cnt, lens, table;
+    DevBuf<int> cnt, lens, pos, table;
     attn::Plan apl;
     struct LayerExec {
         LinearExec qkv, o, gate_up, down;
         attn::Params ap;
+        step::RopeParams rp;
     };
     std::vector<LayerExec> ex;
     LinearExec head;
@@ -457,6 +458,8 @@ struct Step {
         std::shuffle(table_h.begin(), table_h.end(), rng);
         table.alloc(pages);
         table.upload(table_h);
+        pos.alloc(B);
+        pos.upload(pos_h);
         std::vector<int> l1(B);
         for (int b = 0; b < B; b++) l1[b] = pos_h[b] + 1;
         lens.alloc(B);
@@ -488,7 +491,7 @@ struct Step {
 
         // activations; the step's input hidden states ~ N(0, 1)
         h0.alloc((size_t)B * H), h.alloc((size_t)B * H), xn.alloc((size_t)B * H);
-        qkv.alloc((size_t)B * m.qkv_n()), attn_out.alloc((size_t)B * m.q_dim());
+        qkv.alloc((size_t)B * m.qkv_n()), q.alloc((size_t)B * m.q_dim()), attn_out.alloc((size_t)B * m.q_dim());
         o_out.alloc((size_t)B * H), gu.alloc((size_t)B * 2 * m.inter), act.alloc((size_t)B * m.inter);
         down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
         xq.alloc((size_t)B * std::max(std::max(H, m.q_dim()), m.inter));
@@ -520,12 +523,16 @@ struct Step {
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
-            a.q = nullptr, a.k = kv[l]->k.p, a.v = kv[l]->v.p, a.table = table.p, a.table_stride = stride;
+            a.q = X(q), a.k = kv[l]->k.p, a.v = kv[l]->v.p, a.table = table.p, a.table_stride = stride;
             a.num_pages = kv_pages(B, Lmax);
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
             a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
-            a.qkv = X(qkv), a.inv_freq = R.inv_freq.p; // RoPE and the new token's append, fused
+
+            step::RopeParams &r = E.rp;
+            r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
+            r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
+            r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
         }
         if (error.empty()) {
             const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
@@ -578,6 +585,7 @@ struct Step {
             const LayerExec &E = ex[l];
             if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
             if (on("qkv")) E.qkv.run(s);
+            if (on("rope")) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
             if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             if (on("o")) E.o.run(s);
@@ -968,9 +976,9 @@ int main(int argc, char **argv)
     g_pdl = pdl == "1";
 
     for (auto &k : split_csv(opt("omit", ""))) {
-        static const std::set<std::string> known = {"norm", "qkv", "attn", "quant", "o", "gate_up", "silu", "down", "head"};
+        static const std::set<std::string> known = {"norm", "qkv", "rope", "attn", "quant", "o", "gate_up", "silu", "down", "head"};
         if (!known.count(k)) {
-            fprintf(stderr, "--omit=%s: norm, qkv, attn, quant, o, gate_up, silu, down, head\n", k.c_str());
+            fprintf(stderr, "--omit=%s: norm, qkv, rope, attn, quant, o, gate_up, silu, down, head\n", k.c_str());
             return 2;
         }
         g_omit.insert(k);

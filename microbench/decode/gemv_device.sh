@@ -169,7 +169,7 @@ PY
     stepncu)
         for cfg in bf16w_bf16kv fp8w_fp8kv; do
             timeout 150 ncu --clock-control none --cache-control none --csv --metrics gpu__time_duration.sum \
-                -k 'regex:rmsnorm|gemv|attn|silu|quant_rows|gemm' -c 400 \
+                -k 'regex:rmsnorm|gemv|attn|rope|silu|quant_rows|gemm' -c 400 \
                 build/decode_step --models=llama3.1-8b --configs=$cfg --benchmark_filter='/b1_l4096/' \
                 --benchmark_min_time=0.001 --benchmark_repetitions=1 >"$O/stepncu_$cfg.csv" 2>"$O/stepncu_$cfg.err"
             echo "stepncu $cfg: rc=$? $(grep -c gpu__time_duration "$O/stepncu_$cfg.csv") kernels"

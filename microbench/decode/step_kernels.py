@@ -2,7 +2,7 @@
 """Where one decode step's time goes: the kernels of one step, each timed
 alone by ncu (gpu__time_duration.sum, CSV), summed by their place in a layer.
 
-    ncu --csv --metrics gpu__time_duration.sum -k 'regex:rmsnorm|gemv|attn|silu|quant_rows|gemm' -c 400 \\
+    ncu --csv --metrics gpu__time_duration.sum -k 'regex:rmsnorm|gemv|attn|rope|silu|quant_rows|gemm' -c 400 \\
         build/decode_step --models=llama3.1-8b --configs=fp8w_fp8kv --benchmark_filter=/b1_l4096/ ... >step.csv
     python3 microbench/decode/step_kernels.py step.csv [--layers 32]
 
