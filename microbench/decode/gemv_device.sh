@@ -24,8 +24,9 @@
 #   stepomit the step (8B, 70B; BF16 and FP8 + FP8 KV; batch 1, 16; 4K)
 #            with each kind of kernel left out in turn (--omit): what each
 #            costs inside the step
-#   stepab   the step's quick list, build/decode_step_prev (an earlier
-#            commit's binary, carried) and build/decode_step in turn, twice
+#   stepab   the step's quick list, $AB_A and $AB_B in turn, twice (default
+#            build/decode_step_prev, an earlier commit's binary, carried, and
+#            build/decode_step); a/b > 1: b is faster
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -124,12 +125,14 @@ for step in "$@"; do
             echo "omit=$om rc=$? $(grep -E '_median' "$O/step_omit_$om.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
         done ;;
     stepab)
+        A=${AB_A:-build/decode_step_prev}; B=${AB_B:-build/decode_step}
         for run in 1 2; do
-            for bin in decode_step_prev decode_step; do
-                timeout 200 build/$bin --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
-                    --benchmark_report_aggregates_only=true --benchmark_out="$O/ab_${bin}_$run.json" \
-                    --benchmark_out_format=json >"$O/ab_${bin}_$run.log" 2>&1
-                echo "$bin run $run: rc=$?"
+            for v in a b; do
+                [ $v = a ] && cmd=$A || cmd=$B
+                timeout 200 $cmd --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                    --benchmark_report_aggregates_only=true --benchmark_out="$O/ab_${v}_$run.json" \
+                    --benchmark_out_format=json >"$O/ab_${v}_$run.log" 2>&1
+                echo "$v ($cmd) run $run: rc=$?"
             done
         done
         python3 - "$O" <<'PY'
@@ -137,13 +140,13 @@ import json, sys, collections
 O = sys.argv[1]
 t = collections.defaultdict(dict)
 for run in (1, 2):
-    for b in ("decode_step_prev", "decode_step"):
-        for r in json.load(open(f"{O}/ab_{b}_{run}.json"))["benchmarks"]:
+    for v in ("a", "b"):
+        for r in json.load(open(f"{O}/ab_{v}_{run}.json"))["benchmarks"]:
             if r.get("aggregate_name") == "median":
-                t[r["run_name"].replace("/manual_time", "")].setdefault(b, []).append(r["real_time"])
-for n, v in t.items():
-    p, c = min(v["decode_step_prev"]), min(v["decode_step"])
-    print(f"{n:45s} prev {p:8.3f} new {c:8.3f} ms  new/prev speed {p / c:.3f}x")
+                t[r["run_name"].replace("/manual_time", "")].setdefault(v, []).append(r["real_time"])
+for n, x in t.items():
+    a, b = min(x["a"]), min(x["b"])
+    print(f"{n:45s} a {a:8.3f} b {b:8.3f} ms  a/b {a / b:.3f}x")
 PY
         ;;
     attnncu)
