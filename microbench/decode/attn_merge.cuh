@@ -13,15 +13,19 @@
 // The fold is the attention kernel's own (8 splits loaded at once, a
 // running maximum), so both give the same bits.
 //
-// How: one CTA a sequence (a token's row: Hq * 128 <= 16384 elements, up
-// to MERGE_CHUNKS chunks of 8 a thread), the row in registers; with E4M3
-// out, the amax is a block reduction. This replaces, on the W8A8 path, the
-// attention's last-CTA merge (an acq_rel counter, then the parts' L2 round
-// trips) and the quantization kernel after it.
+// How: one CTA a (sequence, KV head): its G heads x 128 outputs, 8 a
+// thread, in registers. With E4M3 out the CTAs of a sequence form a
+// thread-block cluster (Hkv <= 8) and meet their amax through distributed
+// shared memory. This replaces, on the W8A8 path, the attention's last-CTA
+// merge (an acq_rel counter, then the parts' L2 round trips) and the
+// quantization kernel after it.
 #pragma once
 
 #include "attn_decode.cuh"
 #include "token_quant.cuh"
+
+#include <algorithm>
+#include <cooperative_groups.h>
 
 namespace attn {
 
@@ -34,23 +38,17 @@ struct MergeParams {
     int B, Hq, Hkv, nsplit;
 };
 
-constexpr int MERGE_CHUNKS = 2;
-
 __global__ void attn_merge_kernel(const MergeParams p)
 {
     // the GEMV after this kernel may launch now and stream its weights (PDL)
     dec::pdl_trigger();
-    const int b = blockIdx.x, G = p.Hq / p.Hkv;
-    const int row = p.Hq * HD;
-    float y[MERGE_CHUNKS][8];
+    const int b = blockIdx.x / p.Hkv, h = blockIdx.x % p.Hkv, G = p.Hq / p.Hkv;
+    const int hd = threadIdx.x / (HD / 8), d = threadIdx.x % (HD / 8) * 8; // this thread's head and d
+    const bool mine = hd < G;
+    const size_t item = (size_t)b * p.Hkv + h;
+    float y[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
     dec::pdl_wait(); // the attention's parts
-    float amax = 0.f;
-#pragma unroll
-    for (int c = 0; c < MERGE_CHUNKS; c++) {
-        const int e = (threadIdx.x + c * blockDim.x) * 8; // element of the row
-        if (e >= row) continue;
-        const int qh = e / HD, d = e % HD, h = qh / G, hd = qh % G;
-        const size_t item = (size_t)b * p.Hkv + h;
+    if (mine) {
         const float4 *col = reinterpret_cast<const float4 *>(p.ws + (item * p.nsplit * G + hd) * HD + d);
         const float2 *stat =
             reinterpret_cast<const float2 *>(p.ws + (size_t)p.B * p.Hkv * p.nsplit * G * HD) + item * p.nsplit * G + hd;
@@ -90,31 +88,49 @@ __global__ void attn_merge_kernel(const MergeParams p)
         const float vs = p.v_scale ? p.v_scale[h] : 1.f;
         const float sc = Ls > 0.f ? vs / Ls : 0.f; // an empty sequence gives 0
 #pragma unroll
-        for (int k = 0; k < 8; k++) {
-            y[c][k] = dec::round_bf16(acc[k] * sc);
-            amax = fmaxf(amax, fabsf(y[c][k]));
-        }
-        if (!p.yq) step::store8_bf16(p.out + (size_t)b * row + e, y[c]);
+        for (int k = 0; k < 8; k++) y[k] = dec::round_bf16(acc[k] * sc);
     }
-    if (!p.yq) return;
-    const float ts = step::token_scale(step::block_max(amax));
-    const float inv = 1.f / ts;
+    const size_t e = ((size_t)b * p.Hq + h * G + hd) * HD + d; // element of out / yq
+    if (!p.yq) {
+        if (mine) step::store8_bf16(p.out + e, y);
+        return;
+    }
+    // E4M3: the sequence's amax over the cluster (its Hkv CTAs)
+    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+    __shared__ float cta_max;
+    float amax = 0.f;
 #pragma unroll
-    for (int c = 0; c < MERGE_CHUNKS; c++) {
-        const int e = (threadIdx.x + c * blockDim.x) * 8;
-        if (e < row) step::store8_e4m3(p.yq + (size_t)b * row + e, y[c], inv);
-    }
-    if (threadIdx.x == 0) p.ys[b] = ts;
+    for (int k = 0; k < 8; k++) amax = fmaxf(amax, fabsf(y[k]));
+    amax = step::block_max(amax);
+    if (threadIdx.x == 0) cta_max = amax;
+    cluster.sync(); // every CTA's amax is written
+    for (int r = 0; r < p.Hkv; r++) amax = fmaxf(amax, *cluster.map_shared_rank(&cta_max, r));
+    const float ts = step::token_scale(amax);
+    if (mine) step::store8_e4m3(p.yq + e, y, 1.f / ts);
+    if (h == 0 && threadIdx.x == 0) p.ys[b] = ts;
+    cluster.sync(); // no CTA leaves while another may still read its cta_max
 }
+
+constexpr int MERGE_MAX_CLUSTER = 8;
 
 inline void merge(const MergeParams &p, cudaStream_t st, bool pdl = false)
 {
-    const int row = p.Hq * HD;
-    if (row > 1024 * 8 * MERGE_CHUNKS) {
-        fprintf(stderr, "attn::merge: Hq * 128 = %d, at most %d\n", row, 1024 * 8 * MERGE_CHUNKS);
+    if (p.yq && p.Hkv > MERGE_MAX_CLUSTER) {
+        fprintf(stderr, "attn::merge to E4M3: Hkv = %d, at most %d (a cluster a sequence)\n", p.Hkv, MERGE_MAX_CLUSTER);
         exit(2);
     }
-    dec::launch_pdl(pdl, attn_merge_kernel, dim3(p.B), dim3(step::row_threads(row)), 0, st, p);
+    cudaLaunchAttribute at[2];
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
+    at[1].id = cudaLaunchAttributeClusterDimension;
+    at[1].val.clusterDim.x = p.yq ? p.Hkv : 1, at[1].val.clusterDim.y = 1, at[1].val.clusterDim.z = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(p.B * p.Hkv);
+    cfg.blockDim = dim3((std::max(32, p.Hq / p.Hkv * (HD / 8)) + 31) / 32 * 32); // a thread per 8 outputs
+    cfg.stream = st;
+    cfg.attrs = at;
+    cfg.numAttrs = 2;
+    cudaLaunchKernelEx(&cfg, attn_merge_kernel, p);
 }
 
 } // namespace attn
