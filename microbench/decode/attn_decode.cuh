@@ -74,9 +74,6 @@ struct Params {
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
     float sm_scale;
-    // nsplit > 1: the CTAs write their parts to ws and leave the merge to
-    // attn_merge.cuh's kernel, launched next (no counter, no last CTA)
-    bool defer_merge = false;
 };
 
 template <int KV> struct Cfg {
@@ -442,7 +439,7 @@ __global__ void __launch_bounds__(THREADS, 2)
             if (d == 0) wstat[2 * (split * G + hd)] = M, wstat[2 * (split * G + hd) + 1] = Ls;
         }
     }
-    if (p.nsplit == 1 || p.defer_merge) return;
+    if (p.nsplit == 1) return;
 
     // merge the splits: the last CTA of this (sequence, KV head) to finish.
     // The counter's atomic is acq_rel at GPU scope (after the CTA's barrier,

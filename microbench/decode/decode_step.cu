@@ -100,7 +100,7 @@ using bench::split_csv;
 
 #include "../../codec/fp8.h"
 #include "../gemm/gemm_wgmma.cuh"
-#include "attn_merge.cuh"
+#include "attn_decode.cuh"
 #include "gemv.cuh"
 #include "random.cuh"
 #include "rmsnorm.cuh"
@@ -141,8 +141,7 @@ bool g_lm_head_fp8 = false;
 // kernels out of every step (tuning: what each costs inside the step; the
 // results are not a decode step and --check refuses it)
 std::set<std::string> g_omit;
-bool g_pdl = true;
-bool g_attn_merge_kernel = false; // --attn_merge=kernel|cta (tuning; see Step) // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
+bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -433,7 +432,6 @@ struct Step {
     struct LayerExec {
         LinearExec qkv, o, gate_up, down;
         attn::Params ap;
-        attn::MergeParams mp; // ap.defer_merge: the splits' merge, a kernel of its own
         step::RopeParams rp;
     };
     std::vector<LayerExec> ex;
@@ -531,13 +529,6 @@ struct Step {
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
             a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
 
-            // --attn_merge=kernel: the merge (and, W8A8, the output's
-            // quantization) in attn_merge.cuh's kernel after the attention
-            a.defer_merge = g_attn_merge_kernel && apl.nsplit > 1;
-            attn::MergeParams &mg = E.mp;
-            mg.ws = ws.p, mg.v_scale = kv8 ? kv[l]->vs.p : nullptr, mg.out = Y(attn_out);
-            mg.yq = w8a8 ? xq.p : nullptr, mg.ys = xs.p, mg.B = B, mg.Hq = m.hq, mg.Hkv = m.hkv, mg.nsplit = apl.nsplit;
-
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
             r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
@@ -596,9 +587,7 @@ struct Step {
             if (on("qkv")) E.qkv.run(s);
             if (on("rope")) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
-            if (E.ap.defer_merge) {
-                if (on("quant")) attn::merge(E.mp, s, g_pdl);
-            } else if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
+            if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             if (on("o")) E.o.run(s);
             if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
             if (on("gate_up")) E.gate_up.run(s);
@@ -978,12 +967,6 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
-    const std::string am = opt("attn_merge", "cta"); // tuning
-    if (am != "cta" && am != "kernel") {
-        fprintf(stderr, "--attn_merge=%s: cta or kernel\n", am.c_str());
-        return 2;
-    }
-    g_attn_merge_kernel = am == "kernel";
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

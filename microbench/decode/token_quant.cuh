@@ -10,9 +10,9 @@
 //   and scales that gemm_wgmma's Epi::Rowwise takes as its A operand.
 //   K must be a multiple of 8 and rows 16-byte aligned.
 //
-// How: one block a row (up to 1024 threads, up to QUANT_CHUNKS chunks of 8
-// elements a thread, 16-byte loads, so K <= 16384), the row held in
-// registers: one read, the amax (a block reduction), then the codes. NaN propagates: fmaxf ignores it in the
+// How: one block a row (up to 1024 threads, 8 elements a thread a step,
+// 16-byte loads); pass 1 finds the row's amax, pass 2 reads the row again
+// (from L1/L2) and writes the codes. NaN propagates: fmaxf ignores it in the
 // amax, but the NaN input converts to the E4M3 NaN code.
 //
 // Speed: not yet measured (it runs once a layer, on the attention output,
@@ -22,8 +22,6 @@
 #include "../../codec/fp8.h"
 #include "common.cuh"
 
-#include <cstdio>
-#include <cstdlib>
 #include <cuda_runtime.h>
 
 namespace step {
@@ -95,12 +93,10 @@ __device__ __forceinline__ void store8_e4m3(uint8_t *p, const float (&f)[8], flo
           ((uint32_t)fp8_e4m3x2_from_f32(f[6] * inv, f[7] * inv) << 16);
     *reinterpret_cast<uint2 *>(p) = u;
 }
-using dec::round_bf16;
+__device__ __forceinline__ float round_bf16(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
 
 // The per-token scale of a row whose largest magnitude is amax.
 __device__ __forceinline__ float token_scale(float amax) { return amax > 0.f ? amax / E4M3_MAX : 1.f; }
-
-constexpr int QUANT_CHUNKS = 2; // chunks of 8 a thread, at most
 
 __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, int K)
 {
@@ -110,32 +106,25 @@ __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, 
     dec::pdl_wait();
     const size_t row = (size_t)blockIdx.x * K;
     const int step = blockDim.x * 8;
-    float f[QUANT_CHUNKS][8];
     float amax = 0.f;
+    for (int k = threadIdx.x * 8; k < K; k += step) {
+        float f[8];
+        load8(x + row + k, f);
 #pragma unroll
-    for (int c = 0; c < QUANT_CHUNKS; c++) {
-        const int k = threadIdx.x * 8 + c * step;
-        if (k >= K) continue;
-        load8(x + row + k, f[c]);
-#pragma unroll
-        for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(f[c][i]));
+        for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(f[i]));
     }
     const float sc = token_scale(block_max(amax));
     const float inv = 1.f / sc;
-#pragma unroll
-    for (int c = 0; c < QUANT_CHUNKS; c++) {
-        const int k = threadIdx.x * 8 + c * step;
-        if (k < K) store8_e4m3(q + row + k, f[c], inv);
+    for (int k = threadIdx.x * 8; k < K; k += step) {
+        float f[8];
+        load8(x + row + k, f);
+        store8_e4m3(q + row + k, f, inv);
     }
     if (threadIdx.x == 0) s[blockIdx.x] = sc;
 }
 
 inline void quant_rows(const __nv_bfloat16 *x, uint8_t *q, float *s, int M, int K, cudaStream_t st, bool pdl = false)
 {
-    if (K % 8 != 0 || K > 1024 * 8 * QUANT_CHUNKS) {
-        fprintf(stderr, "quant_rows: K = %d must be a multiple of 8 and at most %d\n", K, 1024 * 8 * QUANT_CHUNKS);
-        exit(2);
-    }
     dec::launch_pdl(pdl, quant_rows_kernel, dim3(M), dim3(row_threads(K)), 0, st, x, q, s, K);
 }
 
