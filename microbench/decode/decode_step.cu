@@ -697,9 +697,15 @@ void bm_step(benchmark::State &st, const StepCase c)
     st.counters["weight_gb"] = wbytes / 1e9;
     st.counters["kv_gb"] = kvbytes / 1e9;
     st.counters["gemm"] = use_gemm(fp8w, c.B) ? 1 : 0;
+    std::string label;
     if (s.n < m.layers)
-        st.SetLabel("scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) +
-                    " layers resident, reused in turn");
+        label = "scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) + " layers resident, reused in turn";
+    if (!g_omit.empty()) { // a timing experiment, and its results say so
+        std::string om;
+        for (auto &k : g_omit) om += (om.empty() ? "" : ",") + k;
+        label += (label.empty() ? "" : "; ") + std::string("NOT A STEP: --omit=") + om;
+    }
+    if (!label.empty()) st.SetLabel(label);
 }
 
 // ---------------------------------------------------------------- check mode
