@@ -89,7 +89,7 @@
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
-// --omit=KERNELS (see g_omit).
+// --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits).
 #include "bench.h"
 
 #include <set>
@@ -141,7 +141,8 @@ bool g_lm_head_fp8 = false;
 // kernels out of every step (tuning: what each costs inside the step; the
 // results are not a decode step and --check refuses it)
 std::set<std::string> g_omit;
-bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
+bool g_pdl = true;
+int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice) // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -501,7 +502,7 @@ struct Step {
 
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const int G = m.hq / m.hkv;
-        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, 0, G);
+        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G);
         ws.alloc(attn::ws_floats(B, m.hkv, apl.nsplit, G));
         cnt.alloc((size_t)B * m.hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
@@ -653,7 +654,7 @@ void bm_step(benchmark::State &st, const StepCase c)
             g_res.reset(new Resident(m, c.cfg));
         }
         // layers that fit in the budget beside the head and the activations
-        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, 0, m.hq / m.hkv);
+        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv);
         const double fixed = (double)g_res->lm_head.read_bytes() + 2.0 * m.hidden + 2 * ALLOC_SLACK +
                              (double)act_bytes(m, c.B, c.L, apl.nsplit);
         const double per_layer = (double)Resident::layer_alloc_bytes(m, fp8w) + (double)kv_layer_bytes(m, kv8, c.B, c.L);
@@ -705,6 +706,7 @@ void bm_step(benchmark::State &st, const StepCase c)
         for (auto &k : g_omit) om += (om.empty() ? "" : ",") + k;
         label += (label.empty() ? "" : "; ") + std::string("NOT A STEP: --omit=") + om;
     }
+    if (g_attn_splits) label += (label.empty() ? "" : "; ") + std::string("attn_splits=") + std::to_string(g_attn_splits) + " forced";
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -973,6 +975,11 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
+    if (g_attn_splits < 0 || g_attn_splits > attn::MAX_SPLITS) {
+        fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
+        return 2;
+    }
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());
