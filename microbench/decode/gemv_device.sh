@@ -27,8 +27,9 @@
 #   stepab   the step's quick list, $AB_A and $AB_B in turn, twice (default
 #            build/decode_step_prev, an earlier commit's binary, carried, and
 #            build/decode_step); a/b > 1: b is faster
-#   stepsplits the step's quick list at batch 1 with the attention's context
-#            splits forced to each of $SPLITS (default 0 = the planner's, 8, 24, 32)
+#   stepsplits the step's quick list at batch 1 (or what $BFILTER selects) with
+#            the attention's context splits forced to each of $SPLITS
+#            (default 0 = the planner's, 8, 24, 32)
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -154,7 +155,7 @@ PY
     stepsplits)
         for ns in ${SPLITS:-0 8 24 32 0}; do
             timeout 120 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --attn_splits=$ns \
-                --benchmark_filter='/b1_l' --benchmark_report_aggregates_only=true >"$O/step_splits_$ns.log" 2>&1
+                --benchmark_filter="${BFILTER:-/b1_l}" --benchmark_report_aggregates_only=true >"$O/step_splits_$ns.log" 2>&1
             echo "splits=$ns rc=$? $(grep -E '_median' "$O/step_splits_$ns.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
         done ;;
     attnncu)
