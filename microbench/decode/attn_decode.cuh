@@ -538,11 +538,15 @@ inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<K
 
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split,
-// and at most 16 splits where a split stays short (below).
-// force_nsplit > 0 overrides (the checks use it). Either way at most
-// MAX_SPLITS.
+// and, launched alone, at most 16 splits where a split stays short (below).
+// in_step: the decode step, where the kernels around the attention change
+// the balance: there the splits fill every resident slot (H200, decode_step
+// --attn_splits at batch 1: 32 splits against the 16 of the rule below, 8B
+// at 32K 1.06-1.08x, 4K 1.01-1.025x, 70B 1.00-1.03x; 48 and 64 slower
+// than 32). force_nsplit > 0 overrides (the checks use it). Either way at
+// most MAX_SPLITS.
 constexpr int MAX_SPLITS = 256;
-inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
+inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false)
 {
     Plan pl;
     int dev = 0, sms = 0;
@@ -559,7 +563,7 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8)
         // where its consumers become the limit (H200, forced splits 8-64 at
         // 1K-128K: 16 best at 4K and 16K, even at 32K, 33 best for FP8 at 128K)
         const int stages = (L + T - 1) / T, per = kv == KV_BF16 ? 64 : 32;
-        ns = std::min(ns, std::max(16, (stages + per - 1) / per));
+        if (!in_step) ns = std::min(ns, std::max(16, (stages + per - 1) / per));
     }
     ns = std::min(ns, MAX_SPLITS);
     int st = (L + ns - 1) / ns;

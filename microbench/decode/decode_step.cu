@@ -141,8 +141,8 @@ bool g_lm_head_fp8 = false;
 // kernels out of every step (tuning: what each costs inside the step; the
 // results are not a decode step and --check refuses it)
 std::set<std::string> g_omit;
-bool g_pdl = true;
-int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice) // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
+bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
+int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice)
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -502,7 +502,7 @@ struct Step {
 
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const int G = m.hq / m.hkv;
-        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G);
+        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G, true);
         ws.alloc(attn::ws_floats(B, m.hkv, apl.nsplit, G));
         cnt.alloc((size_t)B * m.hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
@@ -654,7 +654,7 @@ void bm_step(benchmark::State &st, const StepCase c)
             g_res.reset(new Resident(m, c.cfg));
         }
         // layers that fit in the budget beside the head and the activations
-        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv);
+        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv, true);
         const double fixed = (double)g_res->lm_head.read_bytes() + 2.0 * m.hidden + 2 * ALLOC_SLACK +
                              (double)act_bytes(m, c.B, c.L, apl.nsplit);
         const double per_layer = (double)Resident::layer_alloc_bytes(m, fp8w) + (double)kv_layer_bytes(m, kv8, c.B, c.L);
