@@ -70,18 +70,22 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 0986c1c): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.39-1.77x, 70B 1.66-1.80x, 405B
-// 1.77-1.90x (geometric mean 1.68x; target 1.9x); batch 64 1.56-1.97x;
-// batch 256 1.61-1.97x. Every kernel but the wgmma GEMM is launched with
+// Speed (H200, results/h200/decode_step.json, commit 6b34061): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.39-1.77x, 70B 1.68-1.80x, 405B
+// 1.78-1.90x (geometric mean 1.68x; target 1.9x); batch 64 1.56-1.96x;
+// batch 256 1.62-1.97x. Every kernel but the wgmma GEMM is launched with
 // programmatic dependent launch (each waits for the one before it, and
 // starts early: GEMVs stream weights, attention the cached tokens); in one
 // run against PDL for the GEMVs alone (--pdl=gemv, quick list): 8B FP8 +
 // FP8 KV batch 1 3.50 -> 3.10 ms, BF16 4.64 -> 4.47; 70B FP8 batch 16
-// 24.3 -> 23.2 ms. The small batches are held down
-// by fixed costs that FP8 does not shorten: the small 8B GEMVs (0.56-0.78
-// of copy at M = 1), attention at 4K context (~10 us), ~10 kernels a
-// layer, and the BF16 LM head (which alone caps 8B at 1.87x).
+// 24.3 -> 23.2 ms. The attention's splits fill every resident slot here
+// (attn::plan's in_step; 32 at batch 1, where alone 16 are best): 8B at
+// batch 1 and 32K 1.06-1.08x, 70B 1.00-1.03x. The small batches are held
+// down by fixed costs that FP8 does not shorten (--omit measures each kind
+// of kernel inside the step; NOTES.md v7): at 8B batch 1 and 4K, ~85 us a
+// FP8 layer against 53 us of bytes, of which attention ~10 us over its
+// cache, two norms, RoPE, SiLU and the quantization ~13 us, the GEMVs ~5
+// us; and the BF16 LM head (which alone caps 8B at 1.87x).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
