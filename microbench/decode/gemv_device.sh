@@ -29,7 +29,7 @@
 #            build/decode_step); a/b > 1: b is faster
 #   stepsplits the step's quick list at batch 1 (or what $BFILTER selects) with
 #            the attention's context splits forced to each of $SPLITS
-#            (default 0 = the planner's, 8, 24, 32)
+#            (default 0 8 24 32 0; 0: the planner's, first and last)
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -45,6 +45,8 @@ MODELS=llama3.1-8b,llama3.1-70b
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.limit --format=csv,noheader
 grep -E '^llama3\.1-(8b|70b)' sweeps/layers.txt >/tmp/llama.txt
 jsons=""
+# the medians of a decode_step log on one line: "8b/config/b1_l4096 2.95; ..."
+medians() { grep -E '_median' "$1" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g'; }
 for step in "$@"; do
     t0=$(date +%s)
     case $step in
@@ -125,7 +127,7 @@ for step in "$@"; do
             timeout 120 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
                 --configs=bf16w_bf16kv,fp8w_fp8kv $( [ $om != none ] && echo --omit=$om ) \
                 --benchmark_filter='/b(1|16)_l4096/' --benchmark_report_aggregates_only=true >"$O/step_omit_$om.log" 2>&1
-            echo "omit=$om rc=$? $(grep -E '_median' "$O/step_omit_$om.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
+            echo "omit=$om rc=$? $(medians "$O/step_omit_$om.log")"
         done ;;
     stepab)
         A=${AB_A:-build/decode_step_prev}; B=${AB_B:-build/decode_step}
@@ -156,7 +158,7 @@ PY
         for ns in ${SPLITS:-0 8 24 32 0}; do
             timeout 120 build/decode_step --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 --attn_splits=$ns \
                 --benchmark_filter="${BFILTER:-/b1_l}" --benchmark_report_aggregates_only=true >"$O/step_splits_$ns.log" 2>&1
-            echo "splits=$ns rc=$? $(grep -E '_median' "$O/step_splits_$ns.log" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g')"
+            echo "splits=$ns rc=$? $(medians "$O/step_splits_$ns.log")"
         done ;;
     attnncu)
         for c in e4m3/b16_l4096 bf16/b16_l4096 e4m3/b1_l32768; do
