@@ -93,7 +93,8 @@
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
-// --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits).
+// --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
+// --fuse_rope=0 (RoPE + KV append as its own kernel at every batch).
 #include "bench.h"
 
 #include <set>
@@ -147,6 +148,9 @@ bool g_lm_head_fp8 = false;
 std::set<std::string> g_omit;
 bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice)
+// --fuse_rope=0: RoPE + KV append as its own kernel even where the QKV
+// projection's GEMV could do it in its epilogue (tuning; gemv::Params::rope)
+bool g_fuse_rope = true;
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -361,13 +365,13 @@ struct LinearExec {
 // Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
 // and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
-                        int force_bn = 0)
+                        int force_bn = 0, int force_kg = 0, int force_split = 0)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
         e.wt = L.fp8 ? gemv::E4M3_A8 : gemv::BF16;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
@@ -438,6 +442,7 @@ struct Step {
         LinearExec qkv, o, gate_up, down;
         attn::Params ap;
         step::RopeParams rp;
+        bool rope_fused = false; // the QKV GEMV does RoPE + append (no rope kernel)
     };
     std::vector<LayerExec> ex;
     LinearExec head;
@@ -520,8 +525,12 @@ struct Step {
             LayerExec &E = ex[l];
             // the check covers both GEMM tile widths
             const int bn = check ? (l % 2 ? 256 : 128) : 0;
+            // and the QKV GEMV's shapes of CTA (k groups 4, 2, 1: 32, 64, 128
+            // rows) and split K, which the fused RoPE's row pairing depends on
+            static const int qkv_kg[4] = {4, 2, 1, 1}, qkv_split[4] = {1, 2, 1, 2};
+            const int qv = (l + (B > 1 ? 2 : 0)) % 4;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn);
             if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
@@ -538,6 +547,11 @@ struct Step {
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
             r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
             r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
+            // up to 16 tokens the GEMV's epilogue does RoPE + append (--omit=rope keeps the kernel, to leave it out)
+            if (g_fuse_rope && !g_omit.count("rope") && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
+                E.qkv.gparams.fuse_rope = true, E.qkv.gparams.rope = r;
+                E.rope_fused = true;
+            }
         }
         if (error.empty()) {
             const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
@@ -590,7 +604,7 @@ struct Step {
             const LayerExec &E = ex[l];
             if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
             if (on("qkv")) E.qkv.run(s);
-            if (on("rope")) step::rope_kv_append(E.rp, s, g_pdl);
+            if (on("rope") && !E.rope_fused) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
             if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             if (on("o")) E.o.run(s);
@@ -711,6 +725,7 @@ void bm_step(benchmark::State &st, const StepCase c)
         label += (label.empty() ? "" : "; ") + std::string("NOT A STEP: --omit=") + om;
     }
     if (g_attn_splits) label += (label.empty() ? "" : "; ") + std::string("attn_splits=") + std::to_string(g_attn_splits) + " forced";
+    if (!g_fuse_rope) label += (label.empty() ? "" : "; ") + std::string("fuse_rope=0");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -984,6 +999,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;
     }
+    const std::string fr = opt("fuse_rope", "1"); // tuning
+    if (fr != "1" && fr != "0") {
+        fprintf(stderr, "--fuse_rope=%s: 1 or 0\n", fr.c_str());
+        return 2;
+    }
+    g_fuse_rope = fr == "1";
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

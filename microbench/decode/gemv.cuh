@@ -48,6 +48,7 @@
 #pragma once
 
 #include "common.cuh"
+#include "rope_kv_append.cuh"
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
@@ -74,6 +75,15 @@ struct Params {
     // may share one workspace of max(partial_bytes) + max(counter_bytes).
     void *workspace;
     size_t workspace_size;
+    // fuse_rope: W is a QKV projection, (Hq + 2 Hkv) heads of 128 rows (q,
+    // k, v as rope_kv_append.cuh reads them), and the epilogue does that
+    // kernel's work (rope_pair_store) instead of writing Y: up to 16 tokens
+    // (plan's mt <= 2), N a multiple of 128, rope.B = M. A CTA's rows are
+    // then the RoPE pairs' two halves, d0.. and d0 + 64.. of one head (two
+    // TMA boxes of R / 2 rows a sub-stage), so that it holds both values of
+    // every pair it computes.
+    bool fuse_rope = false;
+    step::RopeParams rope{};
 };
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
@@ -115,6 +125,9 @@ inline int min_resident = 2;
 inline bool pdl_default = true;
 
 constexpr int MAX_KG = 4, MIN_ROWS = BN / MAX_KG;
+// k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
+// X would outweigh its share of W
+constexpr int KG_MAX_MT = 2;
 
 // Split-K workspace (see Params): partial sums, at most CWARPS * MT * 128
 // floats a CTA, from its start; a counter a row tile (of MIN_ROWS rows or
@@ -139,6 +152,12 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     const int total = p.K / C::STEPK;
     const int s_beg = (int)((long)total * rank / p.split), s_end = (int)((long)total * (rank + 1) / p.split);
     const int nsteps = s_end - s_beg;
+    const bool fuse_rope = MT <= KG_MAX_MT && p.fuse_rope; // (launch() refuses it beyond)
+    // the W row of the tile's row r: tile * R + r, or with fuse_rope row0 +
+    // r for the first R / 2 rows and row0 + 64 + r - R / 2 for the rest
+    // (R = 128: the head's rows in order)
+    const int row0 = fuse_rope ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2) : tile * C::R;
+    auto row_of = [&](int r) { return row0 + r + (fuse_rope && r >= C::R / 2 ? 64 - C::R / 2 : 0); };
 
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
@@ -165,8 +184,15 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             auto load_w = [&](int s, int st) {
                 unsigned char *stage = smem + (size_t)st * C::STAGE;
 #pragma unroll
-                for (int j = 0; j < KG; j++)
-                    hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], (s_beg + s) * C::STEPK + C::BK * j, tile * C::R);
+                for (int j = 0; j < KG; j++) {
+                    const int k = (s_beg + s) * C::STEPK + C::BK * j;
+                    if (!fuse_rope) {
+                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
+                    } else { // the two halves of the pairs: boxes of R / 2 rows, 64 rows apart
+                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row0);
+                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + 64);
+                    }
+                }
             };
             // the first ring's worth of weights does not depend on the
             // previous kernel: issue it before waiting for that kernel's X
@@ -297,12 +323,28 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     auto index = [&](int e, int &tok, int &row) {
         const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
         tok = 8 * t + 2 * (ln & 3) + (i & 1);
-        row = tile * C::R + wp * 16 + (ln >> 2) + (i >> 1) * 8;
+        row = wp * 16 + (ln >> 2) + (i >> 1) * 8; // the tile's row; row_of() gives W's
     };
-    auto store = [&](int tok, int row, float v) {
+    // fuse_rope: the tile's outputs, BF16-rounded, [token][R] after the sums
+    float *fin = reinterpret_cast<float *>(smem) + CWARPS * MT * 128;
+    auto store = [&](int tok, int r, float v) {
+        const int row = row_of(r);
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
-        p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
+        if (fuse_rope) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
+        else p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
+    };
+    // fuse_rope, once every output of the tile is in fin: each pair (token,
+    // r < R / 2) through rope_kv_append.cuh's rope_pair_store
+    auto rope_pass = [&]() {
+        if constexpr (MT <= KG_MAX_MT) {
+            static_assert(MIN_STAGES * C::STAGE >= C::RED + MT * 8 * C::R * sizeof(float), "fin fits beside red");
+            __syncthreads();
+            for (int e = (int)threadIdx.x; e < p.M * (C::R / 2); e += THREADS) {
+                const int tok = e / (C::R / 2), r = e % (C::R / 2), row = row_of(r);
+                step::rope_pair_store(p.rope, tok, row / 128, row % 128, fin[tok * C::R + r], fin[tok * C::R + r + C::R / 2]);
+            }
+        }
     };
     __syncthreads();
     float *red = reinterpret_cast<float *>(smem); // [kg][rg][t][i][lane]: warp = kg * RG + rg
@@ -322,8 +364,9 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
             int tok, row;
             index(e, tok, row);
-            if (tok < p.M && row < p.N) store(tok, row, sum(e));
+            if (tok < p.M && row_of(row) < p.N) store(tok, row, sum(e));
         }
+        if (fuse_rope) rope_pass();
         return;
     }
     const int ntiles = (p.N + C::R - 1) / C::R;
@@ -349,11 +392,12 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
         int tok, row;
         index(e, tok, row);
-        if (tok >= p.M || row >= p.N) continue;
+        if (tok >= p.M || row_of(row) >= p.N) continue;
         float v = 0.f;
         for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * EO + e);
         store(tok, row, v);
     }
+    if (fuse_rope) rope_pass();
 }
 
 // ---- host side ----
@@ -401,14 +445,11 @@ template <int WT, int MT, int KG>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
     set_attr<WT, MT, KG>();
-    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R, p), tx = x_map(WT, MT, p);
+    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R / (p.fuse_rope ? 2 : 1), p), tx = x_map(WT, MT, p);
     dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
                     pl.stages);
 }
 
-// k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
-// X would outweigh its share of W
-constexpr int KG_MAX_MT = 2;
 
 // Runs Op<WT, MT, KG>::run(args...) with wt, mt (1..8) and kg (1, 2, 4;
 // above 1 only where mt <= KG_MAX_MT) as constants.
@@ -466,6 +507,11 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     if (!supported(wt, p.M, p.N, p.K, pl.split, pl.kg) || pl.mt != std::max(1, std::min(8, (p.M + 7) / 8))) {
         fprintf(stderr, "gemv::launch: plan (kg %d, split %d, mt %d) does not fit M=%d N=%d K=%d\n", pl.kg, pl.split,
                 pl.mt, p.M, p.N, p.K);
+        std::abort();
+    }
+    if (p.fuse_rope && (pl.mt > KG_MAX_MT || p.N % 128 || p.rope.B != p.M)) {
+        fprintf(stderr, "gemv::launch: fuse_rope needs M <= %d, N a multiple of 128, rope.B = M (M=%d N=%d rope.B=%d)\n",
+                8 * KG_MAX_MT, p.M, p.N, p.rope.B);
         std::abort();
     }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);

@@ -16,10 +16,15 @@
 //       x'[d+64] = x[d+64] cos + x[d] sin. inv_freq [64] is computed on the
 //       host with Llama-3.1's "llama3" frequency scaling (decode_step.cu).
 //
-// How: one warp a (token, head); lane j owns the pairs of d = 2j, 2j + 1
-// (4-byte loads and stores). Every replay of a step writes the same slot.
+// How: one warp a (token, head); lane j owns the pairs d = j and j + 32
+// (rope_pair_store). Every replay of a step writes the same slot. Where the
+// QKV projection runs our GEMV at up to 16 tokens, the decode step skips
+// this kernel: the GEMV's epilogue calls rope_pair_store itself (gemv.cuh,
+// Params::rope), one dependent launch fewer a layer.
 //
-// Speed: not yet measured (B x (Hq + 2 Hkv) x 256 bytes in; once a layer).
+// Speed: B x (Hq + 2 Hkv) x 256 bytes in; once a layer. Inside the step
+// (decode_step --omit=rope, NOTES.md v7) ~3.8 us a layer at 8B, batch 1,
+// almost all of it the launch's link in the chain.
 #pragma once
 
 #include "token_quant.cuh"
@@ -41,33 +46,23 @@ struct RopeParams {
     bool kv_fp8;
 };
 
-__global__ void rope_kv_append_kernel(const RopeParams p)
+// One RoPE pair of head hh (q heads, then k heads, then v heads) of token
+// b: lo = x[d], hi = x[d + 64], d < 64, the projection's BF16 outputs as
+// floats. q and k are rotated; q goes to q_out, k and v to the cache.
+__device__ inline void rope_pair_store(const RopeParams &p, int b, int hh, int d, float lo, float hi)
 {
-    // the attention after this kernel may launch now and stream the cache
-    // (PDL); this one waits for the QKV projection
-    dec::pdl_trigger();
-    dec::pdl_wait();
-    const int nh = p.Hq + 2 * p.Hkv;
-    const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (item >= p.B * nh) return;
-    const int b = item / nh, hh = item % nh;
-    const int d = 2 * (threadIdx.x & 31);
-    const __nv_bfloat16 *src = p.qkv + ((size_t)b * nh + hh) * ROPE_HD;
-    float2 lo = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(src + d));
-    float2 hi = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(src + d + 64));
     const int pos = p.pos[b];
     if (hh < p.Hq + p.Hkv) {
-        float s0, c0, s1, c1;
-        sincosf((float)pos * p.inv_freq[d], &s0, &c0);
-        sincosf((float)pos * p.inv_freq[d + 1], &s1, &c1);
-        const float2 l = lo, h = hi;
-        lo = make_float2(l.x * c0 - h.x * s0, l.y * c1 - h.y * s1);
-        hi = make_float2(h.x * c0 + l.x * s0, h.y * c1 + l.y * s1);
+        float s, c;
+        sincosf((float)pos * p.inv_freq[d], &s, &c);
+        const float l = lo, h = hi;
+        lo = l * c - h * s;
+        hi = h * c + l * s;
     }
     if (hh < p.Hq) {
         __nv_bfloat16 *dst = p.q_out + ((size_t)b * p.Hq + hh) * ROPE_HD;
-        *reinterpret_cast<uint32_t *>(dst + d) = dec::pack_bf16x2(lo.x, lo.y);
-        *reinterpret_cast<uint32_t *>(dst + d + 64) = dec::pack_bf16x2(hi.x, hi.y);
+        dst[d] = __float2bfloat16_rn(lo);
+        dst[d + 64] = __float2bfloat16_rn(hi);
         return;
     }
     const bool is_v = hh >= p.Hq + p.Hkv;
@@ -78,14 +73,28 @@ __global__ void rope_kv_append_kernel(const RopeParams p)
     if (p.kv_fp8) {
         const float inv = 1.f / (is_v ? p.v_scale : p.k_scale)[h];
         uint8_t *dst = (uint8_t *)cache + row;
-        *reinterpret_cast<uint16_t *>(dst + d) = fp8_e4m3x2_from_f32(round_bf16(lo.x) * inv, round_bf16(lo.y) * inv);
-        *reinterpret_cast<uint16_t *>(dst + d + 64) =
-            fp8_e4m3x2_from_f32(round_bf16(hi.x) * inv, round_bf16(hi.y) * inv);
+        dst[d] = fp8_e4m3_from_f32(round_bf16(lo) * inv);
+        dst[d + 64] = fp8_e4m3_from_f32(round_bf16(hi) * inv);
     } else {
         __nv_bfloat16 *dst = (__nv_bfloat16 *)cache + row;
-        *reinterpret_cast<uint32_t *>(dst + d) = dec::pack_bf16x2(lo.x, lo.y);
-        *reinterpret_cast<uint32_t *>(dst + d + 64) = dec::pack_bf16x2(hi.x, hi.y);
+        dst[d] = __float2bfloat16_rn(lo);
+        dst[d + 64] = __float2bfloat16_rn(hi);
     }
+}
+
+__global__ void rope_kv_append_kernel(const RopeParams p)
+{
+    // the attention after this kernel may launch now and stream the cache
+    // (PDL); this one waits for the QKV projection
+    dec::pdl_trigger();
+    dec::pdl_wait();
+    const int nh = p.Hq + 2 * p.Hkv;
+    const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (item >= p.B * nh) return;
+    const int b = item / nh, hh = item % nh;
+    const __nv_bfloat16 *src = p.qkv + ((size_t)b * nh + hh) * ROPE_HD;
+    for (int d = threadIdx.x & 31; d < 64; d += 32)
+        rope_pair_store(p, b, hh, d, __bfloat162float(src[d]), __bfloat162float(src[d + 64]));
 }
 
 inline void rope_kv_append(const RopeParams &p, cudaStream_t st, bool pdl = false)
