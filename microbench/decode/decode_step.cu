@@ -94,8 +94,7 @@
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
-// --fuse_rope=0 (RoPE + KV append as its own kernel at every batch),
-// --fuse_norm=0 (every RMSNorm its own kernel at batch 1).
+// --fuse_rope=0 (RoPE + KV append as its own kernel at every batch).
 #include "bench.h"
 
 #include <set>
@@ -152,10 +151,6 @@ int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tunin
 // --fuse_rope=0: RoPE + KV append as its own kernel even where the QKV
 // projection's GEMV could do it in its epilogue (tuning; gemv::Params::rope)
 bool g_fuse_rope = true;
-// --fuse_norm=0: every RMSNorm its own kernel, even where (batch 1) the GEMV
-// after it could make its input itself (tuning; gemv::Params::fuse_norm).
-// Neither fusion happens under --omit, which times the separate kernels.
-bool g_fuse_norm = true;
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -370,15 +365,13 @@ struct LinearExec {
 // Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
 // and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
-                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool fuse_norm = false)
+                        int force_bn = 0, int force_kg = 0, int force_split = 0)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
         e.wt = L.fp8 ? gemv::E4M3_A8 : gemv::BF16;
-        fuse_norm = fuse_norm && M == 1 && L.K <= gemv::NORM_MAX_K;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg,
-                          fuse_norm ? gemv::norm_smem(e.wt, L.K) : 0);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
@@ -386,7 +379,6 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         // the workspace (split K) is set once the step knows the largest
         e.gparams = L.fp8 ? gemv::Params{L.w.p, xq, L.s.p, y, M, L.N, L.K, e.gp.split, xs, nullptr, 0}
                           : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr, nullptr, 0};
-        e.gparams.fuse_norm = fuse_norm; // its norm (residual pointers) is set where the step is enqueued
         return "";
     }
     e.gemm = true;
@@ -441,7 +433,7 @@ struct Step {
     int stride = 0;
     std::vector<int> pos_h, table_h;
     std::vector<std::unique_ptr<LayerKV>> kv;
-    DevBuf<uint16_t> h0, h, h2, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
+    DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
     DevBuf<uint8_t> xq, gemv_ws;
     DevBuf<float> xs, ws;
     DevBuf<int> cnt, lens, pos, table;
@@ -508,7 +500,7 @@ struct Step {
         }
 
         // activations; the step's input hidden states ~ N(0, 1)
-        h0.alloc((size_t)B * H), h.alloc((size_t)B * H), h2.alloc((size_t)B * H), xn.alloc((size_t)B * H);
+        h0.alloc((size_t)B * H), h.alloc((size_t)B * H), xn.alloc((size_t)B * H);
         qkv.alloc((size_t)B * m.qkv_n()), q.alloc((size_t)B * m.q_dim()), attn_out.alloc((size_t)B * m.q_dim());
         o_out.alloc((size_t)B * H), gu.alloc((size_t)B * 2 * m.inter), act.alloc((size_t)B * m.inter);
         down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
@@ -537,13 +529,10 @@ struct Step {
             // rows) and split K, which the fused RoPE's row pairing depends on
             static const int qkv_kg[4] = {4, 2, 1, 1}, qkv_split[4] = {1, 2, 1, 2};
             const int qv = (l + (B > 1 ? 2 : 0)) % 4;
-            // at batch 1 the GEMVs after the norms make their input themselves
-            const bool fn = g_fuse_norm && g_omit.empty();
             std::string e;
-            if (e.empty())
-                e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0, fn);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, 0, 0, fn);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn);
             if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
@@ -559,14 +548,13 @@ struct Step {
             r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
             r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
             // up to 16 tokens the GEMV's epilogue does RoPE + append (--omit=rope keeps the kernel, to leave it out)
-            if (g_fuse_rope && g_omit.empty() && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
+            if (g_fuse_rope && !g_omit.count("rope") && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
                 E.qkv.gparams.fuse_rope = true, E.qkv.gparams.rope = r;
                 E.rope_fused = true;
             }
         }
         if (error.empty()) {
-            const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0, 0, 0,
-                                              g_fuse_norm && g_omit.empty());
+            const std::string e = make_linear(head, R.lm_head, B, X(xn), xq.p, xs.p, Y(logits), check ? 256 : 0);
             if (!e.empty()) error = "lm_head: " + e;
         }
         // one split-K workspace for every GEMV of the step (they run in turn):
@@ -593,35 +581,15 @@ struct Step {
         if (stream) cudaStreamDestroy(stream);
     }
 
-    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bf16 *h_out, bool fp8_out, cudaStream_t s)
+    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, cudaStream_t s)
     {
         step::RmsParams p;
-        p.h_in = h_in, p.delta = delta, p.gamma = (const bf16 *)gamma.p, p.h_out = h_out;
+        p.h_in = h_in, p.delta = delta, p.gamma = (const bf16 *)gamma.p, p.h_out = (bf16 *)h.p;
         p.y = fp8_out ? nullptr : (bf16 *)xn.p;
         p.yq = fp8_out ? xq.p : nullptr;
         p.ys = xs.p;
         p.H = m.hidden, p.eps = m.eps;
         step::rmsnorm(p, B, s, g_pdl);
-    }
-
-    // The residual add + RMSNorm of res and delta, then the linear layer
-    // `next` (if run_next): the norm as its own kernel, or made by next's GEMV
-    // (gemv::Params::fuse_norm). The residual stream alternates between h and
-    // h2 (a fused norm's CTA 0 writes the new one while the other CTAs read
-    // the old); the step's input h0 is only read, so that replays repeat.
-    void norm_linear(const bf16 *&res, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, const LinearExec &next,
-                     bool run_norm, bool run_next, cudaStream_t s)
-    {
-        bf16 *out = (bf16 *)(res == (const bf16 *)h.p ? h2.p : h.p);
-        if (!next.gemm && next.gparams.fuse_norm) {
-            LinearExec e = next;
-            e.gparams.norm = step::RmsParams{res, delta, (const bf16 *)gamma.p, out, nullptr, nullptr, nullptr, m.hidden, m.eps};
-            if (run_next) e.run(s);
-        } else {
-            if (run_norm) rmsnorm(res, delta, gamma, out, fp8_out, s);
-            if (run_next) next.run(s);
-        }
-        res = out;
     }
 
     // The whole step into stream s (less the kernels --omit names).
@@ -630,22 +598,26 @@ struct Step {
         auto on = [](const char *k) { return !g_omit.count(k); };
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const bf16 *down_p = (const bf16 *)down.p;
-        const bf16 *res = (const bf16 *)h0.p;
         for (int i = 0; i < total; i++) {
             const int l = i % n;
             const LayerW &W = *R.layers[l];
             const LayerExec &E = ex[l];
-            norm_linear(res, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, E.qkv, on("norm"), on("qkv"), s);
+            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
+            if (on("qkv")) E.qkv.run(s);
             if (on("rope") && !E.rope_fused) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
             if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             if (on("o")) E.o.run(s);
-            norm_linear(res, (const bf16 *)o_out.p, W.mlp_norm, w8a8, E.gate_up, on("norm"), on("gate_up"), s);
+            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
+            if (on("gate_up")) E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
             if (on("silu")) step::silu_mul(sp, B, s, g_pdl);
             if (on("down")) E.down.run(s);
         }
-        if (on("head")) norm_linear(res, down_p, R.final_norm, head_w8a8, head, true, true, s);
+        if (on("head")) {
+            rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
+            head.run(s);
+        }
     }
 
     // One eager run (first-use set-up of every kernel happens outside the
@@ -754,7 +726,6 @@ void bm_step(benchmark::State &st, const StepCase c)
     }
     if (g_attn_splits) label += (label.empty() ? "" : "; ") + std::string("attn_splits=") + std::to_string(g_attn_splits) + " forced";
     if (!g_fuse_rope) label += (label.empty() ? "" : "; ") + std::string("fuse_rope=0");
-    if (!g_fuse_norm) label += (label.empty() ? "" : "; ") + std::string("fuse_norm=0");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1034,12 +1005,6 @@ int main(int argc, char **argv)
         return 2;
     }
     g_fuse_rope = fr == "1";
-    const std::string fn = opt("fuse_norm", "1"); // tuning
-    if (fn != "1" && fn != "0") {
-        fprintf(stderr, "--fuse_norm=%s: 1 or 0\n", fn.c_str());
-        return 2;
-    }
-    g_fuse_norm = fn == "1";
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

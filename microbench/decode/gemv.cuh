@@ -48,7 +48,6 @@
 #pragma once
 
 #include "common.cuh"
-#include "rmsnorm.cuh"
 #include "rope_kv_append.cuh"
 #include "../gemm/hopper.cuh"
 
@@ -85,24 +84,9 @@ struct Params {
     // every pair it computes.
     bool fuse_rope = false;
     step::RopeParams rope{};
-    // fuse_norm (M = 1, BF16 or E4M3_A8, K <= NORM_MAX_K): x and x_scale are
-    // not read; every CTA makes X itself, before its first MMA, from the
-    // residual stream as rmsnorm.cuh does (norm: h_in, delta, gamma, h_out,
-    // eps; H = K): h = BF16(h_in + delta), y = h * rsqrt(mean(h^2) + eps) *
-    // gamma, X = BF16(y) or E4M3(y / s) with s = amax / 448. CTA 0 writes
-    // h_out, which must not be h_in (the other CTAs read it). One dependent
-    // launch fewer; the plan needs norm_smem(wt, K) more shared memory.
-    bool fuse_norm = false;
-    step::RmsParams norm{};
 };
 
-
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
-// fuse_norm: the largest K (4 chunks of 8 a thread, in registers) and the
-// shared memory the made X takes (one row, plain k order, and 1 KiB that the
-// MMAs' padding token rows read).
-constexpr int NORM_CHUNKS = 4, NORM_MAX_K = NORM_CHUNKS * (CWARPS + 1) * 32 * 8;
-inline size_t norm_smem(int wt, int K) { return (size_t)K * (wt == E4M3_A8 ? 1 : 2) + 1024; }
 
 // KG: k groups a CTA. The eight consumer warps are KG groups of 8 / KG;
 // each group takes its own 128 bytes of every weight row of a stage, so a
@@ -129,10 +113,8 @@ template <int WT, int MT, int KG> struct Cfg {
     // the ring's depth is chosen at launch (plan()): the shared memory an SM
     // has, shared by the CTAs that will sit on it
     __host__ __device__ static size_t body(int stages) { return (size_t)stages * STAGE > RED ? (size_t)stages * STAGE : RED; }
-    // + the ring's barriers and one int (split K: "this CTA is the tile's last"),
-    // + with fuse_norm the made X, 128-aligned, from xreg()
-    __host__ __device__ static size_t xreg(int stages) { return (body(stages) + 2 * (size_t)stages * sizeof(uint64_t) + 16 + 127) / 128 * 128; }
-    static size_t smem(int stages, size_t extra = 0) { return 1024 + xreg(stages) + extra; }
+    // + the ring's barriers and one int (split K: "this CTA is the tile's last")
+    static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t) + 16; }
     static_assert(STAGE % 1024 == 0 && WBOX % 1024 == 0, "boxes stay 1024-aligned for the 128-byte swizzle");
 };
 
@@ -151,75 +133,6 @@ constexpr int KG_MAX_MT = 2;
 // floats a CTA, from its start; a counter a row tile (of MIN_ROWS rows or
 // more) at its end.
 __host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + MIN_ROWS - 1) / MIN_ROWS * 4) + 255) / 256 * 256; }
-
-// fuse_norm: X of one token made by the whole CTA (THREADS threads) into xr
-// (see Params::fuse_norm); *xs = X's scale for E4M3_A8. Waits for the
-// previous kernel (PDL) after loading gamma. rmsnorm.cuh's arithmetic; the
-// sums run in another order, so results may differ from it in the last bit.
-template <int WT, int THREADS>
-__device__ __forceinline__ void make_x_norm(const step::RmsParams &n, int K, unsigned char *xr, float *xs)
-{
-    uint4 gv[NORM_CHUNKS], hv[NORM_CHUNKS]; // gamma and h, 8 BF16 a chunk
-    auto chunk = [&](int c) { return (c * THREADS + (int)threadIdx.x) * 8; };
-#pragma unroll
-    for (int c = 0; c < NORM_CHUNKS; c++)
-        if (chunk(c) < K) gv[c] = __ldg(reinterpret_cast<const uint4 *>(n.gamma + chunk(c)));
-    dec::pdl_wait();
-    float ss = 0.f;
-#pragma unroll
-    for (int c = 0; c < NORM_CHUNKS; c++) {
-        const int k = chunk(c);
-        if (k >= K) continue;
-        float h[8];
-        step::load8(n.h_in + k, h);
-        if (n.delta) {
-            float d[8];
-            step::load8(n.delta + k, d);
-#pragma unroll
-            for (int i = 0; i < 8; i++) h[i] = step::round_bf16(h[i] + d[i]);
-        }
-        hv[c] = step::pack8(h);
-        if (blockIdx.x == 0) *reinterpret_cast<uint4 *>(n.h_out + k) = hv[c];
-#pragma unroll
-        for (int i = 0; i < 8; i++) ss += h[i] * h[i];
-    }
-    const float r = rsqrtf(step::block_sum(ss) / (float)K + n.eps);
-    auto normed = [&](int c, float (&y)[8]) {
-        float g[8];
-        step::unpack8(hv[c], y);
-        step::unpack8(gv[c], g);
-#pragma unroll
-        for (int i = 0; i < 8; i++) y[i] = y[i] * r * g[i];
-    };
-    float amax = 0.f;
-#pragma unroll
-    for (int c = 0; c < NORM_CHUNKS; c++) {
-        const int k = chunk(c);
-        if (k >= K) continue;
-        float y[8];
-        normed(c, y);
-        if (WT == BF16) step::store8_bf16(reinterpret_cast<__nv_bfloat16 *>(xr) + k, y);
-#pragma unroll
-        for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(y[i]));
-    }
-    if (WT == E4M3_A8) {
-        const float sc = step::token_scale(step::block_max(amax));
-        const float inv = 1.f / sc;
-#pragma unroll
-        for (int c = 0; c < NORM_CHUNKS; c++) {
-            const int k = chunk(c);
-            if (k >= K) continue;
-            float y[8];
-            normed(c, y);
-            step::store8_e4m3(xr + k, y, inv);
-        }
-        if (threadIdx.x == 0) *xs = sc;
-    }
-    // the padding rows' bytes past the row: zeros, not stale shared memory
-    const int xbytes = K * (WT == E4M3_A8 ? 1 : 2);
-    for (int i = (int)threadIdx.x; i < 1024 / 16; i += THREADS) reinterpret_cast<uint4 *>(xr + xbytes)[i] = make_uint4(0, 0, 0, 0);
-    __syncthreads();
-}
 
 template <int WT, int MT, int KG>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MINB)
@@ -246,10 +159,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     const int row0 = fuse_rope ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2) : tile * C::R;
     auto row_of = [&](int r) { return row0 + r + (fuse_rope && r >= C::R / 2 ? 64 - C::R / 2 : 0); };
 
-    const bool fuse_norm = MT == 1 && (WT == BF16 || WT == E4M3_A8) && p.fuse_norm; // (launch() checks the rest)
-    unsigned char *xr = smem + C::xreg(STAGES); // fuse_norm: X, K * XB bytes + 1 KiB
-    __shared__ float xs_made;                   // fuse_norm, E4M3_A8: X's scale
-
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
     // Programmatic dependent launch (a no-op when launched without it): the
@@ -261,62 +170,44 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
     for (int t = 0; t < MT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
 
-    // the producer's copies of step s into stage st (its lane 0 issues every copy)
-    auto load_x = [&](int s, int st) {
-        unsigned char *stage = smem + (size_t)st * C::STAGE;
-#pragma unroll
-        for (int b = 0; b < KG * C::XBOXES; b++)
-            hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::STEPK + C::XK * b, 0);
-    };
-    auto load_w = [&](int s, int st) {
-        unsigned char *stage = smem + (size_t)st * C::STAGE;
-#pragma unroll
-        for (int j = 0; j < KG; j++) {
-            const int k = (s_beg + s) * C::STEPK + C::BK * j;
-            if (!fuse_rope) {
-                hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
-            } else { // the two halves of the pairs: boxes of R / 2 rows, 64 rows apart
-                hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row0);
-                hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + 64);
-            }
-        }
-    };
-    // a stage's bytes: W, and X unless this CTA makes X itself
-    const uint32_t stage_tx = fuse_norm ? C::WTILE : C::STAGE;
-    const int pre = min(STAGES, nsteps);
-    if (fuse_norm) {
-        // the first ring's worth of weights, then X (every thread)
-        if (warp == CWARPS && lane == 0) {
-            hopper::prefetch_tmap(&tw);
-            for (int s = 0; s < pre; s++) {
-                hopper::mbar_expect_tx(&full[s], stage_tx);
-                load_w(s, s);
-            }
-        }
-        make_x_norm<WT, THREADS>(p.norm, p.K, xr, &xs_made);
-    }
-
     if (warp == CWARPS) {
         // producer: one lane issues every copy
         if (lane == 0) {
+            hopper::prefetch_tmap(&tw);
+            hopper::prefetch_tmap(&tx);
+            auto load_x = [&](int s, int st) {
+                unsigned char *stage = smem + (size_t)st * C::STAGE;
+#pragma unroll
+                for (int b = 0; b < KG * C::XBOXES; b++)
+                    hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::STEPK + C::XK * b, 0);
+            };
+            auto load_w = [&](int s, int st) {
+                unsigned char *stage = smem + (size_t)st * C::STAGE;
+#pragma unroll
+                for (int j = 0; j < KG; j++) {
+                    const int k = (s_beg + s) * C::STEPK + C::BK * j;
+                    if (!fuse_rope) {
+                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
+                    } else { // the two halves of the pairs: boxes of R / 2 rows, 64 rows apart
+                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row0);
+                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + 64);
+                    }
+                }
+            };
             // the first ring's worth of weights does not depend on the
             // previous kernel: issue it before waiting for that kernel's X
-            // (fuse_norm: done above)
-            if (!fuse_norm) {
-                hopper::prefetch_tmap(&tw);
-                hopper::prefetch_tmap(&tx);
-                for (int s = 0; s < pre; s++) {
-                    hopper::mbar_expect_tx(&full[s], stage_tx);
-                    load_w(s, s);
-                }
-                dec::pdl_wait();
-                for (int s = 0; s < pre; s++) load_x(s, s);
+            const int pre = min(STAGES, nsteps);
+            for (int s = 0; s < pre; s++) {
+                hopper::mbar_expect_tx(&full[s], C::STAGE);
+                load_w(s, s);
             }
+            dec::pdl_wait();
+            for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
                 if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
-                hopper::mbar_expect_tx(&full[st], stage_tx);
+                hopper::mbar_expect_tx(&full[st], C::STAGE);
                 load_w(s, st);
-                if (!fuse_norm) load_x(s, st);
+                load_x(s, st);
                 if (++st == STAGES) st = 0, ph ^= 1;
             }
         }
@@ -343,10 +234,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         uint32_t wo[4], xo[8];
 #pragma unroll
         for (int i = 0; i < 4; i++) wo[i] = dec::swz(kg * C::WBOX, lrow, 2 * i + lchunk);
-        // this k group's X boxes in a stage, or with fuse_norm its 128 bytes of
-        // a step's X in xr (one token row: the padding rows 1-7 read the next
-        // steps' bytes, whose products land in columns nobody stores)
-        const uint32_t xg = fuse_norm ? kg * 128 : C::WTILE + kg * C::XBOXES * C::XBOX;
+        const uint32_t xg = C::WTILE + kg * C::XBOXES * C::XBOX; // this k group's X boxes
 #pragma unroll
         for (int q = 0; q < 8; q++) {
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = xg + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
@@ -358,7 +246,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
             hopper::mbar_wait(&full[st], ph);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            const uint32_t xt = fuse_norm ? hopper::smem_u32(xr) + (uint32_t)((s_beg + s) * KG * 128) : wt;
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
 #pragma unroll
@@ -396,7 +283,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
                     for (int t = 0; t < MT; t++) {
                         uint32_t b[4];
-                        dec::ldsm_x4(xt + xo[jj] + 1024 * t, b);
+                        dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
                         mma(part[(2 * jj) % NA][t], a[0], b[0], b[1]);
                         mma(part[(2 * jj + 1) % NA][t], a[1], b[2], b[3]);
                     }
@@ -443,7 +330,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     auto store = [&](int tok, int r, float v) {
         const int row = row_of(r);
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
-        if (WT == E4M3_A8) v *= __ldg(p.scale + row) * (fuse_norm ? xs_made : __ldg(p.x_scale + tok));
+        if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
         if (fuse_rope) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
         else p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     };
@@ -523,7 +410,6 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
-    size_t extra = 0; // shared memory beyond the ring: norm_smem() for fuse_norm
 };
 
 template <int WT, int MT, int KG> inline void set_attr()
@@ -623,12 +509,6 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
                 pl.mt, p.M, p.N, p.K);
         std::abort();
     }
-    if (p.fuse_norm && (p.M != 1 || (wt != BF16 && wt != E4M3_A8) || p.K > NORM_MAX_K || p.K % 8 ||
-                        pl.extra < norm_smem(wt, p.K) || !p.norm.h_out || p.norm.h_out == p.norm.h_in)) {
-        fprintf(stderr, "gemv::launch: fuse_norm needs M = 1, BF16 or W8A8, K <= %d, a plan with norm_smem() more shared memory, "
-                "h_out apart from h_in (M=%d K=%d)\n", NORM_MAX_K, p.M, p.K);
-        std::abort();
-    }
     if (p.fuse_rope && (pl.mt > KG_MAX_MT || p.N % 128 || p.rope.B != p.M)) {
         fprintf(stderr, "gemv::launch: fuse_rope needs M <= %d, N a multiple of 128, rope.B = M (M=%d N=%d rope.B=%d)\n",
                 8 * KG_MAX_MT, p.M, p.N, p.rope.B);
@@ -655,11 +535,11 @@ template <int WT, int MT, int KG> struct StagesOp {
         const int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
-        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16 - 128 - (long)pl->extra) / C::STAGE);
+        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / C::STAGE);
         st = std::max(MIN_STAGES, std::min({st, MAX_STAGES, std::max(MIN_STAGES, steps_per_cta)}));
         if (force > 0) st = force;
         pl->stages = st;
-        pl->smem = C::smem(st, pl->extra);
+        pl->smem = C::smem(st);
         return 0;
     }
 };
@@ -680,14 +560,12 @@ template <int WT, int MT, int KG> struct StagesOp {
 // 1 and 16 (H200, NOTES.md): the pick runs at 0.99 of the best variant on
 // average, worst 70B qkv (k1 s3 0.69 of copy against k4 s1 0.78 at M = 16).
 // force_split / force_kg > 0 override (the checks use them); force_stages >
-// 0 sets the ring's depth; extra: shared memory a CTA needs beyond the ring
-// (norm_smem() for fuse_norm).
+// 0 sets the ring's depth.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
-                 int force_kg = 0, size_t extra = 0)
+                 int force_kg = 0)
 {
     Plan pl;
     pl.pdl = pdl;
-    pl.extra = extra;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);

@@ -62,9 +62,10 @@ struct OpMax {
 __device__ __forceinline__ float block_sum(float v) { return block_reduce(v, 0.f, OpAdd()); }
 __device__ __forceinline__ float block_max(float v) { return block_reduce(v, 0.f, OpMax()); }
 
-// 8 BF16 (16 bytes, in memory or packed in a uint4) <-> 8 floats.
-__device__ __forceinline__ void unpack8(const uint4 u, float (&f)[8])
+// 8 BF16 (16 bytes) <-> 8 floats.
+__device__ __forceinline__ void load8(const __nv_bfloat16 *p, float (&f)[8])
 {
+    const uint4 u = *reinterpret_cast<const uint4 *>(p);
     const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
     for (int i = 0; i < 4; i++) {
@@ -73,13 +74,15 @@ __device__ __forceinline__ void unpack8(const uint4 u, float (&f)[8])
         f[2 * i + 1] = t.y;
     }
 }
-__device__ __forceinline__ uint4 pack8(const float (&f)[8])
+__device__ __forceinline__ void store8_bf16(__nv_bfloat16 *p, const float (&f)[8])
 {
-    return make_uint4(dec::pack_bf16x2(f[0], f[1]), dec::pack_bf16x2(f[2], f[3]), dec::pack_bf16x2(f[4], f[5]),
-                      dec::pack_bf16x2(f[6], f[7]));
+    uint4 u;
+    u.x = dec::pack_bf16x2(f[0], f[1]);
+    u.y = dec::pack_bf16x2(f[2], f[3]);
+    u.z = dec::pack_bf16x2(f[4], f[5]);
+    u.w = dec::pack_bf16x2(f[6], f[7]);
+    *reinterpret_cast<uint4 *>(p) = u;
 }
-__device__ __forceinline__ void load8(const __nv_bfloat16 *p, float (&f)[8]) { unpack8(*reinterpret_cast<const uint4 *>(p), f); }
-__device__ __forceinline__ void store8_bf16(__nv_bfloat16 *p, const float (&f)[8]) { *reinterpret_cast<uint4 *>(p) = pack8(f); }
 // 8 codes E4M3(f * inv) (8 bytes).
 __device__ __forceinline__ void store8_e4m3(uint8_t *p, const float (&f)[8], float inv)
 {
