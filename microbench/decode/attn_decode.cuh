@@ -58,15 +58,7 @@ namespace attn {
 
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
-// ATTN_STAGES / ATTN_MINB: the ring's depth and the CTAs an SM the launch
-// bounds ask for (G <= 8; 2 for G = 16): experiment builds only.
-#ifndef ATTN_STAGES
-#define ATTN_STAGES 6
-#endif
-#ifndef ATTN_MINB
-#define ATTN_MINB 2
-#endif
-constexpr int HD = 128, NW = 4, THREADS = (NW + 1) * 32, STAGES = ATTN_STAGES;
+constexpr int HD = 128, NW = 4, THREADS = (NW + 1) * 32, STAGES = 6;
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
@@ -122,7 +114,7 @@ __device__ __forceinline__ void trace(int e)
 #endif
 
 template <int KV, bool G16>
-__global__ void __launch_bounds__(THREADS, G16 ? 2 : ATTN_MINB)
+__global__ void __launch_bounds__(THREADS, 2)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
     using C = Cfg<KV>;
