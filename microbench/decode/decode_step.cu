@@ -94,7 +94,8 @@
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
-// --fuse_rope=0 (RoPE + KV append as its own kernel at every batch).
+// --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
+// of their own at every batch).
 #include "bench.h"
 
 #include <set>
@@ -149,8 +150,12 @@ std::set<std::string> g_omit;
 bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dependent launch (--pdl)
 int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice)
 // --fuse_rope=0: RoPE + KV append as its own kernel even where the QKV
-// projection's GEMV could do it in its epilogue (tuning; gemv::Params::rope)
-bool g_fuse_rope = true;
+// projection's GEMV could do it in its epilogue; --fuse_silu=0 the same for
+// SiLU * up after the gate_up GEMV (BF16 weights only: the W8A8 down
+// projection needs the per-token amax of the whole row first). Tuning;
+// gemv::Params::epi. Neither fusion happens under --omit, which times the
+// separate kernels.
+bool g_fuse_rope = true, g_fuse_silu = true;
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -443,6 +448,7 @@ struct Step {
         attn::Params ap;
         step::RopeParams rp;
         bool rope_fused = false; // the QKV GEMV does RoPE + append (no rope kernel)
+        bool silu_fused = false; // the gate_up GEMV does SiLU * up (no silu kernel)
     };
     std::vector<LayerExec> ex;
     LinearExec head;
@@ -525,14 +531,16 @@ struct Step {
             LayerExec &E = ex[l];
             // the check covers both GEMM tile widths
             const int bn = check ? (l % 2 ? 256 : 128) : 0;
-            // and the QKV GEMV's shapes of CTA (k groups 4, 2, 1: 32, 64, 128
-            // rows) and split K, which the fused RoPE's row pairing depends on
+            // and the QKV and gate_up GEMVs' shapes of CTA (k groups 4, 2, 1:
+            // 32, 64, 128 rows) and split K, which the fused RoPE's and SiLU's
+            // row pairing depends on
             static const int qkv_kg[4] = {4, 2, 1, 1}, qkv_split[4] = {1, 2, 1, 2};
             const int qv = (l + (B > 1 ? 2 : 0)) % 4;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn);
+            if (e.empty())
+                e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
             if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
@@ -547,10 +555,14 @@ struct Step {
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
             r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
             r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
-            // up to 16 tokens the GEMV's epilogue does RoPE + append (--omit=rope keeps the kernel, to leave it out)
-            if (g_fuse_rope && !g_omit.count("rope") && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
-                E.qkv.gparams.fuse_rope = true, E.qkv.gparams.rope = r;
+            // up to 16 tokens the GEMVs' epilogues do RoPE + append and (BF16) SiLU * up
+            if (g_fuse_rope && g_omit.empty() && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
+                E.qkv.gparams.epi = gemv::EPI_ROPE, E.qkv.gparams.rope = r;
                 E.rope_fused = true;
+            }
+            if (g_fuse_silu && g_omit.empty() && !w8a8 && !E.gate_up.gemm && E.gate_up.gp.mt <= gemv::KG_MAX_MT) {
+                E.gate_up.gparams.epi = gemv::EPI_SILU, E.gate_up.gparams.act = Y(act), E.gate_up.gparams.inter = m.inter;
+                E.silu_fused = true;
             }
         }
         if (error.empty()) {
@@ -611,7 +623,7 @@ struct Step {
             if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
             if (on("gate_up")) E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
-            if (on("silu")) step::silu_mul(sp, B, s, g_pdl);
+            if (on("silu") && !E.silu_fused) step::silu_mul(sp, B, s, g_pdl);
             if (on("down")) E.down.run(s);
         }
         if (on("head")) {
@@ -726,6 +738,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     }
     if (g_attn_splits) label += (label.empty() ? "" : "; ") + std::string("attn_splits=") + std::to_string(g_attn_splits) + " forced";
     if (!g_fuse_rope) label += (label.empty() ? "" : "; ") + std::string("fuse_rope=0");
+    if (!g_fuse_silu) label += (label.empty() ? "" : "; ") + std::string("fuse_silu=0");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1005,6 +1018,12 @@ int main(int argc, char **argv)
         return 2;
     }
     g_fuse_rope = fr == "1";
+    const std::string fs = opt("fuse_silu", "1"); // tuning
+    if (fs != "1" && fs != "0") {
+        fprintf(stderr, "--fuse_silu=%s: 1 or 0\n", fs.c_str());
+        return 2;
+    }
+    g_fuse_silu = fs == "1";
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

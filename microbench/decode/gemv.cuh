@@ -49,6 +49,7 @@
 
 #include "common.cuh"
 #include "rope_kv_append.cuh"
+#include "silu_mul.cuh"
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
@@ -75,16 +76,24 @@ struct Params {
     // may share one workspace of max(partial_bytes) + max(counter_bytes).
     void *workspace;
     size_t workspace_size;
-    // fuse_rope: W is a QKV projection, (Hq + 2 Hkv) heads of 128 rows (q,
-    // k, v as rope_kv_append.cuh reads them), and the epilogue does that
-    // kernel's work (rope_pair_store) instead of writing Y: up to 16 tokens
-    // (plan's mt <= 2), N a multiple of 128, rope.B = M. A CTA's rows are
-    // then the RoPE pairs' two halves, d0.. and d0 + 64.. of one head (two
-    // TMA boxes of R / 2 rows a sub-stage), so that it holds both values of
-    // every pair it computes.
-    bool fuse_rope = false;
+    // epi: what the epilogue does with Y, up to 16 tokens (plan's mt <= 2).
+    // EPI_Y writes it. The other two need pairs of rows that lie apart in W,
+    // so a CTA's rows are then two TMA boxes of R / 2 rows a sub-stage, rows
+    // row0.. and row0 + off.., and it holds both values of every pair:
+    //   EPI_ROPE  W is a QKV projection, (Hq + 2 Hkv) heads of 128 rows (q,
+    //             k, v as rope_kv_append.cuh reads them; N a multiple of
+    //             128, rope.B = M); pairs (d, d + 64) of a head, off = 64:
+    //             the epilogue does that kernel's work (rope_pair_store).
+    //   EPI_SILU  W is the MLP's gate_up, gate rows [0, inter) then up rows
+    //             [inter, 2 inter) (N = 2 inter, inter a multiple of 64);
+    //             pairs (j, inter + j), off = inter: act [M][inter] =
+    //             BF16(silu(gate) * up) as silu_mul.cuh's BF16 kernel does.
+    int epi = 0; // EPI_Y
     step::RopeParams rope{};
+    __nv_bfloat16 *act = nullptr;
+    int inter = 0;
 };
+enum Epi { EPI_Y = 0, EPI_ROPE = 1, EPI_SILU = 2 };
 
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
@@ -152,12 +161,16 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     const int total = p.K / C::STEPK;
     const int s_beg = (int)((long)total * rank / p.split), s_end = (int)((long)total * (rank + 1) / p.split);
     const int nsteps = s_end - s_beg;
-    const bool fuse_rope = MT <= KG_MAX_MT && p.fuse_rope; // (launch() refuses it beyond)
-    // the W row of the tile's row r: tile * R + r, or with fuse_rope row0 +
-    // r for the first R / 2 rows and row0 + 64 + r - R / 2 for the rest
-    // (R = 128: the head's rows in order)
-    const int row0 = fuse_rope ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2) : tile * C::R;
-    auto row_of = [&](int r) { return row0 + r + (fuse_rope && r >= C::R / 2 ? 64 - C::R / 2 : 0); };
+    const int epi = MT <= KG_MAX_MT ? p.epi : EPI_Y; // (launch() refuses the others beyond)
+    const bool paired = epi != EPI_Y;
+    // the W row of the tile's row r: tile * R + r, or paired row0 + r for the
+    // first R / 2 rows and row0 + off + r - R / 2 for the rest (RoPE with R =
+    // 128: the head's rows in order)
+    const int off = epi == EPI_ROPE ? 64 : p.inter;
+    const int row0 = epi == EPI_ROPE   ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2)
+                     : epi == EPI_SILU ? tile * (C::R / 2)
+                                       : tile * C::R;
+    auto row_of = [&](int r) { return row0 + r + (paired && r >= C::R / 2 ? off - C::R / 2 : 0); };
 
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
@@ -186,11 +199,11 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
                 for (int j = 0; j < KG; j++) {
                     const int k = (s_beg + s) * C::STEPK + C::BK * j;
-                    if (!fuse_rope) {
+                    if (!paired) {
                         hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
-                    } else { // the two halves of the pairs: boxes of R / 2 rows, 64 rows apart
+                    } else { // the two halves of the pairs: boxes of R / 2 rows, off rows apart
                         hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row0);
-                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + 64);
+                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + off);
                     }
                 }
             };
@@ -325,24 +338,27 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         tok = 8 * t + 2 * (ln & 3) + (i & 1);
         row = wp * 16 + (ln >> 2) + (i >> 1) * 8; // the tile's row; row_of() gives W's
     };
-    // fuse_rope: the tile's outputs, BF16-rounded, [token][R] after the sums
+    // paired: the tile's outputs, BF16-rounded, [token][R] after the sums
     float *fin = reinterpret_cast<float *>(smem) + CWARPS * MT * 128;
     auto store = [&](int tok, int r, float v) {
         const int row = row_of(r);
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
-        if (fuse_rope) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
+        if (paired) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
         else p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     };
-    // fuse_rope, once every output of the tile is in fin: each pair (token,
-    // r < R / 2) through rope_kv_append.cuh's rope_pair_store
-    auto rope_pass = [&]() {
+    // paired, once every output of the tile is in fin: each pair (token, r <
+    // R / 2) through rope_kv_append.cuh's rope_pair_store, or silu_mul.cuh's
+    // silu_mul1 into act
+    auto pair_pass = [&]() {
         if constexpr (MT <= KG_MAX_MT) {
             static_assert(MIN_STAGES * C::STAGE >= C::RED + MT * 8 * C::R * sizeof(float), "fin fits beside red");
             __syncthreads();
             for (int e = (int)threadIdx.x; e < p.M * (C::R / 2); e += THREADS) {
                 const int tok = e / (C::R / 2), r = e % (C::R / 2), row = row_of(r);
-                step::rope_pair_store(p.rope, tok, row / 128, row % 128, fin[tok * C::R + r], fin[tok * C::R + r + C::R / 2]);
+                const float a = fin[tok * C::R + r], b = fin[tok * C::R + r + C::R / 2];
+                if (epi == EPI_ROPE) step::rope_pair_store(p.rope, tok, row / 128, row % 128, a, b);
+                else p.act[(size_t)tok * p.inter + row] = __float2bfloat16_rn(step::silu_mul1(a, b));
             }
         }
     };
@@ -366,7 +382,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             index(e, tok, row);
             if (tok < p.M && row_of(row) < p.N) store(tok, row, sum(e));
         }
-        if (fuse_rope) rope_pass();
+        if (paired) pair_pass();
         return;
     }
     const int ntiles = (p.N + C::R - 1) / C::R;
@@ -397,7 +413,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * EO + e);
         store(tok, row, v);
     }
-    if (fuse_rope) rope_pass();
+    if (paired) pair_pass();
 }
 
 // ---- host side ----
@@ -445,7 +461,7 @@ template <int WT, int MT, int KG>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
     set_attr<WT, MT, KG>();
-    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R / (p.fuse_rope ? 2 : 1), p), tx = x_map(WT, MT, p);
+    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
     dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
                     pl.stages);
 }
@@ -509,9 +525,11 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
                 pl.mt, p.M, p.N, p.K);
         std::abort();
     }
-    if (p.fuse_rope && (pl.mt > KG_MAX_MT || p.N % 128 || p.rope.B != p.M)) {
-        fprintf(stderr, "gemv::launch: fuse_rope needs M <= %d, N a multiple of 128, rope.B = M (M=%d N=%d rope.B=%d)\n",
-                8 * KG_MAX_MT, p.M, p.N, p.rope.B);
+    if (p.epi != EPI_Y && (pl.mt > KG_MAX_MT || (p.epi == EPI_ROPE && (p.N % 128 || p.rope.B != p.M)) ||
+                           (p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || !p.act)))) {
+        fprintf(stderr, "gemv::launch: epilogue %d needs M <= %d and, RoPE, N a multiple of 128 and rope.B = M, SiLU, "
+                "N = 2 inter, inter a multiple of 64 (M=%d N=%d rope.B=%d inter=%d)\n", p.epi, 8 * KG_MAX_MT, p.M, p.N,
+                p.rope.B, p.inter);
         std::abort();
     }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);

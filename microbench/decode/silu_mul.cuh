@@ -40,13 +40,16 @@ struct SiluParams {
     int I;
 };
 
+// silu(g) * u in FP32 (also the gate_up GEMV's epilogue, gemv.cuh EPI_SILU)
+__device__ __forceinline__ float silu_mul1(float g, float u) { return g / (1.f + expf(-g)) * u; }
+
 __device__ __forceinline__ void silu_mul8(const __nv_bfloat16 *gu, int I, int k, float (&y)[8])
 {
     float u[8];
     load8(gu + k, y);
     load8(gu + I + k, u);
 #pragma unroll
-    for (int i = 0; i < 8; i++) y[i] = y[i] / (1.f + expf(-y[i])) * u[i];
+    for (int i = 0; i < 8; i++) y[i] = silu_mul1(y[i], u[i]);
 }
 
 constexpr int SILU_THREADS = 256;
