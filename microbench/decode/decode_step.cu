@@ -13,12 +13,14 @@
 // for each layer
 //   rmsnorm (+ residual)  rmsnorm.cuh
 //   qkv projection        one [(Hq + 2 Hkv) 128 x hidden] matrix
-//   RoPE + KV append      rope_kv_append.cuh (llama3 rope scaling; FP8 KV quantized on write)
+//   RoPE + KV append      rope_kv_append.cuh (llama3 rope scaling; FP8 KV quantized on write);
+//                         up to 16 tokens the QKV GEMV's epilogue (gemv.cuh EPI_ROPE)
 //   attention             attn_decode.cuh, paged (64-token pages, shuffled block table)
 //   o projection
 //   rmsnorm (+ residual)
 //   gate_up projection    one [2 intermediate x hidden] matrix
-//   SiLU * up             silu_mul.cuh
+//   SiLU * up             silu_mul.cuh; BF16 weights up to 16 tokens: the gate_up
+//                         GEMV's epilogue (EPI_SILU)
 //   down projection
 // then the final residual add + RMSNorm and the LM head (vocab x hidden,
 // BF16 logits). The LM head stays BF16 in every configuration, as FP8
