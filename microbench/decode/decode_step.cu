@@ -72,10 +72,12 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 6b34061): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.39-1.77x, 70B 1.68-1.80x, 405B
-// 1.78-1.90x (geometric mean 1.68x; target 1.9x); batch 64 1.56-1.96x;
-// batch 256 1.62-1.97x. Every kernel but the wgmma GEMM is launched with
+// Speed (H200, results/h200/decode_step.json, commit 11c960a): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.40-1.78x, 70B 1.67-1.79x, 405B
+// 1.75-1.90x (geometric mean 1.67x; target 1.9x); batch 64 1.55-1.94x;
+// batch 256 1.59-1.97x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
+// FP8 KV batch 1 4K 1.033x, batch 16 1.015x (same call, --fuse_rope=0);
+// SiLU in BF16 gate_up's: BF16 8B 1.006-1.017x (--fuse_silu=0). Every kernel but the wgmma GEMM is launched with
 // programmatic dependent launch (each waits for the one before it, and
 // starts early: GEMVs stream weights, attention the cached tokens); in one
 // run against PDL for the GEMVs alone (--pdl=gemv, quick list): 8B FP8 +
@@ -84,8 +86,8 @@
 // (attn::plan's in_step; 32 at batch 1, where alone 16 are best): 8B at
 // batch 1 and 32K 1.06-1.08x, 70B 1.00-1.03x. The small batches are held
 // down by fixed costs that FP8 does not shorten (--omit measures each kind
-// of kernel inside the step; NOTES.md v7): at 8B batch 1 and 4K, ~85 us a
-// FP8 layer against 53 us of bytes, of which attention ~10 us over its
+// of kernel inside the step; NOTES.md v7, before the fusions): at 8B batch
+// 1 and 4K, ~85 us a FP8 layer against 53 us of bytes, of which attention ~10 us over its
 // cache, two norms, RoPE, SiLU and the quantization ~13 us, the GEMVs ~5
 // us; and the BF16 LM head (which alone caps 8B at 1.87x).
 //
