@@ -22,7 +22,7 @@
 // Speed: inside the graph-timed step (decode_step --omit=norm, H200): with
 // two or three passes over global memory a norm cost 2.5 us (8B, batch 1,
 // FP8 out) and 1.9-3.75 us (70B). The step with this kernel against that
-// one, same call (NOTES.md v8): FP8 + FP8 KV 1.006-1.014x (batch 16 at 4K
+// one, same call (NOTES.md v8): FP8 + FP8 KV 1.005-1.014x (batch 16 at 4K
 // 1.014x for 8B and 70B), BF16 1.000-1.006x. (At batch 1 the next GEMV
 // making X itself in its prologue was slower still: NOTES.md v8.)
 #pragma once
