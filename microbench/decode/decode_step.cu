@@ -64,8 +64,10 @@
 //
 // Correctness: --check [--check_dir=DIR] runs one step of a small model of
 // the same architecture (2 layers, hidden 512, intermediate 1024, 8 q / 2 kv
-// heads, head dim 128, vocab 1000) per configuration, batch 1, 5, 24, 70
-// (24: the GEMM for FP8 weights, the GEMV for BF16; 70: the GEMM) and context 7, 300 (ragged positions), on fresh random
+// heads, head dim 128, vocab 1000) per configuration, batch 1, 5, 12, 24,
+// 70 (up to 16 the GEMV with the fused epilogues, each batch through other
+// k groups and splits; 24: the GEMM for FP8 weights, the GEMV for BF16;
+// 70: the GEMM) and context 7, 300 (ragged positions), on fresh random
 // data (seed printed), outputs poisoned with NaN first; it fails a case
 // whose outputs are not all finite and dumps weights, KV cache, inputs and
 // outputs to DIR (default build/decode_step_check) for
@@ -536,15 +538,23 @@ struct Step {
             // the check covers both GEMM tile widths
             const int bn = check ? (l % 2 ? 256 : 128) : 0;
             // and the QKV and gate_up GEMVs' shapes of CTA (k groups 4, 2, 1:
-            // 32, 64, 128 rows) and split K, which the fused RoPE's and SiLU's
-            // row pairing depends on
-            static const int qkv_kg[4] = {4, 2, 1, 1}, qkv_split[4] = {1, 2, 1, 2};
-            const int qv = (l + (B > 1 ? 2 : 0)) % 4;
+            // 32, 64, 128 rows) with and without split K, which the fused
+            // epilogues' row pairing depends on: two of six variants a (batch,
+            // layer); k groups only up to 16 tokens, a split only where K has
+            // the steps for it
+            int kg = 0, split = 0;
+            if (check) {
+                static const int vk[6] = {4, 2, 1, 1, 4, 2}, vs[6] = {1, 2, 1, 2, 2, 1};
+                const int v = (l + 2 * (B == 1 ? 0 : B <= 8 ? 1 : 2)) % 6;
+                kg = (B + 7) / 8 <= gemv::KG_MAX_MT ? vk[v] : 1;
+                split = vs[v];
+                for (const Linear *L : {&W.qkv, &W.gate_up})
+                    if (!gemv::supported(L->fp8 ? gemv::E4M3_A8 : gemv::BF16, B, L->N, L->K, split, kg)) split = 1;
+            }
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
-            if (e.empty())
-                e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, check ? qkv_kg[qv] : 0, check ? qkv_split[qv] : 0);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg, split);
             if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
@@ -989,7 +999,7 @@ int run_checks(const std::string &dir)
     for (int M : {1, 5, 24})
         for (int I : {1024, 14336, 53248}) fails += !check_silu_e4m3(M, I);
     for (int cfg = 0; cfg < NCONFIG; cfg++)
-        for (int B : {1, 5, 24, 70})
+        for (int B : {1, 5, 12, 24, 70})
             for (int L : {7, 300}) fails += !check_case(tiny, cfg, B, L, dir);
     printf("# %d failed\n", fails);
     return fails ? 1 : 0;

@@ -93,7 +93,8 @@ struct Params {
     //   EPI_SILU  W is the MLP's gate_up, gate rows [0, inter) then up rows
     //             [inter, 2 inter) (N = 2 inter, inter a multiple of 64);
     //             pairs (j, inter + j), off = inter: act [M][inter] =
-    //             BF16(silu(gate) * up) as silu_mul.cuh's BF16 kernel does.
+    //             BF16(silu(gate) * up) as silu_mul.cuh's BF16 kernel does
+    //             (BF16 or per-channel weights: no block scales).
     int epi = 0; // EPI_Y
     step::RopeParams rope{};
     __nv_bfloat16 *act = nullptr;
@@ -172,7 +173,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     // the W row of the tile's row r: tile * R + r, or paired row0 + r for the
     // first R / 2 rows and row0 + off + r - R / 2 for the rest (RoPE with R =
     // 128: the head's rows in order)
-    const int off = epi == EPI_ROPE ? 64 : p.inter;
+    const int off = epi == EPI_ROPE ? 64 : epi == EPI_SILU ? p.inter : 0;
     const int row0 = epi == EPI_ROPE   ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2)
                      : epi == EPI_SILU ? tile * (C::R / 2)
                                        : tile * C::R;
@@ -358,7 +359,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     // silu_mul1 into act
     auto pair_pass = [&]() {
         if constexpr (MT <= KG_MAX_MT) {
-            static_assert(MIN_STAGES * C::STAGE >= C::RED + MT * 8 * C::R * sizeof(float), "fin fits beside red");
+            // (red + fin <= 16 KiB <= one stage: true at any ring depth)
+            static_assert(C::STAGE >= C::RED + MT * 8 * C::R * sizeof(float), "fin fits beside red in the ring");
             __syncthreads();
             for (int e = (int)threadIdx.x; e < p.M * (C::R / 2); e += THREADS) {
                 const int tok = e / (C::R / 2), r = e % (C::R / 2), row = row_of(r);
@@ -531,11 +533,15 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
                 pl.mt, p.M, p.N, p.K);
         std::abort();
     }
-    if (p.epi != EPI_Y && (pl.mt > KG_MAX_MT || (p.epi == EPI_ROPE && (p.N % 128 || p.rope.B != p.M)) ||
-                           (p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || !p.act)))) {
-        fprintf(stderr, "gemv::launch: epilogue %d needs M <= %d and, RoPE, N a multiple of 128 and rope.B = M, SiLU, "
-                "N = 2 inter, inter a multiple of 64 (M=%d N=%d rope.B=%d inter=%d)\n", p.epi, 8 * KG_MAX_MT, p.M, p.N,
-                p.rope.B, p.inter);
+    // (block scales: a CTA's scale row is its first row's 128-row block, which
+    // the SiLU pairs' two halves do not share)
+    const bool rope_bad = p.epi == EPI_ROPE && (p.N != (p.rope.Hq + 2 * p.rope.Hkv) * 128 || p.rope.B != p.M ||
+                                                !p.rope.q_out || !p.rope.k_cache || !p.rope.v_cache || !p.rope.pos);
+    const bool silu_bad = p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || !p.act || wt == E4M3_BLOCK);
+    if (p.epi != EPI_Y && (pl.mt > KG_MAX_MT || rope_bad || silu_bad)) {
+        fprintf(stderr, "gemv::launch: epilogue %d needs M <= %d and, RoPE, N = (Hq + 2 Hkv) 128, rope.B = M and its "
+                "pointers, SiLU, N = 2 inter, inter a multiple of 64, act, no block scales (M=%d N=%d rope.B=%d inter=%d)\n",
+                p.epi, 8 * KG_MAX_MT, p.M, p.N, p.rope.B, p.inter);
         std::abort();
     }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
