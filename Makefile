@@ -121,6 +121,13 @@ $(BUILD)/decode_step: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 GPU_BINS += $(BUILD)/decode_step
+# The rows the GEMV's pair epilogues give each CTA (host only, no GPU needed)
+$(BUILD)/gemv_rows: tests/gemv_rows.cu $(DECODE_SRC)
+	@mkdir -p $(BUILD)
+	$(NVCC) $(NVFLAGS) $< -o $@
+TESTS += decode-gemv-rows
+test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
+TEST_DEPS += $(BUILD)/gemv_rows
 # KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 TESTS += decode-kv-capacity
 test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json

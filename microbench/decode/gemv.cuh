@@ -102,6 +102,23 @@ struct Params {
 };
 enum Epi { EPI_Y = 0, EPI_ROPE = 1, EPI_SILU = 2 };
 
+// The W (and Y) row of a CTA's row r (R rows a CTA): tile * R + r, or for
+// the pair epilogues two boxes of R / 2 rows, row0.. and row0 + off..
+// (RoPE: d0.. and d0 + 64.. of one 128-row head, R = 128 giving the head in
+// order; SiLU: gate rows j0.. and up rows inter + j0..). tests/gemv_rows.cu
+// checks that the rows of all tiles are each row once and that the two
+// halves are the pairs.
+struct PairRows {
+    int row0, off, half; // half = R / 2 when paired, else R (no second box)
+    __host__ __device__ int operator()(int r) const { return row0 + r + (r >= half ? off - half : 0); }
+};
+__host__ __device__ inline PairRows pair_rows(int epi, int tile, int R, int inter)
+{
+    if (epi == EPI_ROPE) return {tile * R / 128 * 128 + tile % (128 / R) * (R / 2), 64, R / 2};
+    if (epi == EPI_SILU) return {tile * (R / 2), inter, R / 2};
+    return {tile * R, 0, R};
+}
+
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
 // KG: k groups a CTA. The eight consumer warps are KG groups of 8 / KG;
@@ -170,14 +187,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     const int nsteps = s_end - s_beg;
     const int epi = MT <= KG_MAX_MT ? p.epi : EPI_Y; // (launch() refuses the others beyond)
     const bool paired = epi != EPI_Y;
-    // the W row of the tile's row r: tile * R + r, or paired row0 + r for the
-    // first R / 2 rows and row0 + off + r - R / 2 for the rest (RoPE with R =
-    // 128: the head's rows in order)
-    const int off = epi == EPI_ROPE ? 64 : epi == EPI_SILU ? p.inter : 0;
-    const int row0 = epi == EPI_ROPE   ? tile * C::R / 128 * 128 + tile % (128 / C::R) * (C::R / 2)
-                     : epi == EPI_SILU ? tile * (C::R / 2)
-                                       : tile * C::R;
-    auto row_of = [&](int r) { return row0 + r + (paired && r >= C::R / 2 ? off - C::R / 2 : 0); };
+    const PairRows row_of = pair_rows(epi, tile, C::R, p.inter); // the W row of the tile's row r
 
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
@@ -209,8 +219,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                     if (!paired) {
                         hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
                     } else { // the two halves of the pairs: boxes of R / 2 rows, off rows apart
-                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row0);
-                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row0 + off);
+                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row_of.row0);
+                        hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row_of.row0 + row_of.off);
                     }
                 }
             };

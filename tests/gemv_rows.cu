@@ -1,0 +1,60 @@
+// The rows a CTA of the decode GEMV owns (microbench/decode/gemv.cuh,
+// pair_rows), checked on the host for every tile of real shapes: each row
+// of W belongs to exactly one CTA, a CTA's two boxes are contiguous, and
+// with the pair epilogues the rows r and r + R / 2 of a CTA are the pair the
+// epilogue combines (RoPE: d and d + 64 of one head; SiLU: gate j and up j).
+// A wrong mapping here would write the wrong K/V or activations; the GPU's
+// decode_step --check would see it too, but only on a GPU.
+#include "decode/gemv.cuh"
+
+#include <cstdio>
+#include <vector>
+
+static int fails = 0;
+
+// epi over N rows, R rows a CTA; pair(row) gives the row that must sit R / 2
+// below it in the CTA (or -1 to skip that check); first_ok(row) whether a row
+// may be in the first box
+template <class Pair, class First>
+static void check(const char *what, int epi, int N, int R, int inter, Pair pair, First first_ok)
+{
+    std::vector<int> seen(N, 0);
+    const bool paired = epi != gemv::EPI_Y;
+    int bad = 0;
+    for (int tile = 0; tile < N / R; tile++) {
+        const gemv::PairRows pr = gemv::pair_rows(epi, tile, R, inter);
+        for (int r = 0; r < R; r++) {
+            const int row = pr(r);
+            if (row < 0 || row >= N) {
+                bad++;
+                continue;
+            }
+            seen[row]++;
+            // the boxes the producer loads: row0.. (R / 2 rows), row0 + off..
+            const int want = !paired ? tile * R + r : r < R / 2 ? pr.row0 + r : pr.row0 + pr.off + r - R / 2;
+            if (row != want) bad++;
+            if (paired && r < R / 2 && (pr(r + R / 2) != pair(row) || !first_ok(row))) bad++;
+        }
+    }
+    for (int row = 0; row < N; row++) bad += seen[row] != 1;
+    printf("%s gemv rows %s, N %d, %d rows a CTA: %s\n", bad ? "FAIL" : "ok  ", what, N, R,
+           bad ? "rows missing, repeated or unpaired" : "every row once, the boxes contiguous, pairs together");
+    fails += bad != 0;
+}
+
+int main()
+{
+    for (int R : {128, 64, 32}) { // k groups 1, 2, 4
+        for (int N : {1536, 4096, 28672}) check("Y", gemv::EPI_Y, N, R, 0, [](int) { return -1; }, [](int) { return true; });
+        // QKV of the check's tiny model (8 + 2 + 2 heads), Llama-3.1-8B (48), -70B (80), -405B (144)
+        for (int heads : {12, 48, 80, 144})
+            check("RoPE", gemv::EPI_ROPE, heads * 128, R, 0, [](int row) { return row + 64; },
+                  [](int row) { return row % 128 < 64; });
+        // gate_up of the tiny model, Llama-3.1-8B, -70B, -405B
+        for (int inter : {1024, 14336, 28672, 53248})
+            check("SiLU", gemv::EPI_SILU, 2 * inter, R, inter, [inter](int row) { return row + inter; },
+                  [inter](int row) { return row < inter; });
+    }
+    printf("gemv rows: %s\n", fails ? "FAILED" : "all passed");
+    return fails ? 1 : 0;
+}
