@@ -39,8 +39,21 @@ class SweepError(Exception):
     """A refusal with a message for the user (exit status 2)."""
 
 
+# With DEVICES=0,1 two workers print at once: each line goes out whole, in
+# one write under a lock (print's separate writes of text and newline let
+# lines of the two interleave mid-line).
+_out_lock = threading.Lock()
+
+
+def say(line, file=None):
+    file = file or sys.stdout
+    with _out_lock:
+        file.write(line + "\n")
+        file.flush()
+
+
 def log(msg):
-    print("[sweep] " + msg, flush=True)
+    say("[sweep] " + msg)
 
 
 # ---------------------------------------------------------------- profiles
@@ -196,9 +209,9 @@ def run_benchmark(cmd, out_json, env, label, total):
                 done += 1
                 el = time.time() - start
                 left = "~%.0fs left" % (el / done * (total - done)) if total >= done else ""
-                print("[%s %d/%d, %.0fs, %s] %s" % (label, done, total, el, left, line), flush=True)
+                say("[%s %d/%d, %.0fs, %s] %s" % (label, done, total, el, left, line))
             elif line.startswith(("ok ", "FAIL", "SKIPPED")) or "rror" in line:
-                print("[%s] %s" % (label, line), flush=True)
+                say("[%s] %s" % (label, line))
     except BaseException:  # never leave a benchmark running on the GPU behind us
         proc.kill()
         proc.wait()
