@@ -45,11 +45,10 @@ class SweepError(Exception):
 _out_lock = threading.Lock()
 
 
-def say(line, file=None):
-    file = file or sys.stdout
+def say(line):
     with _out_lock:
-        file.write(line + "\n")
-        file.flush()
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def log(msg):

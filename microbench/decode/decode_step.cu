@@ -743,16 +743,16 @@ void bm_step(benchmark::State &st, const StepCase c)
     st.counters["kv_gb"] = kvbytes / 1e9;
     st.counters["gemm"] = use_gemm(fp8w, c.B) ? 1 : 0;
     std::string label;
-    if (s.n < m.layers)
-        label = "scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) + " layers resident, reused in turn";
+    auto add = [&label](const std::string &part) { label += (label.empty() ? "" : "; ") + part; };
+    if (s.n < m.layers) add("scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) + " layers resident, reused in turn");
     if (!g_omit.empty()) { // a timing experiment, and its results say so
         std::string om;
         for (auto &k : g_omit) om += (om.empty() ? "" : ",") + k;
-        label += (label.empty() ? "" : "; ") + std::string("NOT A STEP: --omit=") + om;
+        add("NOT A STEP: --omit=" + om);
     }
-    if (g_attn_splits) label += (label.empty() ? "" : "; ") + std::string("attn_splits=") + std::to_string(g_attn_splits) + " forced";
-    if (!g_fuse_rope) label += (label.empty() ? "" : "; ") + std::string("fuse_rope=0");
-    if (!g_fuse_silu) label += (label.empty() ? "" : "; ") + std::string("fuse_silu=0");
+    if (g_attn_splits) add("attn_splits=" + std::to_string(g_attn_splits) + " forced");
+    if (!g_fuse_rope) add("fuse_rope=0");
+    if (!g_fuse_silu) add("fuse_silu=0");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1026,18 +1026,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;
     }
-    const std::string fr = opt("fuse_rope", "1"); // tuning
-    if (fr != "1" && fr != "0") {
-        fprintf(stderr, "--fuse_rope=%s: 1 or 0\n", fr.c_str());
-        return 2;
+    for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu)}) { // tuning
+        const std::string v = opt(f.first, "1");
+        if (v != "1" && v != "0") {
+            fprintf(stderr, "--%s=%s: 1 or 0\n", f.first, v.c_str());
+            return 2;
+        }
+        *f.second = v == "1";
     }
-    g_fuse_rope = fr == "1";
-    const std::string fs = opt("fuse_silu", "1"); // tuning
-    if (fs != "1" && fs != "0") {
-        fprintf(stderr, "--fuse_silu=%s: 1 or 0\n", fs.c_str());
-        return 2;
-    }
-    g_fuse_silu = fs == "1";
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
         fprintf(stderr, "--pdl=%s: 1, 0 or gemv\n", pdl.c_str());

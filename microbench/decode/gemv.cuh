@@ -216,12 +216,9 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
                 for (int j = 0; j < KG; j++) {
                     const int k = (s_beg + s) * C::STEPK + C::BK * j;
-                    if (!paired) {
-                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, tile * C::R);
-                    } else { // the two halves of the pairs: boxes of R / 2 rows, off rows apart
-                        hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row_of.row0);
+                    hopper::tma_load(stage + j * C::WBOX, &tw, &full[st], k, row_of.row0);
+                    if (paired) // the pairs' second halves: the box's other R / 2 rows, off rows on
                         hopper::tma_load(stage + j * C::WBOX + C::R / 2 * ROWB, &tw, &full[st], k, row_of.row0 + row_of.off);
-                    }
                 }
             };
             // the first ring's worth of weights does not depend on the
@@ -483,7 +480,6 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
     dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
                     pl.stages);
 }
-
 
 // Runs Op<WT, MT, KG>::run(args...) with wt, mt (1..8) and kg (1, 2, 4;
 // above 1 only where mt <= KG_MAX_MT) as constants.
