@@ -118,7 +118,7 @@ __global__ void ref_gemv(int wt, const void *W, const float *scale, const float 
             double v = acc[j];
             for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
             if (lane == 0 && m0 + j < M)
-                out[(size_t)(m0 + j) * N + n] = v * (wt == gemv::E4M3_CHANNEL || wt == gemv::E4M3_A8 ? (double)scale[n] : 1.0);
+                out[(size_t)(m0 + j) * N + n] = v * (wt == gemv::E4M3_CHANNEL || gemv::is_a8(wt) ? (double)scale[n] : 1.0);
         }
     }
 }
@@ -187,15 +187,17 @@ static void check(bool ok, const std::string &what, double err, double bound)
 // ---------------------------------------------------------------- GEMV data
 
 // e4m3_channel / e4m3_block: W8A16 (BF16 activations); e4m3_a8: W8A8 (E4M3
-// activations with per-token scales, per-channel weight scales)
+// activations with per-token scales, per-channel weight scales); e4m3_a8g:
+// the same with a scale a (token, 64-k group) of the activations
 static const char *wt_name(int wt)
 {
-    return wt == gemv::BF16 ? "bf16" : wt == gemv::E4M3_CHANNEL ? "e4m3_channel" : wt == gemv::E4M3_A8 ? "e4m3_a8" : "e4m3_block";
+    return wt == gemv::BF16 ? "bf16" : wt == gemv::E4M3_CHANNEL ? "e4m3_channel" : wt == gemv::E4M3_A8 ? "e4m3_a8"
+         : wt == gemv::E4M3_A8G ? "e4m3_a8g" : "e4m3_block";
 }
 static size_t wt_bytes(int wt) { return wt == gemv::BF16 ? 2 : 1; }
 static size_t scale_count(int wt, int N, int K)
 {
-    return wt == gemv::E4M3_CHANNEL || wt == gemv::E4M3_A8 ? (size_t)N : wt == gemv::E4M3_BLOCK ? (size_t)((N + 127) / 128) * (K / 128) : 1;
+    return wt == gemv::E4M3_CHANNEL || gemv::is_a8(wt) ? (size_t)N : wt == gemv::E4M3_BLOCK ? (size_t)((N + 127) / 128) * (K / 128) : 1;
 }
 
 struct GemvSet {
@@ -210,26 +212,27 @@ struct GemvSet {
     }
 };
 
-// Activations quantized to E4M3 for cuBLASLt: per token (channel mode), per
-// token and 128 k (block mode) or per tensor; amax / 448, on the host.
+// Activations quantized to E4M3 for cuBLASLt and the W8A8 GEMVs: per token
+// (channel mode), per token and `group` k (block mode: 128 for cuBLASLt, 64
+// for E4M3_A8G) or per tensor; amax / 448, on the host.
 struct QuantX {
     std::vector<uint8_t> q;
     std::vector<float> s;     // scales in cuBLASLt's expected order
     std::vector<float> deq;   // dequantized values, M x K (reference input)
 };
-static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major)
+static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group = 128)
 {
     QuantX r;
     r.q.resize((size_t)M * K);
     r.deq.resize((size_t)M * K);
-    const int kb = K / 128;
-    // amax of each (token, 128-k block), of each token, of the tensor
+    const int kb = K / group;
+    // amax of each (token, k group), of each token, of the tensor
     std::vector<float> bmax((size_t)M * kb, 0.f), rmax(M, 0.f);
     float tmax = 0;
     for (int m = 0; m < M; m++)
         for (int k = 0; k < K; k++) {
             const float a = std::fabs(bf16_to_f32(x[(size_t)m * K + k]));
-            float &b = bmax[(size_t)m * kb + k / 128];
+            float &b = bmax[(size_t)m * kb + k / group];
             b = std::max(b, a);
             rmax[m] = std::max(rmax[m], a);
             tmax = std::max(tmax, a);
@@ -238,7 +241,7 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
     for (int m = 0; m < M; m++)
         for (int k = 0; k < K; k++) {
             const float s = mode == lt::FP8_TENSOR ? sc(tmax) : mode == lt::FP8_CHANNEL ? sc(rmax[m])
-                                                                                          : sc(bmax[(size_t)m * kb + k / 128]);
+                                                                                          : sc(bmax[(size_t)m * kb + k / group]);
             const uint8_t c = fp8_e4m3_from_f32(bf16_to_f32(x[(size_t)m * K + k]) / s);
             r.q[(size_t)m * K + k] = c;
             r.deq[(size_t)m * K + k] = fp8_e4m3_to_f32(c) * s;
@@ -261,8 +264,10 @@ static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth 
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
+// group_mag: each (token, 64-k group) of X scaled by its own power of two in
+// 2^-8..2^8, so that a group scale applied to the wrong k or token shows.
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
-                             int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0)
+                             int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0, bool group_mag = false)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -296,16 +301,23 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
             if (wide) x = (rng() % 16 == 0) ? 0.f : std::ldexp(x, ex(rng));
             v = bf16_from_f32(x);
         }
+        if (group_mag)
+            for (int m = 0; m < M; m++)
+                for (int k = 0; k < K; k++) {
+                    uint16_t &v = xh[(size_t)m * K + k];
+                    v = bf16_from_f32(std::ldexp(bf16_to_f32(v), (int)(((k / 64) * 7 + m * 3) % 17) - 8));
+                }
     }
     for (size_t i = 0; i < xh.size(); i++) xf[i] = bf16_to_f32(xh[i]);
-    // W8A8: X as E4M3 with per-token scales (one-hot: 1.0 = code 0x38, scale 1)
-    std::vector<uint8_t> xqh(wt == gemv::E4M3_A8 ? xh.size() : 1, 0);
-    std::vector<float> xsh(M, 1.f);
-    if (wt == gemv::E4M3_A8) {
+    // W8A8: X as E4M3 with per-token or per-group scales (one-hot: 1.0 = code 0x38, scale 1)
+    const bool a8 = gemv::is_a8(wt), grouped = wt == gemv::E4M3_A8G;
+    std::vector<uint8_t> xqh(a8 ? xh.size() : 1, 0);
+    std::vector<float> xsh(grouped ? (size_t)M * (K / gemv::XGROUP) : (size_t)M, 1.f);
+    if (a8) {
         if (exact_onehot)
             for (size_t i = 0; i < xh.size(); i++) xqh[i] = xh[i] ? 0x38 : 0;
         else {
-            QuantX q = quantize_x(xh, M, K, lt::FP8_CHANNEL, false);
+            QuantX q = grouped ? quantize_x(xh, M, K, lt::FP8_BLOCK, false, gemv::XGROUP) : quantize_x(xh, M, K, lt::FP8_CHANNEL, false);
             xqh = q.q, xsh = q.s, xf = q.deq;
         }
     }
@@ -323,7 +335,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     DevBuf<uint8_t> own(shared ? 4 : std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
     CUDA_CHECK(cudaMemset(own.p, 0, own.n));
     DevBuf<uint8_t> &wsb = shared ? *shared : own;
-    gemv::Params p{set.w.p, wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p, set.s.p, (__nv_bfloat16 *)y.p,
+    gemv::Params p{set.w.p, a8 ? (const void *)xq.p : (const void *)x.p, set.s.p, (__nv_bfloat16 *)y.p,
                    M, N, K, pl.split, xs.p, wsb.p, wsb.n};
     // twice: the second launch shows the split-K counters were left at zero
     gemv::launch(wt, p, pl, 0);
@@ -350,7 +362,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
 static void gemv_checks()
 {
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
-    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8}) {
+    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8, gemv::E4M3_A8G}) {
         // every E4M3 code through the whole kernel, split K or not, in k
         // groups or not, bit-exact
         for (int kg : {1, 2, 4})
@@ -413,6 +425,19 @@ static void gemv_checks()
             snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wt_name(wt), M);
             check(err <= bound, what, err, bound);
         }
+        // X's magnitude by (token, 64-k group): a group scale applied to the
+        // wrong group or token (E4M3_A8G) is off by 2^1..2^16
+        for (int kg : {1, 2, 4})
+            for (int sp : {1, 3})
+                for (int M : {1, 6, 16}) {
+                    const int N = 1000, K = 8192;
+                    if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
+                    const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg, true);
+                    char what[200];
+                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d, X 2^-8..2^8 by 64-k group vs FP64",
+                             wt_name(wt), M, N, K, sp, kg);
+                    check(err <= bound, what, err, bound);
+                }
         // k groups with and without split K, and rows past N inside a CTA's
         // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
         for (int kg : {2, 4})
@@ -660,16 +685,18 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
             st.SkipWithError("shape not supported");
             return;
         }
-        // W8A8: X quantized per token beforehand (in a model, by the kernel
-        // that produces it), as for cuBLASLt's FP8 modes below
-        DevBuf<uint8_t> xq(c.wt == gemv::E4M3_A8 ? (size_t)c.M * c.K : 1);
-        DevBuf<float> xs(c.M);
-        if (c.wt == gemv::E4M3_A8) {
-            QuantX q = quantize_x(x.download(), c.M, c.K, lt::FP8_CHANNEL, false);
+        // W8A8: X quantized per token (or 64-k group) beforehand (in a
+        // model, by the kernel that produces it), as for cuBLASLt's FP8 modes below
+        const bool a8 = gemv::is_a8(c.wt);
+        DevBuf<uint8_t> xq(a8 ? (size_t)c.M * c.K : 1);
+        DevBuf<float> xs(c.wt == gemv::E4M3_A8G ? (size_t)c.M * (c.K / gemv::XGROUP) : (size_t)c.M);
+        if (a8) {
+            QuantX q = c.wt == gemv::E4M3_A8G ? quantize_x(x.download(), c.M, c.K, lt::FP8_BLOCK, false, gemv::XGROUP)
+                                              : quantize_x(x.download(), c.M, c.K, lt::FP8_CHANNEL, false);
             xq.upload(q.q);
             xs.upload(q.s);
         }
-        const void *xp = c.wt == gemv::E4M3_A8 ? (const void *)xq.p : (const void *)x.p;
+        const void *xp = a8 ? (const void *)xq.p : (const void *)x.p;
         DevBuf<uint8_t> wsb(std::max<size_t>(4, gemv::workspace_bytes(pl, c.N)));
         CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
         bench::time_graph(st, [&](int i, cudaStream_t strm) {
@@ -885,10 +912,11 @@ int main(int argc, char **argv)
             struct Impl { int wt, ltmode; };
             for (int M : toks)
                 for (Impl im : {Impl{gemv::E4M3_CHANNEL, -1}, Impl{gemv::E4M3_BLOCK, -1}, Impl{gemv::E4M3_A8, -1},
-                                Impl{gemv::BF16, -1},
+                                Impl{gemv::E4M3_A8G, -1}, Impl{gemv::BF16, -1},
                                 Impl{gemv::E4M3_CHANNEL, lt::FP8_TENSOR}, Impl{gemv::E4M3_CHANNEL, lt::FP8_CHANNEL},
                                 Impl{gemv::E4M3_BLOCK, lt::FP8_BLOCK}, Impl{gemv::BF16, lt::BF16}})
                     for (const Variant &v : im.ltmode < 0 ? variants : std::vector<Variant>{variants[0]}) {
+                        if (im.wt == gemv::E4M3_A8G && im.ltmode < 0 && M > 8 * gemv::KG_MAX_MT) continue; // (its range)
                         const std::string impl = im.ltmode >= 0 ? "cublaslt" : v.name.empty() ? "fp8kit" : "fp8kit-" + v.name;
                         const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +

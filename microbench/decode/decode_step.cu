@@ -19,8 +19,8 @@
 //   o projection
 //   rmsnorm (+ residual)
 //   gate_up projection    one [2 intermediate x hidden] matrix
-//   SiLU * up             silu_mul.cuh; BF16 weights up to 16 tokens: the gate_up
-//                         GEMV's epilogue (EPI_SILU)
+//   SiLU * up             silu_mul.cuh; up to 16 tokens the gate_up GEMV's
+//                         epilogue (EPI_SILU; FP8 weights: E4M3 out in 1x64 groups)
 //   down projection
 // then the final residual add + RMSNorm and the LM head (vocab x hidden,
 // BF16 logits). The LM head stays BF16 in every configuration, as FP8
@@ -30,7 +30,11 @@
 // Linear layers, M = B tokens (what serving stacks do):
 //   FP8 weights are W8A8 throughout, as FP8 serving on Hopper runs them: the
 //   kernel before each linear layer (rmsnorm, silu_mul, or token_quant.cuh
-//   on the attention output) writes E4M3 activations with per-token scales.
+//   on the attention output) writes E4M3 activations with per-token scales;
+//   up to 16 tokens the down projection's come from the gate_up GEMV's
+//   epilogue with a scale a (token, 64 values) instead (gemv E4M3_A8G: a
+//   CTA holds 64 of a token's outputs, not the row), which the PyTorch
+//   reference follows (the dump's down_act_group).
 //   Up to GEMV_MAX_M_* tokens, our GEMV (gemv.cuh: BF16, or E4M3_A8);
 //   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
@@ -375,13 +379,14 @@ struct LinearExec {
 
 // Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
 // and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
+// xgroups: xs holds a scale a (token, 64-k group) (gemv E4M3_A8G; the GEMV only).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
-                        int force_bn = 0, int force_kg = 0, int force_split = 0)
+                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
-        e.wt = L.fp8 ? gemv::E4M3_A8 : gemv::BF16;
+        e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
         e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
@@ -392,6 +397,7 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
                           : gemv::Params{L.w.p, x, nullptr, y, M, L.N, L.K, e.gp.split, nullptr, nullptr, 0};
         return "";
     }
+    if (xgroups) return "the wgmma GEMM takes per-token activation scales, not 64-k groups";
     e.gemm = true;
     const int bn = force_bn ? force_bn : fp8kit::gemm_wgmma_tile_n(M, L.N, bench::device().multiProcessorCount);
     using fp8kit::Epi;
@@ -445,8 +451,8 @@ struct Step {
     std::vector<int> pos_h, table_h;
     std::vector<std::unique_ptr<LayerKV>> kv;
     DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
-    DevBuf<uint8_t> xq, gemv_ws;
-    DevBuf<float> xs, ws;
+    DevBuf<uint8_t> xq, aq, gemv_ws;
+    DevBuf<float> xs, aqs, ws;
     DevBuf<int> cnt, lens, pos, table;
     attn::Plan apl;
     struct LayerExec {
@@ -455,6 +461,7 @@ struct Step {
         step::RopeParams rp;
         bool rope_fused = false; // the QKV GEMV does RoPE + append (no rope kernel)
         bool silu_fused = false; // the gate_up GEMV does SiLU * up (no silu kernel)
+        bool silu_groups = false; // ... into E4M3 with 1x64 group scales (aq, aqs), down is E4M3_A8G
     };
     std::vector<LayerExec> ex;
     LinearExec head;
@@ -518,6 +525,7 @@ struct Step {
         down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
         xq.alloc((size_t)B * std::max(std::max(H, m.q_dim()), m.inter));
         xs.alloc(B);
+        aq.alloc((size_t)B * m.inter), aqs.alloc((size_t)B * (m.inter / gemv::XGROUP));
         fill_bf16_normal<<<256, 256>>>(h0.p, h0.n, next_seed(), 1.f);
         CUDA_CHECK_LAUNCH();
 
@@ -551,11 +559,20 @@ struct Step {
                 for (const Linear *L : {&W.qkv, &W.gate_up})
                     if (!gemv::supported(L->fp8 ? gemv::E4M3_A8 : gemv::BF16, B, L->N, L->K, split, kg)) split = 1;
             }
+            // up to 16 tokens the GEMVs' epilogues do RoPE + append and SiLU *
+            // up; with FP8 weights SiLU's output is E4M3 in 1x64 groups (a
+            // gate_up CTA of one k group holds 64 outputs of a token), which
+            // the down projection's GEMV takes as E4M3_A8G
+            const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
+            E.silu_fused = fuse && g_fuse_silu;
+            E.silu_groups = E.silu_fused && w8a8;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg, split);
-            if (e.empty()) e = make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, E.silu_groups ? 1 : kg, split);
+            if (e.empty())
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, 0, 0, true)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -569,14 +586,15 @@ struct Step {
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
             r.table_stride = stride, r.page_shift = PAGE_SHIFT, r.pos = pos.p, r.inv_freq = R.inv_freq.p;
             r.k_scale = kv[l]->ks.p, r.v_scale = kv[l]->vs.p, r.B = B, r.Hq = m.hq, r.Hkv = m.hkv, r.kv_fp8 = kv8;
-            // up to 16 tokens the GEMVs' epilogues do RoPE + append and (BF16) SiLU * up
-            if (g_fuse_rope && g_omit.empty() && !E.qkv.gemm && E.qkv.gp.mt <= gemv::KG_MAX_MT) {
+            if (fuse && g_fuse_rope) {
                 E.qkv.gparams.epi = gemv::EPI_ROPE, E.qkv.gparams.rope = r;
                 E.rope_fused = true;
             }
-            if (g_fuse_silu && g_omit.empty() && !w8a8 && !E.gate_up.gemm && E.gate_up.gp.mt <= gemv::KG_MAX_MT) {
-                E.gate_up.gparams.epi = gemv::EPI_SILU, E.gate_up.gparams.act = Y(act), E.gate_up.gparams.inter = m.inter;
-                E.silu_fused = true;
+            if (E.silu_fused) {
+                gemv::Params &g = E.gate_up.gparams;
+                g.epi = gemv::EPI_SILU, g.inter = m.inter;
+                if (E.silu_groups) g.act_q = aq.p, g.act_s = aqs.p;
+                else g.act = Y(act);
             }
         }
         if (error.empty()) {
@@ -921,7 +939,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              " \"format\": \"fp8kit decode_step check dump 1\",\n"
              " \"case\": \"%s\", \"config\": \"%s\", \"seed\": %llu,\n"
              " \"weights\": \"%s\", \"kv\": \"%s\", \"lm_head\": \"%s\",\n"
-             " \"act_quant\": %s, \"head_act_quant\": %s,\n"
+             " \"act_quant\": %s, \"head_act_quant\": %s, \"down_act_group\": %d,\n"
              " \"linear_path\": \"%s\",\n"
              " \"layers\": %d, \"hidden\": %d, \"intermediate\": %d, \"q_heads\": %d, \"kv_heads\": %d,\n"
              " \"head_dim\": %d, \"vocab\": %d, \"rms_eps\": %.9g, \"batch\": %d, \"max_cached\": %d, \"page_size\": %d,\n"
@@ -929,16 +947,52 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              "          \"high_freq_factor\": %.17g, \"original_max_position_embeddings\": %d}",
              name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
              R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
+             !S.ex.empty() && S.ex[0].silu_groups ? gemv::XGROUP : 0,
              use_gemm(fp8_weights(cfg), B) ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
              1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
     d.finish(meta);
     return bad == 0;
 }
 
-// silu_mul to E4M3 (a cluster of CTAs a token) against a double-precision
-// host computation of the same BF16 inputs: the per-token scale is the row's
-// amax / 448 (relative 1e-5: the GPU's expf), and every code is within one
-// E4M3 step of y / scale; outputs poisoned first, NaN fails.
+// SiLU * up to E4M3 against a double-precision host computation from the
+// same BF16 gate/up values gu [M][2I]: each group's scale (`group` values of
+// a token; I = one a token) is its amax / 448 (relative 1e-5: the GPU's
+// expf), and every code is within half an E4M3 step of y / scale (round to
+// nearest). Worst errors into worst_scale / worst_code; NaN fails.
+bool compare_silu_e4m3(const std::vector<uint16_t> &gu, int M, int I, int group, const std::vector<uint8_t> &q,
+                       const std::vector<float> &sc, double &worst_scale, double &worst_code)
+{
+    bool ok = true;
+    worst_scale = worst_code = 0;
+    const int ng = I / group;
+    for (int m = 0; m < M; m++) {
+        std::vector<double> y(I);
+        for (int i = 0; i < I; i++) {
+            const double g = bf16_to_f32(gu[(size_t)m * 2 * I + i]), u = bf16_to_f32(gu[(size_t)m * 2 * I + I + i]);
+            y[i] = g / (1 + std::exp(-g)) * u;
+        }
+        for (int j = 0; j < ng; j++) {
+            double amax = 0;
+            for (int i = j * group; i < (j + 1) * group; i++) amax = std::max(amax, std::fabs(y[i]));
+            const double ref_s = amax > 0 ? amax / 448.0 : 1.0, got = sc[(size_t)m * ng + j];
+            const double es = std::fabs(got - ref_s) / ref_s;
+            worst_scale = std::max(worst_scale, std::isnan(es) ? 1e30 : es);
+            if (!(es <= 1e-5)) ok = false;
+            for (int i = j * group; i < (j + 1) * group; i++) {
+                const double v = fp8_e4m3_to_f32(q[(size_t)m * I + i]), t = y[i] / got;
+                // one E4M3 step at |t|: 2^(e - 3) for normals, 2^-9 below 2^-6
+                const double step = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(t), 1e-30)), -6) - 3);
+                const double e = std::fabs(v - t) / step;
+                worst_code = std::max(worst_code, std::isnan(v) ? 1e30 : e);
+                if (!(e <= 0.5 + 1e-3)) ok = false;
+            }
+        }
+    }
+    return ok;
+}
+
+// silu_mul to E4M3 (a cluster of CTAs a token), per-token scales, from
+// random BF16 gate/up values; outputs poisoned first.
 bool check_silu_e4m3(int M, int I)
 {
     std::mt19937_64 rng(next_seed());
@@ -955,33 +1009,44 @@ bool check_silu_e4m3(int M, int I)
     sp.gu = (const bf16 *)d_gu.p, sp.yq = d_q.p, sp.ys = d_s.p, sp.I = I;
     step::silu_mul(sp, M, 0);
     CUDA_CHECK(cudaDeviceSynchronize());
-    const std::vector<uint8_t> q = d_q.download();
-    const std::vector<float> sc = d_s.download();
     double worst_scale = 0, worst_code = 0;
-    bool ok = true;
-    for (int m = 0; m < M; m++) {
-        std::vector<double> y(I);
-        double amax = 0;
-        for (int i = 0; i < I; i++) {
-            const double g = bf16_to_f32(gu[(size_t)m * 2 * I + i]), u = bf16_to_f32(gu[(size_t)m * 2 * I + I + i]);
-            y[i] = g / (1 + std::exp(-g)) * u;
-            amax = std::max(amax, std::fabs(y[i]));
-        }
-        const double ref_s = amax / 448.0;
-        const double es = std::fabs(sc[m] - ref_s) / ref_s;
-        worst_scale = std::max(worst_scale, es);
-        if (!(es <= 1e-5)) ok = false;
-        for (int i = 0; i < I; i++) {
-            const double v = fp8_e4m3_to_f32(q[(size_t)m * I + i]), t = y[i] / sc[m];
-            // one E4M3 step at |t|: 2^(e - 3) for normals, 2^-9 below 2^-6
-            const double step = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(t), 1e-30)), -6) - 3);
-            const double e = std::fabs(v - t) / step;
-            worst_code = std::max(worst_code, std::isnan(v) ? 1e30 : e);
-            if (!(e <= 0.5 + 1e-3)) ok = false; // round to nearest: half a step
-        }
-    }
+    const bool ok = compare_silu_e4m3(gu, M, I, I, d_q.download(), d_s.download(), worst_scale, worst_code);
     printf("%s decode_step check silu_mul e4m3 M=%d I=%d: scale rel err %.2g (bound 1e-5), codes within %.3g E4M3 steps (bound 0.501)\n",
            ok ? "ok  " : "FAIL", M, I, worst_scale, worst_code);
+    return ok;
+}
+
+// The W8A8 gate_up GEMV's SiLU epilogue to E4M3 in 1x64 groups (gemv.cuh
+// EPI_SILU with act_q), against compare_silu_e4m3 over the same GEMV's plain
+// output (EPI_Y, the same plan: the same FP32 sums, rounded to the same
+// BF16 that the epilogue starts from); outputs poisoned first.
+bool check_gate_up_silu_e4m3(int M, int I, int K, int split)
+{
+    Linear W;
+    W.init(2 * I, K, true);
+    DevBuf<uint8_t> x((size_t)M * K), q((size_t)M * I);
+    DevBuf<float> xs(M), s((size_t)M * (I / gemv::XGROUP));
+    DevBuf<uint16_t> gu((size_t)M * 2 * I);
+    fill_e4m3_normal<<<FILL_GRID, FILL_BLOCK>>>(x.p, x.n, next_seed(), CODE_SD);
+    fill_f32_unif<<<1, 64>>>(xs.p, M, next_seed(), 0.5f / CODE_SD, 1.5f / CODE_SD);
+    CUDA_CHECK_LAUNCH();
+    const gemv::Plan pl = gemv::plan(gemv::E4M3_A8, M, 2 * I, K, split, 0, gemv::pdl_default, 1);
+    DevBuf<uint8_t> ws(std::max<size_t>(4, gemv::workspace_bytes(pl, 2 * I)));
+    CUDA_CHECK(cudaMemset(ws.p, 0, ws.bytes()));
+    CUDA_CHECK(cudaMemset(gu.p, 0xFF, gu.bytes()));  // BF16 NaN
+    CUDA_CHECK(cudaMemset(q.p, 0x7F, q.bytes()));    // E4M3 NaN
+    CUDA_CHECK(cudaMemset(s.p, 0xFF, s.bytes()));    // FP32 NaN
+    gemv::Params p{W.w.p, x.p, W.s.p, (bf16 *)gu.p, M, 2 * I, K, pl.split, xs.p, ws.p, ws.bytes()};
+    gemv::launch(gemv::E4M3_A8, p, pl, 0);
+    p.epi = gemv::EPI_SILU, p.inter = I, p.act_q = q.p, p.act_s = s.p;
+    gemv::launch(gemv::E4M3_A8, p, pl, 0);
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaDeviceSynchronize());
+    double worst_scale = 0, worst_code = 0;
+    const bool ok = compare_silu_e4m3(gu.download(), M, I, gemv::XGROUP, q.download(), s.download(), worst_scale, worst_code);
+    printf("%s decode_step check gate_up GEMV + SiLU to e4m3 in 1x%d groups M=%d I=%d K=%d split=%d: scale rel err %.2g "
+           "(bound 1e-5), codes within %.3g E4M3 steps (bound 0.501)\n", ok ? "ok  " : "FAIL", gemv::XGROUP, M, I, K,
+           pl.split, worst_scale, worst_code);
     return ok;
 }
 
@@ -998,6 +1063,11 @@ int run_checks(const std::string &dir)
     int fails = 0;
     for (int M : {1, 5, 24})
         for (int I : {1024, 14336, 53248}) fails += !check_silu_e4m3(M, I);
+    for (int M : {1, 5, 16})
+        for (int split : {1, 3}) {
+            fails += !check_gate_up_silu_e4m3(M, 1024, 512, split);
+            fails += !check_gate_up_silu_e4m3(M, 14336, 1024, split);
+        }
     for (int cfg = 0; cfg < NCONFIG; cfg++)
         for (int B : {1, 5, 12, 24, 70})
             for (int L : {7, 300}) fails += !check_case(tiny, cfg, B, L, dir);

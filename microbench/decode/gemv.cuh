@@ -5,9 +5,14 @@
 //      scales (scale[ceil(N/128)][K/128], FP32, row-major).
 //   X  M x K row-major (M = 1..64 tokens): BF16 (W8A16 for FP8 weights), or
 //      for E4M3_A8 E4M3 codes with per-token scales (W8A8, as FP8 serving
-//      on Hopper runs: the kernel producing X quantizes it).
+//      on Hopper runs: the kernel producing X quantizes it), or for
+//      E4M3_A8G E4M3 codes with a scale a (token, 64-k group),
+//      x_scale[M][K / 64], up to 16 tokens: 1x64 activation tiles, which a
+//      producer holding only 64 of a token's values (the gate_up GEMV's
+//      SiLU epilogue) can quantize by itself.
 //   Y  M x N row-major BF16. FP32 accumulation; block scales are applied
-//      every 128 k; channel (and token) scales once in the epilogue.
+//      every 128 k, activation group scales every 64 k; channel (and token)
+//      scales once in the epilogue.
 //
 // How: a CTA owns a tile of 128 / KG weight rows (KG = 1, 2 or 4 k groups)
 // and a range of K. One producer warp streams the tile through a ring of
@@ -36,8 +41,9 @@
 // workspace and the tile's last CTA adds them in rank order (deterministic).
 // Epilogue: Y, or (up to 16 tokens, Params::epi) the decode step's next
 // small kernel done in place: RoPE + KV append after the QKV projection,
-// SiLU * up after gate_up; a CTA's rows are then pairs of rows apart in W,
-// loaded as two TMA boxes. Each removes a dependent launch from a layer:
+// SiLU * up after gate_up (BF16 out, or E4M3 in 1x64 groups for a W8A8
+// down projection); a CTA's rows are then pairs of rows apart in W, loaded
+// as two TMA boxes. Each removes a dependent launch from a layer:
 // decode_step at batch 1-16 1.01-1.03x (RoPE, FP8 8B) and 1.006-1.017x
 // (SiLU, BF16 8B), same call against the separate kernels (NOTES.md v8).
 //
@@ -66,16 +72,19 @@
 
 namespace gemv {
 
-enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3 };
+enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3, E4M3_A8G = 4 };
+// W8A8: E4M3 activations, per token (E4M3_A8) or per 1x64 group (E4M3_A8G)
+__host__ __device__ constexpr bool is_a8(int wt) { return wt == E4M3_A8 || wt == E4M3_A8G; }
+constexpr int XGROUP = 64; // k a scale of E4M3_A8G's X
 
 struct Params {
     const void *w;           // N x K
-    const void *x;           // M x K: BF16, or E4M3 codes for E4M3_A8
+    const void *x;           // M x K: BF16, or E4M3 codes (W8A8)
     const float *scale;      // see above; unused for BF16
     __nv_bfloat16 *y;        // M x N
     int M, N, K;
     int split;               // CTAs sharing one row tile's K
-    const float *x_scale;    // E4M3_A8: per-token scales of X [M]
+    const float *x_scale;    // W8A8: X's scales, [M] (E4M3_A8), [M][K / XGROUP] (E4M3_A8G)
     // split > 1: workspace_size bytes, zeroed once before the first launch.
     // Partial sums from its start, the tiles' counters at its end; each launch
     // leaves its counters at zero again, so GEMVs that run one after another
@@ -94,11 +103,18 @@ struct Params {
     //             [inter, 2 inter) (N = 2 inter, inter a multiple of 64);
     //             pairs (j, inter + j), off = inter: act [M][inter] =
     //             BF16(silu(gate) * up) as silu_mul.cuh's BF16 kernel does
-    //             (BF16 or per-channel weights: no block scales).
+    //             (BF16 or per-channel weights: no block scales); or, with
+    //             act_q, E4M3 codes act_q [M][inter] and a scale a (token,
+    //             64 outputs) act_s [M][inter / 64], amax / 448 of the FP32
+    //             values (token_quant.cuh's rule over 64 instead of a row):
+    //             E4M3_A8G's X. One k group (R = 128): a tile's 64 outputs
+    //             of a token are then one group.
     int epi = 0; // EPI_Y
     step::RopeParams rope{};
     __nv_bfloat16 *act = nullptr;
     int inter = 0;
+    uint8_t *act_q = nullptr;
+    float *act_s = nullptr;
 };
 enum Epi { EPI_Y = 0, EPI_ROPE = 1, EPI_SILU = 2 };
 
@@ -134,7 +150,7 @@ template <int WT, int MT, int KG> struct Cfg {
     static constexpr int STEPK = BK * KG;              // k a stage
     static constexpr int R = BN / KG;                  // rows a CTA
     static constexpr int RG = CWARPS / KG;             // warps a k group (16 rows each)
-    static constexpr int XB = WT == E4M3_A8 ? 1 : 2;    // bytes an element of X
+    static constexpr int XB = is_a8(WT) ? 1 : 2;       // bytes an element of X
     static constexpr int XBOX = MT * 8 * 128;          // one box of X: MT*8 tokens x 128 bytes
     static constexpr int XK = 128 / XB;                // k a box of X
     static constexpr int XBOXES = BK / XK;             // X boxes a sub-stage
@@ -255,6 +271,18 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
         // block scales: the 128-row block holding this CTA's R rows
         const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)(tile * C::R / 128) * (p.K / 128) : nullptr;
+        // E4M3_A8G: the scale rows of this lane's tokens 8t + 2c + h (the
+        // accumulators' columns; padding tokens read the last real one's)
+        const float *xsrow[MT][2];
+#pragma unroll
+        for (int t = 0; t < MT; t++)
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+                xsrow[t][h] = WT == E4M3_A8G ? p.x_scale + (size_t)min(8 * t + 2 * c + h, p.M - 1) * (p.K / XGROUP) : nullptr;
+        // which accumulator set the MMA of k32 step 2 jj + h adds to: they
+        // alternate; with group scales the two halves of a sub-stage (64 k,
+        // one group each) keep to their own sets, folded after each half
+        auto aset = [](int jj, int h) { return WT != E4M3_A8G ? (2 * jj + h) % NA : NA >= 2 ? jj * (NA / 2) + h % (NA / 2) : 0; };
         // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
         // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
         // chunk q (token g, tile t adds 1024 t), BF16 ldmatrix (row lane&7).
@@ -271,6 +299,14 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
+            float2 xsc[MT][2]; // E4M3_A8G: (first half, second half) of the sub-stage, token 8t + 2c + h
+            if (WT == E4M3_A8G) {
+                const int gi = ((s_beg + s) * C::STEPK + kg * C::BK) / XGROUP; // even: K / 64 and gi both are
+#pragma unroll
+                for (int t = 0; t < MT; t++)
+#pragma unroll
+                    for (int h = 0; h < 2; h++) xsc[t][h] = __ldg(reinterpret_cast<const float2 *>(xsrow[t][h] + gi));
+            }
             hopper::mbar_wait(&full[st], ph);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
@@ -299,7 +335,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                 // (X rows as the 8x8 matrices) their B fragments, in the same
                 // byte layout for both (128 bytes of a row a stage)
                 auto mma = [](float(&d)[4], const uint32_t(&a)[4], uint32_t b0, uint32_t b1) {
-                    if (WT == E4M3_A8) dec::mma_e4m3_16832(d, a[0], a[1], a[2], a[3], b0, b1);
+                    if (is_a8(WT)) dec::mma_e4m3_16832(d, a[0], a[1], a[2], a[3], b0, b1);
                     else dec::mma_bf16_16816(d, a[0], a[1], a[2], a[3], b0, b1);
                 };
 #pragma unroll
@@ -311,8 +347,20 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                     for (int t = 0; t < MT; t++) {
                         uint32_t b[4];
                         dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
-                        mma(part[(2 * jj) % NA][t], a[0], b[0], b[1]);
-                        mma(part[(2 * jj + 1) % NA][t], a[1], b[2], b[3]);
+                        mma(part[aset(jj, 0)][t], a[0], b[0], b[1]);
+                        mma(part[aset(jj, 1)][t], a[1], b[2], b[3]);
+                    }
+                    if (WT == E4M3_A8G) { // this half's sums, times its group's scale, into FP32
+#pragma unroll
+                        for (int t = 0; t < MT; t++)
+#pragma unroll
+                            for (int i = 0; i < 4; i++) {
+                                float v = part[aset(jj, 0)][t][i];
+                                part[aset(jj, 0)][t][i] = 0.f;
+                                if (aset(jj, 1) != aset(jj, 0)) v += part[aset(jj, 1)][t][i], part[aset(jj, 1)][t][i] = 0.f;
+                                const float2 g2 = xsc[t][i & 1];
+                                acc[t][i] = fmaf(v, jj ? g2.y : g2.x, acc[t][i]);
+                            }
                     }
                 }
             }
@@ -331,7 +379,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                     }
             }
         }
-        if (WT != E4M3_BLOCK)
+        if (WT != E4M3_BLOCK && WT != E4M3_A8G) // (those two folded their sums every sub-stage)
 #pragma unroll
             for (int t = 0; t < MT; t++)
 #pragma unroll
@@ -358,17 +406,36 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         const int row = row_of(r);
         if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
         if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
+        if (WT == E4M3_A8G) v *= __ldg(p.scale + row); // (X's scales applied every group)
         if (paired) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
         else p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
     };
     // paired, once every output of the tile is in fin: each pair (token, r <
     // R / 2) through rope_kv_append.cuh's rope_pair_store, or silu_mul.cuh's
-    // silu_mul1 into act
+    // silu_mul1 into act, or into act_q / act_s (a warp a token: its 64
+    // outputs, one group, two a lane)
     auto pair_pass = [&]() {
         if constexpr (MT <= KG_MAX_MT) {
             // (red + fin <= 16 KiB <= one stage: true at any ring depth)
             static_assert(C::STAGE >= C::RED + MT * 8 * C::R * sizeof(float), "fin fits beside red in the ring");
             __syncthreads();
+            if (epi == EPI_SILU && p.act_q) {
+                if constexpr (KG == 1) { // (launch() refuses the others)
+                    for (int tok = warp; tok < p.M; tok += CWARPS + 1) {
+                        const float *f = fin + tok * C::R;
+                        const float y0 = step::silu_mul1(f[lane], f[lane + 64]), y1 = step::silu_mul1(f[lane + 32], f[lane + 96]);
+                        float amax = fmaxf(fabsf(y0), fabsf(y1));
+#pragma unroll
+                        for (int o = 16; o; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+                        const float sc = step::token_scale(amax), inv = 1.f / sc;
+                        const uint16_t q2 = fp8_e4m3x2_from_f32(y0 * inv, y1 * inv);
+                        uint8_t *out = p.act_q + (size_t)tok * p.inter + row_of.row0;
+                        out[lane] = (uint8_t)q2, out[lane + 32] = (uint8_t)(q2 >> 8);
+                        if (lane == 0) p.act_s[(size_t)tok * (p.inter / XGROUP) + row_of.row0 / XGROUP] = sc;
+                    }
+                }
+                return;
+            }
             for (int e = (int)threadIdx.x; e < p.M * (C::R / 2); e += THREADS) {
                 const int tok = e / (C::R / 2), r = e % (C::R / 2), row = row_of(r);
                 const float a = fin[tok * C::R + r], b = fin[tok * C::R + r + C::R / 2];
@@ -468,7 +535,7 @@ inline CUtensorMap w_map(int wt, int rows, const Params &p)
 
 inline CUtensorMap x_map(int wt, int mt, const Params &p)
 {
-    if (wt == E4M3_A8) return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.M, p.K, p.K, 8 * mt, 128);
+    if (is_a8(wt)) return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, p.M, p.K, p.K, 8 * mt, 128);
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
@@ -508,6 +575,8 @@ template <template <int, int, int> class Op, class... A> inline auto dispatch(in
     if (wt == BF16) return dispatch_mt<Op, BF16>(mt, kg, a...);
     if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, kg, a...);
     if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, kg, a...);
+    if (wt == E4M3_A8G) // up to 16 tokens (supported())
+        return mt <= 1 ? dispatch_kg<Op, E4M3_A8G, 1>(kg, a...) : dispatch_kg<Op, E4M3_A8G, 2>(kg, a...);
     return dispatch_mt<Op, E4M3_BLOCK>(mt, kg, a...);
 }
 
@@ -521,12 +590,14 @@ template <int WT, int MT, int KG> struct LaunchOp {
 
 // Whether (wt, M, N, K) is supported with this split and these k groups:
 // K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
-// least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens.
+// least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens,
+// group-scaled X (E4M3_A8G) too.
 inline bool supported(int wt, int M, int N, int K, int split, int kg)
 {
     const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
     const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);
-    return M >= 1 && M <= 64 && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
+    const bool m_ok = M >= 1 && (wt == E4M3_A8G ? (M + 7) / 8 <= KG_MAX_MT : M <= 64);
+    return m_ok && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
 }
 
 // A plan that supported() rejects (a forced kg or split) stops the program
@@ -543,11 +614,16 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     // the SiLU pairs' two halves do not share)
     const bool rope_bad = p.epi == EPI_ROPE && (p.N != (p.rope.Hq + 2 * p.rope.Hkv) * 128 || p.rope.B != p.M ||
                                                 !p.rope.q_out || !p.rope.k_cache || !p.rope.v_cache || !p.rope.pos);
-    const bool silu_bad = p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || !p.act || wt == E4M3_BLOCK);
+    const bool silu_bad = p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || wt == E4M3_BLOCK ||
+                                                (p.act_q ? !p.act_s || pl.kg != 1 : !p.act));
     if (p.epi != EPI_Y && (pl.mt > KG_MAX_MT || rope_bad || silu_bad)) {
         fprintf(stderr, "gemv::launch: epilogue %d needs M <= %d and, RoPE, N = (Hq + 2 Hkv) 128, rope.B = M and its "
-                "pointers, SiLU, N = 2 inter, inter a multiple of 64, act, no block scales (M=%d N=%d rope.B=%d inter=%d)\n",
-                p.epi, 8 * KG_MAX_MT, p.M, p.N, p.rope.B, p.inter);
+                "pointers, SiLU, N = 2 inter, inter a multiple of 64, no block scales, act, or act_q, act_s and one k "
+                "group (M=%d N=%d rope.B=%d inter=%d kg=%d)\n", p.epi, 8 * KG_MAX_MT, p.M, p.N, p.rope.B, p.inter, pl.kg);
+        std::abort();
+    }
+    if (is_a8(wt) && !p.x_scale) {
+        fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale)\n");
         std::abort();
     }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
