@@ -220,7 +220,18 @@ struct QuantX {
     std::vector<float> s;     // scales in cuBLASLt's expected order
     std::vector<float> deq;   // dequantized values, M x K (reference input)
 };
-static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group = 128)
+static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group = 128);
+// E4M3_A8G's X: 64-k groups, the scales in gemv::xg_index() order (padding tokens 1)
+static QuantX quantize_x_groups(const std::vector<uint16_t> &x, int M, int K)
+{
+    QuantX q = quantize_x(x, M, K, lt::FP8_BLOCK, false, gemv::XGROUP);
+    std::vector<float> s(gemv::xg_count(M, K), 1.f);
+    for (int m = 0; m < M; m++)
+        for (int g = 0; g < K / gemv::XGROUP; g++) s[gemv::xg_index(m, g, M)] = q.s[(size_t)m * (K / gemv::XGROUP) + g];
+    q.s = s;
+    return q;
+}
+static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group)
 {
     QuantX r;
     r.q.resize((size_t)M * K);
@@ -312,12 +323,12 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     // W8A8: X as E4M3 with per-token or per-group scales (one-hot: 1.0 = code 0x38, scale 1)
     const bool a8 = gemv::is_a8(wt), grouped = wt == gemv::E4M3_A8G;
     std::vector<uint8_t> xqh(a8 ? xh.size() : 1, 0);
-    std::vector<float> xsh(grouped ? (size_t)M * (K / gemv::XGROUP) : (size_t)M, 1.f);
+    std::vector<float> xsh(grouped ? gemv::xg_count(M, K) : (size_t)M, 1.f);
     if (a8) {
         if (exact_onehot)
             for (size_t i = 0; i < xh.size(); i++) xqh[i] = xh[i] ? 0x38 : 0;
         else {
-            QuantX q = grouped ? quantize_x(xh, M, K, lt::FP8_BLOCK, false, gemv::XGROUP) : quantize_x(xh, M, K, lt::FP8_CHANNEL, false);
+            QuantX q = grouped ? quantize_x_groups(xh, M, K) : quantize_x(xh, M, K, lt::FP8_CHANNEL, false);
             xqh = q.q, xsh = q.s, xf = q.deq;
         }
     }
@@ -689,9 +700,9 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         // model, by the kernel that produces it), as for cuBLASLt's FP8 modes below
         const bool a8 = gemv::is_a8(c.wt);
         DevBuf<uint8_t> xq(a8 ? (size_t)c.M * c.K : 1);
-        DevBuf<float> xs(c.wt == gemv::E4M3_A8G ? (size_t)c.M * (c.K / gemv::XGROUP) : (size_t)c.M);
+        DevBuf<float> xs(c.wt == gemv::E4M3_A8G ? gemv::xg_count(c.M, c.K) : (size_t)c.M);
         if (a8) {
-            QuantX q = c.wt == gemv::E4M3_A8G ? quantize_x(x.download(), c.M, c.K, lt::FP8_BLOCK, false, gemv::XGROUP)
+            QuantX q = c.wt == gemv::E4M3_A8G ? quantize_x_groups(x.download(), c.M, c.K)
                                               : quantize_x(x.download(), c.M, c.K, lt::FP8_CHANNEL, false);
             xq.upload(q.q);
             xs.upload(q.s);

@@ -525,7 +525,7 @@ struct Step {
         down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
         xq.alloc((size_t)B * std::max(std::max(H, m.q_dim()), m.inter));
         xs.alloc(B);
-        aq.alloc((size_t)B * m.inter), aqs.alloc((size_t)B * (m.inter / gemv::XGROUP));
+        aq.alloc((size_t)B * m.inter), aqs.alloc(gemv::xg_count(B, m.inter));
         fill_bf16_normal<<<256, 256>>>(h0.p, h0.n, next_seed(), 1.f);
         CUDA_CHECK_LAUNCH();
 
@@ -562,14 +562,16 @@ struct Step {
             // up to 16 tokens the GEMVs' epilogues do RoPE + append and SiLU *
             // up; with FP8 weights SiLU's output is E4M3 in 1x64 groups (a
             // gate_up CTA of one k group holds 64 outputs of a token), which
-            // the down projection's GEMV takes as E4M3_A8G
+            // the down projection's GEMV takes as E4M3_A8G, where gate_up's
+            // plan has one k group (Llama-3.1-8B; 70B's has four, 32-row
+            // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
-            E.silu_fused = fuse && g_fuse_silu;
-            E.silu_groups = E.silu_fused && w8a8;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, E.silu_groups ? 1 : kg, split);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg, split);
+            E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
+            E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
                 e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, 0, 0, true)
                                   : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
@@ -934,12 +936,14 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
     d.tensor("out.logits", logits.data(), logits.size() * 2, "bf16", {Bz, m.vocab});
     d.tensor("out.new_k", nk.data(), nk.size(), kvd, {Lz, Bz, Hz, Dz});
     d.tensor("out.new_v", nv.data(), nv.size(), kvd, {Lz, Bz, Hz, Dz});
+    std::string groups; // each layer's down projection input: 64-value groups, or per token (0)
+    for (int l = 0; l < m.layers; l++) groups += (l ? ", " : "") + std::to_string(S.ex[l].silu_groups ? gemv::XGROUP : 0);
     char meta[2048];
     snprintf(meta, sizeof meta,
              " \"format\": \"fp8kit decode_step check dump 1\",\n"
              " \"case\": \"%s\", \"config\": \"%s\", \"seed\": %llu,\n"
              " \"weights\": \"%s\", \"kv\": \"%s\", \"lm_head\": \"%s\",\n"
-             " \"act_quant\": %s, \"head_act_quant\": %s, \"down_act_group\": %d,\n"
+             " \"act_quant\": %s, \"head_act_quant\": %s, \"down_act_group\": [%s],\n"
              " \"linear_path\": \"%s\",\n"
              " \"layers\": %d, \"hidden\": %d, \"intermediate\": %d, \"q_heads\": %d, \"kv_heads\": %d,\n"
              " \"head_dim\": %d, \"vocab\": %d, \"rms_eps\": %.9g, \"batch\": %d, \"max_cached\": %d, \"page_size\": %d,\n"
@@ -947,7 +951,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              "          \"high_freq_factor\": %.17g, \"original_max_position_embeddings\": %d}",
              name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
              R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
-             !S.ex.empty() && S.ex[0].silu_groups ? gemv::XGROUP : 0,
+             groups.c_str(),
              use_gemm(fp8_weights(cfg), B) ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
              1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
     d.finish(meta);
@@ -959,6 +963,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
 // a token; I = one a token) is its amax / 448 (relative 1e-5: the GPU's
 // expf), and every code is within half an E4M3 step of y / scale (round to
 // nearest). Worst errors into worst_scale / worst_code; NaN fails.
+// Scales: sc[m] (group = I), or gemv::xg_index() order (group = 64).
 bool compare_silu_e4m3(const std::vector<uint16_t> &gu, int M, int I, int group, const std::vector<uint8_t> &q,
                        const std::vector<float> &sc, double &worst_scale, double &worst_code)
 {
@@ -974,7 +979,7 @@ bool compare_silu_e4m3(const std::vector<uint16_t> &gu, int M, int I, int group,
         for (int j = 0; j < ng; j++) {
             double amax = 0;
             for (int i = j * group; i < (j + 1) * group; i++) amax = std::max(amax, std::fabs(y[i]));
-            const double ref_s = amax > 0 ? amax / 448.0 : 1.0, got = sc[(size_t)m * ng + j];
+            const double ref_s = amax > 0 ? amax / 448.0 : 1.0, got = sc[group == I ? (size_t)m : gemv::xg_index(m, j, M)];
             const double es = std::fabs(got - ref_s) / ref_s;
             worst_scale = std::max(worst_scale, std::isnan(es) ? 1e30 : es);
             if (!(es <= 1e-5)) ok = false;
@@ -1025,7 +1030,7 @@ bool check_gate_up_silu_e4m3(int M, int I, int K, int split)
     Linear W;
     W.init(2 * I, K, true);
     DevBuf<uint8_t> x((size_t)M * K), q((size_t)M * I);
-    DevBuf<float> xs(M), s((size_t)M * (I / gemv::XGROUP));
+    DevBuf<float> xs(M), s(gemv::xg_count(M, I));
     DevBuf<uint16_t> gu((size_t)M * 2 * I);
     fill_e4m3_normal<<<FILL_GRID, FILL_BLOCK>>>(x.p, x.n, next_seed(), CODE_SD);
     fill_f32_unif<<<1, 64>>>(xs.p, M, next_seed(), 0.5f / CODE_SD, 1.5f / CODE_SD);

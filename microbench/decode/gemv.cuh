@@ -6,10 +6,11 @@
 //   X  M x K row-major (M = 1..64 tokens): BF16 (W8A16 for FP8 weights), or
 //      for E4M3_A8 E4M3 codes with per-token scales (W8A8, as FP8 serving
 //      on Hopper runs: the kernel producing X quantizes it), or for
-//      E4M3_A8G E4M3 codes with a scale a (token, 64-k group),
-//      x_scale[M][K / 64], up to 16 tokens: 1x64 activation tiles, which a
-//      producer holding only 64 of a token's values (the gate_up GEMV's
-//      SiLU epilogue) can quantize by itself.
+//      E4M3_A8G E4M3 codes with a scale a (token, 64-k group), up to 16
+//      tokens: 1x64 activation tiles, which a producer holding only 64 of a
+//      token's values (the gate_up GEMV's SiLU epilogue) can quantize by
+//      itself. Scales in xg_index()'s order, [K / 128][MP][2] (MP: M
+//      rounded up to 8), so that a stage's are one bulk copy beside its X.
 //   Y  M x N row-major BF16. FP32 accumulation; block scales are applied
 //      every 128 k, activation group scales every 64 k; channel (and token)
 //      scales once in the epilogue.
@@ -76,6 +77,11 @@ enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3, E4M3_A8G =
 // W8A8: E4M3 activations, per token (E4M3_A8) or per 1x64 group (E4M3_A8G)
 __host__ __device__ constexpr bool is_a8(int wt) { return wt == E4M3_A8 || wt == E4M3_A8G; }
 constexpr int XGROUP = 64; // k a scale of E4M3_A8G's X
+// E4M3_A8G's X scales: token m's scale of 64-k group g at xg_index(m, g, M)
+// of xg_count(M, K) floats: [K / 128][MP][2], MP = 8 ceil(M / 8) (padding
+// tokens' entries are read, their products discarded)
+__host__ __device__ inline size_t xg_index(int m, int g, int M) { return ((size_t)(g >> 1) * (8 * ((M + 7) / 8)) + m) * 2 + (g & 1); }
+__host__ __device__ inline size_t xg_count(int M, int K) { return (size_t)(K / 128) * (8 * ((M + 7) / 8)) * 2; }
 
 struct Params {
     const void *w;           // N x K
@@ -84,7 +90,7 @@ struct Params {
     __nv_bfloat16 *y;        // M x N
     int M, N, K;
     int split;               // CTAs sharing one row tile's K
-    const float *x_scale;    // W8A8: X's scales, [M] (E4M3_A8), [M][K / XGROUP] (E4M3_A8G)
+    const float *x_scale;    // W8A8: X's scales, [M] (E4M3_A8), xg_index() order (E4M3_A8G)
     // split > 1: workspace_size bytes, zeroed once before the first launch.
     // Partial sums from its start, the tiles' counters at its end; each launch
     // leaves its counters at zero again, so GEMVs that run one after another
@@ -105,8 +111,9 @@ struct Params {
     //             BF16(silu(gate) * up) as silu_mul.cuh's BF16 kernel does
     //             (BF16 or per-channel weights: no block scales); or, with
     //             act_q, E4M3 codes act_q [M][inter] and a scale a (token,
-    //             64 outputs) act_s [M][inter / 64], amax / 448 of the FP32
-    //             values (token_quant.cuh's rule over 64 instead of a row):
+    //             64 outputs) act_s (xg_index(token, j / 64, M); the
+    //             padding tokens' 1), amax / 448 of the FP32 values
+    //             (token_quant.cuh's rule over 64 instead of a row):
     //             E4M3_A8G's X. One k group (R = 128): a tile's 64 outputs
     //             of a token are then one group.
     int epi = 0; // EPI_Y
@@ -159,11 +166,14 @@ template <int WT, int MT, int KG> struct Cfg {
     static constexpr int STAGE = WTILE + KG * XBOXES * XBOX;
     static constexpr int MINB = MT <= 1 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
+    // E4M3_A8G: a stage's X scales (KG blocks of 8 MT tokens x 2 groups),
+    // in a region of their own after the ring
+    static constexpr int SCB = WT == E4M3_A8G ? KG * MT * 8 * 2 * 4 : 0;
     // the ring's depth is chosen at launch (plan()): the shared memory an SM
     // has, shared by the CTAs that will sit on it
     __host__ __device__ static size_t body(int stages) { return (size_t)stages * STAGE > RED ? (size_t)stages * STAGE : RED; }
-    // + the ring's barriers and one int (split K: "this CTA is the tile's last")
-    static size_t smem(int stages) { return 1024 + body(stages) + 2 * (size_t)stages * sizeof(uint64_t) + 16; }
+    // + the scales, the ring's barriers and one int (split K: "this CTA is the tile's last")
+    static size_t smem(int stages) { return 1024 + body(stages) + (size_t)stages * SCB + 2 * (size_t)stages * sizeof(uint64_t) + 16; }
     static_assert(STAGE % 1024 == 0 && WBOX % 1024 == 0, "boxes stay 1024-aligned for the 128-byte swizzle");
 };
 
@@ -191,7 +201,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
-    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::body(STAGES));
+    float *xsm = reinterpret_cast<float *>(smem + C::body(STAGES)); // E4M3_A8G: STAGES x SCB bytes
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::body(STAGES) + (size_t)STAGES * C::SCB);
     uint64_t *empty = full + STAGES;
 
     const int rank = blockIdx.x % p.split;
@@ -226,6 +237,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
                 for (int b = 0; b < KG * C::XBOXES; b++)
                     hopper::tma_load(stage + C::WTILE + b * C::XBOX, &tx, &full[st], (s_beg + s) * C::STEPK + C::XK * b, 0);
+                if (WT == E4M3_A8G) // the stage's KG blocks of scales, one after another in x_scale
+                    hopper::bulk_load(xsm + st * (C::SCB / 4), p.x_scale + (size_t)(s_beg + s) * (C::SCB / 4), C::SCB, &full[st]);
             };
             auto load_w = [&](int s, int st) {
                 unsigned char *stage = smem + (size_t)st * C::STAGE;
@@ -241,14 +254,14 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             // previous kernel: issue it before waiting for that kernel's X
             const int pre = min(STAGES, nsteps);
             for (int s = 0; s < pre; s++) {
-                hopper::mbar_expect_tx(&full[s], C::STAGE);
+                hopper::mbar_expect_tx(&full[s], C::STAGE + C::SCB);
                 load_w(s, s);
             }
             dec::pdl_wait();
             for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
                 if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
-                hopper::mbar_expect_tx(&full[st], C::STAGE);
+                hopper::mbar_expect_tx(&full[st], C::STAGE + C::SCB);
                 load_w(s, st);
                 load_x(s, st);
                 if (++st == STAGES) st = 0, ph ^= 1;
@@ -271,14 +284,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
         // block scales: the 128-row block holding this CTA's R rows
         const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)(tile * C::R / 128) * (p.K / 128) : nullptr;
-        // E4M3_A8G: the scale rows of this lane's tokens 8t + 2c + h (the
-        // accumulators' columns; padding tokens read the last real one's)
-        const float *xsrow[MT][2];
-#pragma unroll
-        for (int t = 0; t < MT; t++)
-#pragma unroll
-            for (int h = 0; h < 2; h++)
-                xsrow[t][h] = WT == E4M3_A8G ? p.x_scale + (size_t)min(8 * t + 2 * c + h, p.M - 1) * (p.K / XGROUP) : nullptr;
         // which accumulator set the MMA of k32 step 2 jj + h adds to: they
         // alternate; with group scales the two halves of a sub-stage (64 k,
         // one group each) keep to their own sets, folded after each half
@@ -299,15 +304,16 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
-            float2 xsc[MT][2]; // E4M3_A8G: (first half, second half) of the sub-stage, token 8t + 2c + h
-            if (WT == E4M3_A8G) {
-                const int gi = ((s_beg + s) * C::STEPK + kg * C::BK) / XGROUP; // even: K / 64 and gi both are
+            hopper::mbar_wait(&full[st], ph);
+            // E4M3_A8G: the scales of (first half, second half) of the
+            // sub-stage for this lane's tokens 8t + 2c + h (the accumulators' columns)
+            float2 xsc[MT][2];
+            if (WT == E4M3_A8G)
 #pragma unroll
                 for (int t = 0; t < MT; t++)
 #pragma unroll
-                    for (int h = 0; h < 2; h++) xsc[t][h] = __ldg(reinterpret_cast<const float2 *>(xsrow[t][h] + gi));
-            }
-            hopper::mbar_wait(&full[st], ph);
+                    for (int h = 0; h < 2; h++)
+                        xsc[t][h] = *reinterpret_cast<const float2 *>(xsm + st * (C::SCB / 4) + (kg * MT * 8 + 8 * t + 2 * c + h) * 2);
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
@@ -421,7 +427,12 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             __syncthreads();
             if (epi == EPI_SILU && p.act_q) {
                 if constexpr (KG == 1) { // (launch() refuses the others)
-                    for (int tok = warp; tok < p.M; tok += CWARPS + 1) {
+                    const int MP = 8 * MT, j = row_of.row0 / XGROUP; // (row0 = 64 tile)
+                    for (int tok = warp; tok < MP; tok += CWARPS + 1) {
+                        if (tok >= p.M) { // padding: a finite scale for the reader's discarded products
+                            if (lane == 0) p.act_s[xg_index(tok, j, p.M)] = 1.f;
+                            continue;
+                        }
                         const float *f = fin + tok * C::R;
                         const float y0 = step::silu_mul1(f[lane], f[lane + 64]), y1 = step::silu_mul1(f[lane + 32], f[lane + 96]);
                         float amax = fmaxf(fabsf(y0), fabsf(y1));
@@ -431,7 +442,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                         const uint16_t q2 = fp8_e4m3x2_from_f32(y0 * inv, y1 * inv);
                         uint8_t *out = p.act_q + (size_t)tok * p.inter + row_of.row0;
                         out[lane] = (uint8_t)q2, out[lane + 32] = (uint8_t)(q2 >> 8);
-                        if (lane == 0) p.act_s[(size_t)tok * (p.inter / XGROUP) + row_of.row0 / XGROUP] = sc;
+                        if (lane == 0) p.act_s[xg_index(tok, j, p.M)] = sc;
                     }
                 }
                 return;
@@ -647,7 +658,7 @@ template <int WT, int MT, int KG> struct StagesOp {
         const int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
-        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / C::STAGE);
+        int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / (C::STAGE + C::SCB));
         st = std::max(MIN_STAGES, std::min({st, MAX_STAGES, std::max(MIN_STAGES, steps_per_cta)}));
         if (force > 0) st = force;
         pl->stages = st;

@@ -27,10 +27,10 @@ of the model being served, not an error of the kernels:
   * FP8 KV: the new token's k and v are stored as E4M3 with the head's
     scale (saturating, round to nearest even), and attention reads them so;
   * W8A8 (FP8 weights): every linear layer's input is quantized per token
-    to E4M3 with scale amax / 448; where the manifest's down_act_group is
-    g > 0 (the GEMV path, up to 16 tokens, where the gate_up GEMV's
-    epilogue quantizes SiLU's output), the down projection's input instead
-    has a scale per (token, g consecutive values).
+    to E4M3 with scale amax / 448; where the manifest's down_act_group
+    (one entry a layer) is g > 0 (the GEMV path up to 16 tokens, where the
+    gate_up GEMV's epilogue quantizes SiLU's output), that layer's down
+    projection input has a scale per (token, g consecutive values) instead.
 The dumped inv_freq is also checked against Llama-3.1's "llama3" rope
 scaling computed here independently (theta 500000, factor 8, low/high
 frequency factors 1/4, original context 8192).
@@ -225,7 +225,7 @@ def forward(c, gpu_like=False, rope_pairs="half", pos_shift=0):
         x = aq(rms(h, c.val(p + "mlp_norm")), aq_on)
         gu = r(x @ c.weight(p + "gate_up").T)
         a = gu[:, :I] * torch.sigmoid(gu[:, :I]) * gu[:, I:]
-        h = r(h + r(aq(a, aq_on, m.get("down_act_group", 0)) @ c.weight(p + "down").T))
+        h = r(h + r(aq(a, aq_on, m.get("down_act_group", [0] * nl)[l]) @ c.weight(p + "down").T))
     x = aq(rms(h, c.val("final_norm")), m["head_act_quant"])
     logits = r(x @ c.weight("lm_head").T)
     return logits, torch.stack(new_k), torch.stack(new_v)
@@ -355,7 +355,7 @@ def write_case(torch, root, name, config, B, L, seed, mutate=None):
     meta = {"format": "fp8kit decode_step check dump 1", "case": name, "config": config, "seed": seed,
             "weights": "e4m3_channel" if fp8w else "bf16", "kv": kvdt, "lm_head": "bf16",
             "act_quant": aq, "head_act_quant": False, "linear_path": "gemm_wgmma" if B > (16 if fp8w else 64) else "gemv",
-            "down_act_group": 64 if fp8w and B <= 16 else 0,
+            "down_act_group": [64 if fp8w and B <= 16 and l % 2 == 0 else 0 for l in range(nl)],
             "layers": nl, "hidden": H, "intermediate": I, "q_heads": Hq, "kv_heads": Hkv, "head_dim": D,
             "vocab": V, "rms_eps": 1e-5, "batch": B, "max_cached": L, "page_size": 64, "rope": rope}
     with open(os.path.join(d, "manifest.json"), "w") as f:

@@ -109,6 +109,15 @@ __device__ __forceinline__ void prefetch_tmap(const CUtensorMap *m)
     asm volatile("prefetch.tensormap [%0];" ::"l"(m) : "memory");
 }
 
+// 1-D bulk copy, global -> shared, completing on `bar` (bytes a multiple of
+// 16, both addresses 16-byte aligned).
+__device__ __forceinline__ void bulk_load(void *dst, const void *src, uint32_t bytes, uint64_t *bar)
+{
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(smem_u32(dst)),
+                 "l"(src), "r"(bytes), "r"(smem_u32(bar))
+                 : "memory");
+}
+
 // 2-D tile load, global -> shared, completing on `bar`; c0 is the inner
 // (contiguous) coordinate.
 __device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *m, uint64_t *bar, int c0, int c1)
