@@ -15,11 +15,9 @@
 // How: one block a row (H/8 threads, at most 1024), the row in registers
 // (up to RMS_CHUNKS chunks of 8 a thread, so H <= 16384): gamma is loaded
 // before the wait for the previous kernel (it is a weight); one pass adds,
-// stores h_out, sums squares and (FP8 out) finds amax |h_out * gamma|, both
-// in one block reduction: amax |y| = rsqrt(...) * amax |h_out * gamma|, as
-// the factor is one positive number (rounded once more than y itself: the
-// scale may differ from the amax of y by an ulp, which saturation absorbs).
-// y is formed from the registers. No global memory is read twice.
+// stores h_out and sums squares; y is formed from the registers, and with
+// FP8 output quantized after a second block reduction (the amax). No
+// global memory is read twice.
 //
 // Speed: inside the graph-timed step (decode_step --omit=norm, H200): with
 // two or three passes over global memory a norm cost 2.5 us (8B, batch 1,
@@ -65,7 +63,7 @@ __global__ void rmsnorm_kernel(const RmsParams p)
     // h_in and delta are the previous kernels' outputs
     dec::pdl_wait();
     const bool copy = p.delta || p.h_out != p.h_in;
-    float ss = 0.f, amax = 0.f;
+    float ss = 0.f;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++) {
         const int k = threadIdx.x * 8 + c * step;
@@ -79,16 +77,10 @@ __global__ void rmsnorm_kernel(const RmsParams p)
         }
         if (copy) store8_bf16(p.h_out + row + k, h[c]);
 #pragma unroll
-        for (int i = 0; i < 8; i++) ss += h[c][i] * h[c][i], amax = fmaxf(amax, fabsf(h[c][i] * g[c][i]));
+        for (int i = 0; i < 8; i++) ss += h[c][i] * h[c][i];
     }
-    float r;
-    if (p.yq) {
-        const float2 red = block_sum_max(ss, amax);
-        r = rsqrtf(red.x / (float)p.H + p.eps);
-        amax = red.y * r;
-    } else {
-        r = rsqrtf(block_sum(ss) / (float)p.H + p.eps);
-    }
+    const float r = rsqrtf(block_sum(ss) / (float)p.H + p.eps);
+    float amax = 0.f;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++) {
         const int k = threadIdx.x * 8 + c * step;
@@ -96,9 +88,11 @@ __global__ void rmsnorm_kernel(const RmsParams p)
 #pragma unroll
         for (int i = 0; i < 8; i++) h[c][i] = h[c][i] * r * g[c][i];
         if (p.y) store8_bf16(p.y + row + k, h[c]);
+#pragma unroll
+        for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(h[c][i]));
     }
     if (!p.yq) return;
-    const float sc = token_scale(amax);
+    const float sc = token_scale(block_max(amax));
     const float inv = 1.f / sc;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++) {

@@ -60,22 +60,6 @@ struct OpMax {
     __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
 };
 __device__ __forceinline__ float block_sum(float v) { return block_reduce(v, 0.f, OpAdd()); }
-// The block's sum of s and max of m (m >= 0) in one reduction.
-__device__ __forceinline__ float2 block_sum_max(float s, float m)
-{
-    __shared__ float2 red2[32];
-#pragma unroll
-    for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o), m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-    const int w = threadIdx.x >> 5, l = threadIdx.x & 31;
-    __syncthreads(); // red2[] is free: every thread has read it in a previous call
-    if (l == 0) red2[w] = make_float2(s, m);
-    __syncthreads();
-    const float2 v = l < (int)(blockDim.x >> 5) ? red2[l] : make_float2(0.f, 0.f);
-    s = v.x, m = v.y;
-#pragma unroll
-    for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o), m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-    return make_float2(s, m);
-}
 __device__ __forceinline__ float block_max(float v) { return block_reduce(v, 0.f, OpMax()); }
 
 // 8 BF16 (16 bytes) <-> 8 floats.
