@@ -2,11 +2,7 @@
 // cache (decode), grouped-query: G = Hq / Hkv (<= 16) query heads share a KV
 // head.
 //
-//   q    [B][Hq][128] BF16;  out [B][Hq][128] BF16, or (out_q, up to 16
-//        sequences) E4M3 codes [B][Hq][128] with a scale a (sequence, half
-//        head of 64 values), amax / 448, in common.cuh's xg_index order: the
-//        O projection's input as the W8A8 GEMV takes it (E4M3_A8G), so that
-//        the decode step needs no quantization kernel of its own
+//   q    [B][Hq][128] BF16;  out [B][Hq][128] BF16
 //   K, V pages [num_pages][Hkv][P][128] in BF16, FP8 E4M3 or FP8 E5M2, with
 //        FP32 per-KV-head scales (k_scale[Hkv], v_scale[Hkv]) for FP8;
 //        block table [B][table_stride] of page ids; P = 16 or 64 ("paged"),
@@ -52,7 +48,6 @@
 #pragma once
 
 #include "common.cuh"
-#include "token_quant.cuh"
 #include "../gemm/hopper.cuh"
 
 #include <algorithm>
@@ -75,8 +70,6 @@ struct Params {
     const int *seq_len;       // [B]
     const float *k_scale, *v_scale;
     __nv_bfloat16 *out;
-    uint8_t *out_q = nullptr; // instead of out: E4M3 codes, scales out_s (see above)
-    float *out_s = nullptr;
     float *ws;                // O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
@@ -427,27 +420,6 @@ __global__ void __launch_bounds__(THREADS, 2)
     // (O's float4 columns stay 16-byte aligned for any G)
     float *wsi = p.ws + (size_t)item * p.nsplit * G * HD;
     float *wstat = p.ws + (size_t)p.B * p.Hkv * p.nsplit * G * HD + (size_t)item * p.nsplit * G * 2;
-    // out_q: the outputs in FP32 [G][HD] (over the ring, after sm_o), then
-    // each 64-value half head quantized by one warp
-    float *sm_fin = reinterpret_cast<float *>(smem) + NW * 16 * HD;
-    auto quantize_out = [&]() {
-        __syncthreads();
-        const int M8 = 8 * ((p.B + 7) / 8);
-        for (int gi = warp; gi < 2 * G; gi += NW + 1) {
-            const float *f = sm_fin + gi * 64;
-            const float y0 = f[lane], y1 = f[lane + 32];
-            float amax = fmaxf(fabsf(y0), fabsf(y1));
-#pragma unroll
-            for (int o = 16; o; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-            const float sc = step::token_scale(amax), inv = 1.f / sc;
-            const uint16_t q2 = fp8_e4m3x2_from_f32(y0 * inv, y1 * inv);
-            const int grp = h * G * 2 + gi; // the token's 64-value group: (query head, half)
-            uint8_t *dst = p.out_q + ((size_t)b * p.Hq * HD + (size_t)grp * 64);
-            dst[lane] = (uint8_t)q2, dst[lane + 32] = (uint8_t)(q2 >> 8);
-            if (lane == 0) p.out_s[dec::xg_index(b, grp, p.B)] = sc;
-            if (b == p.B - 1 && lane < M8 - p.B) p.out_s[dec::xg_index(p.B + lane, grp, p.B)] = 1.f; // padding tokens
-        }
-    };
     for (int e = threadIdx.x; e < G * HD; e += THREADS) {
         const int hd = e / HD, d = e % HD;
         float M = -INFINITY;
@@ -461,18 +433,13 @@ __global__ void __launch_bounds__(THREADS, 2)
             Ls += sm_l[w][hd] * f;
         }
         if (p.nsplit == 1) { // an empty sequence (Ls = 0) gives 0, as the merge does
-            const float y = Ls > 0.f ? O / Ls * vs : 0.f;
-            if (p.out_q) sm_fin[e] = y;
-            else p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(y);
+            p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(Ls > 0.f ? O / Ls * vs : 0.f);
         } else {
             wsi[((size_t)split * G + hd) * HD + d] = O;
             if (d == 0) wstat[2 * (split * G + hd)] = M, wstat[2 * (split * G + hd) + 1] = Ls;
         }
     }
-    if (p.nsplit == 1) {
-        if (p.out_q) quantize_out();
-        return;
-    }
+    if (p.nsplit == 1) return;
 
     // merge the splits: the last CTA of this (sequence, KV head) to finish.
     // The counter's atomic is acq_rel at GPU scope (after the CTA's barrier,
@@ -524,15 +491,10 @@ __global__ void __launch_bounds__(THREADS, 2)
             M = Mc;
         }
         const float sc = Ls > 0.f ? vs / Ls : 0.f; // an empty sequence gives 0
-        if (p.out_q) {
-            *reinterpret_cast<float4 *>(sm_fin + hd * HD + d) = make_float4(acc.x * sc, acc.y * sc, acc.z * sc, acc.w * sc);
-            continue;
-        }
         __nv_bfloat162 *dst = reinterpret_cast<__nv_bfloat162 *>(p.out + ((size_t)b * p.Hq + h * G + hd) * HD + d);
         dst[0] = __floats2bfloat162_rn(acc.x * sc, acc.y * sc);
         dst[1] = __floats2bfloat162_rn(acc.z * sc, acc.w * sc);
     }
-    if (p.out_q) quantize_out();
     if (threadIdx.x == 0) p.counter[item] = 0;
     ATTN_TRACE_AT(threadIdx.x == 0, 7);
 }

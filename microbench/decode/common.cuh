@@ -50,16 +50,6 @@ inline void launch_pdl(bool pdl, void (*kernel)(P...), dim3 grid, dim3 block, si
     cudaLaunchKernelEx(&cfg, kernel, static_cast<A &&>(args)...);
 }
 
-// 1x64 activation scales, the W8A8 GEMV's E4M3_A8G input (written by the
-// gate_up GEMV's SiLU epilogue and by attention): token m's scale of the
-// 64-k group g is at xg_index(m, g, M) of xg_count(M, K) floats,
-// [K / 128][MP][2] with MP = 8 ceil(M / 8), so that a 128-k block's scales
-// of every token are one contiguous copy. Padding tokens' entries are read
-// and their products discarded (any finite value; the writers put 1).
-constexpr int XGROUP = 64;
-__host__ __device__ inline size_t xg_index(int m, int g, int M) { return ((size_t)(g >> 1) * (8 * ((M + 7) / 8)) + m) * 2 + (g & 1); }
-__host__ __device__ inline size_t xg_count(int M, int K) { return (size_t)(K / 128) * (8 * ((M + 7) / 8)) * 2; }
-
 // Byte address of (row, 16-byte chunk) of a shared-memory tile of 128-byte
 // rows written by TMA with CU_TENSOR_MAP_SWIZZLE_128B (1024-aligned): the
 // chunk is XORed with the row mod 8.

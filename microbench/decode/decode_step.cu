@@ -15,9 +15,7 @@
 //   qkv projection        one [(Hq + 2 Hkv) 128 x hidden] matrix
 //   RoPE + KV append      rope_kv_append.cuh (llama3 rope scaling; FP8 KV quantized on write);
 //                         up to 16 tokens the QKV GEMV's epilogue (gemv.cuh EPI_ROPE)
-//   attention             attn_decode.cuh, paged (64-token pages, shuffled block table);
-//                         W8A8: the output quantized (token_quant.cuh, or up to 16
-//                         tokens the attention kernel, 1x64 groups)
+//   attention             attn_decode.cuh, paged (64-token pages, shuffled block table)
 //   o projection
 //   rmsnorm (+ residual)
 //   gate_up projection    one [2 intermediate x hidden] matrix
@@ -32,15 +30,11 @@
 // Linear layers, M = B tokens (what serving stacks do):
 //   FP8 weights are W8A8 throughout, as FP8 serving on Hopper runs them: the
 //   kernel before each linear layer (rmsnorm, silu_mul, or token_quant.cuh
-//   on the attention output) writes E4M3 activations with per-token scales.
-//   Up to 16 tokens the O and down projections' inputs have a scale a
-//   (token, 64 values) instead (gemv E4M3_A8G), written where they are made:
-//   by attention (a CTA holds whole heads) and by the gate_up GEMV's SiLU
-//   epilogue (a CTA of one k group holds 64 of a token's outputs; where the
-//   plan has more, 70B, the silu kernel stays); neither holds a whole row.
-//   So the FP8 step there has the BF16 step's kernels, no quantization
-//   kernel of its own. The PyTorch reference follows (the dump's
-//   o_act_group, down_act_group).
+//   on the attention output) writes E4M3 activations with per-token scales;
+//   up to 16 tokens the down projection's come from the gate_up GEMV's
+//   epilogue with a scale a (token, 64 values) instead (gemv E4M3_A8G: a
+//   CTA holds 64 of a token's outputs, not the row), which the PyTorch
+//   reference follows (the dump's down_act_group).
 //   Up to GEMV_MAX_M_* tokens, our GEMV (gemv.cuh: BF16, or E4M3_A8);
 //   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
@@ -110,9 +104,8 @@
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
-// --fuse_rope=0, --fuse_silu=0, --fuse_quant=0 (RoPE + KV append, SiLU *
-// up, the attention output's quantization as kernels of their own at every
-// batch).
+// --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
+// of their own at every batch).
 #include "bench.h"
 
 #include <set>
@@ -168,12 +161,11 @@ bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dep
 int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice)
 // --fuse_rope=0: RoPE + KV append as its own kernel even where the QKV
 // projection's GEMV could do it in its epilogue; --fuse_silu=0 the same for
-// SiLU * up after the gate_up GEMV; --fuse_quant=0: the attention output's
-// E4M3 quantization (FP8 weights) as token_quant.cuh's kernel, per token,
-// instead of the attention kernel writing it in 1x64 groups. Tuning;
-// gemv::Params::epi, attn::Params::out_q. No fusion happens under --omit,
-// which times the separate kernels.
-bool g_fuse_rope = true, g_fuse_silu = true, g_fuse_quant = true;
+// SiLU * up after the gate_up GEMV (BF16 weights only: the W8A8 down
+// projection needs the per-token amax of the whole row first). Tuning;
+// gemv::Params::epi. Neither fusion happens under --omit, which times the
+// separate kernels.
+bool g_fuse_rope = true, g_fuse_silu = true;
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -460,7 +452,7 @@ struct Step {
     std::vector<std::unique_ptr<LayerKV>> kv;
     DevBuf<uint16_t> h0, h, xn, qkv, q, attn_out, o_out, gu, act, down, logits;
     DevBuf<uint8_t> xq, aq, gemv_ws;
-    DevBuf<float> xs, aqs, oqs, ws;
+    DevBuf<float> xs, aqs, ws;
     DevBuf<int> cnt, lens, pos, table;
     attn::Plan apl;
     struct LayerExec {
@@ -470,7 +462,6 @@ struct Step {
         bool rope_fused = false; // the QKV GEMV does RoPE + append (no rope kernel)
         bool silu_fused = false; // the gate_up GEMV does SiLU * up (no silu kernel)
         bool silu_groups = false; // ... into E4M3 with 1x64 group scales (aq, aqs), down is E4M3_A8G
-        bool quant_fused = false; // attention writes E4M3 in 1x64 groups (xq, oqs), o is E4M3_A8G
     };
     std::vector<LayerExec> ex;
     LinearExec head;
@@ -534,7 +525,7 @@ struct Step {
         down.alloc((size_t)B * H), logits.alloc((size_t)B * m.vocab);
         xq.alloc((size_t)B * std::max(std::max(H, m.q_dim()), m.inter));
         xs.alloc(B);
-        aq.alloc((size_t)B * m.inter), aqs.alloc(gemv::xg_count(B, m.inter)), oqs.alloc(gemv::xg_count(B, m.q_dim()));
+        aq.alloc((size_t)B * m.inter), aqs.alloc(gemv::xg_count(B, m.inter));
         fill_bf16_normal<<<256, 256>>>(h0.p, h0.n, next_seed(), 1.f);
         CUDA_CHECK_LAUNCH();
 
@@ -577,11 +568,7 @@ struct Step {
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
-            // and with FP8 weights attention writes its output as E4M3 in 1x64
-            // groups (a CTA holds whole heads), the O projection's E4M3_A8G input
-            E.quant_fused = fuse && g_fuse_quant && w8a8;
-            if (e.empty())
-                e = make_linear(E.o, W.o, B, X(attn_out), xq.p, E.quant_fused ? oqs.p : xs.p, Y(o_out), bn, 0, 0, E.quant_fused);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg, split);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
@@ -596,7 +583,6 @@ struct Step {
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
             a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
-            if (E.quant_fused) a.out_q = xq.p, a.out_s = oqs.p;
 
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
@@ -666,7 +652,7 @@ struct Step {
             if (on("qkv")) E.qkv.run(s);
             if (on("rope") && !E.rope_fused) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
-            if (w8a8 && on("quant") && !E.quant_fused) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
+            if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
             if (on("o")) E.o.run(s);
             if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
             if (on("gate_up")) E.gate_up.run(s);
@@ -787,7 +773,6 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_attn_splits) add("attn_splits=" + std::to_string(g_attn_splits) + " forced");
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
-    if (!g_fuse_quant) add("fuse_quant=0");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -952,17 +937,13 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
     d.tensor("out.new_k", nk.data(), nk.size(), kvd, {Lz, Bz, Hz, Dz});
     d.tensor("out.new_v", nv.data(), nv.size(), kvd, {Lz, Bz, Hz, Dz});
     std::string groups; // each layer's down projection input: 64-value groups, or per token (0)
-    std::string ogroups; // and the O projection's
-    for (int l = 0; l < m.layers; l++) {
-        groups += (l ? ", " : "") + std::to_string(S.ex[l].silu_groups ? gemv::XGROUP : 0);
-        ogroups += (l ? ", " : "") + std::to_string(S.ex[l].quant_fused ? gemv::XGROUP : 0);
-    }
+    for (int l = 0; l < m.layers; l++) groups += (l ? ", " : "") + std::to_string(S.ex[l].silu_groups ? gemv::XGROUP : 0);
     char meta[2048];
     snprintf(meta, sizeof meta,
              " \"format\": \"fp8kit decode_step check dump 1\",\n"
              " \"case\": \"%s\", \"config\": \"%s\", \"seed\": %llu,\n"
              " \"weights\": \"%s\", \"kv\": \"%s\", \"lm_head\": \"%s\",\n"
-             " \"act_quant\": %s, \"head_act_quant\": %s, \"o_act_group\": [%s], \"down_act_group\": [%s],\n"
+             " \"act_quant\": %s, \"head_act_quant\": %s, \"down_act_group\": [%s],\n"
              " \"linear_path\": \"%s\",\n"
              " \"layers\": %d, \"hidden\": %d, \"intermediate\": %d, \"q_heads\": %d, \"kv_heads\": %d,\n"
              " \"head_dim\": %d, \"vocab\": %d, \"rms_eps\": %.9g, \"batch\": %d, \"max_cached\": %d, \"page_size\": %d,\n"
@@ -970,7 +951,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              "          \"high_freq_factor\": %.17g, \"original_max_position_embeddings\": %d}",
              name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
              R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
-             ogroups.c_str(), groups.c_str(),
+             groups.c_str(),
              use_gemm(fp8_weights(cfg), B) ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
              1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
     d.finish(meta);
@@ -1120,8 +1101,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;
     }
-    for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu),
-                   std::make_pair("fuse_quant", &g_fuse_quant)}) { // tuning
+    for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu)}) { // tuning
         const std::string v = opt(f.first, "1");
         if (v != "1" && v != "0") {
             fprintf(stderr, "--%s=%s: 1 or 0\n", f.first, v.c_str());

@@ -76,10 +76,12 @@ namespace gemv {
 enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3, E4M3_A8G = 4 };
 // W8A8: E4M3 activations, per token (E4M3_A8) or per 1x64 group (E4M3_A8G)
 __host__ __device__ constexpr bool is_a8(int wt) { return wt == E4M3_A8 || wt == E4M3_A8G; }
-// E4M3_A8G's X scales: common.cuh's 1x64 layout (xg_index)
-using dec::XGROUP;
-using dec::xg_count;
-using dec::xg_index;
+constexpr int XGROUP = 64; // k a scale of E4M3_A8G's X
+// E4M3_A8G's X scales: token m's scale of 64-k group g at xg_index(m, g, M)
+// of xg_count(M, K) floats: [K / 128][MP][2], MP = 8 ceil(M / 8) (padding
+// tokens' entries are read, their products discarded)
+__host__ __device__ inline size_t xg_index(int m, int g, int M) { return ((size_t)(g >> 1) * (8 * ((M + 7) / 8)) + m) * 2 + (g & 1); }
+__host__ __device__ inline size_t xg_count(int M, int K) { return (size_t)(K / 128) * (8 * ((M + 7) / 8)) * 2; }
 
 struct Params {
     const void *w;           // N x K

@@ -30,8 +30,7 @@ of the model being served, not an error of the kernels:
     to E4M3 with scale amax / 448; where the manifest's down_act_group
     (one entry a layer) is g > 0 (the GEMV path up to 16 tokens, where the
     gate_up GEMV's epilogue quantizes SiLU's output), that layer's down
-    projection input has a scale per (token, g consecutive values) instead;
-    o_act_group the same for the O projection's input (attention's output).
+    projection input has a scale per (token, g consecutive values) instead.
 The dumped inv_freq is also checked against Llama-3.1's "llama3" rope
 scaling computed here independently (theta 500000, factor 8, low/high
 frequency factors 1/4, original context 8192).
@@ -222,7 +221,7 @@ def forward(c, gpu_like=False, rope_pairs="half", pos_shift=0):
         s = torch.einsum("bhgd,bhtd->bhgt", q.reshape(B, Hkv, G, D), K) / math.sqrt(D)
         s = s.masked_fill(~mask[:, None, None, :], float("-inf"))
         o = torch.einsum("bhgt,bhtd->bhgd", torch.softmax(s, dim=-1), V).reshape(B, Hq * D)
-        h = r(h + r(aq(o, aq_on, m.get("o_act_group", [0] * nl)[l]) @ c.weight(p + "o").T))
+        h = r(h + r(aq(o, aq_on) @ c.weight(p + "o").T))
         x = aq(rms(h, c.val(p + "mlp_norm")), aq_on)
         gu = r(x @ c.weight(p + "gate_up").T)
         a = gu[:, :I] * torch.sigmoid(gu[:, :I]) * gu[:, I:]
@@ -357,7 +356,6 @@ def write_case(torch, root, name, config, B, L, seed, mutate=None):
             "weights": "e4m3_channel" if fp8w else "bf16", "kv": kvdt, "lm_head": "bf16",
             "act_quant": aq, "head_act_quant": False, "linear_path": "gemm_wgmma" if B > (16 if fp8w else 64) else "gemv",
             "down_act_group": [64 if fp8w and B <= 16 and l % 2 == 0 else 0 for l in range(nl)],
-            "o_act_group": [64 if fp8w and B <= 16 else 0 for l in range(nl)],
             "layers": nl, "hidden": H, "intermediate": I, "q_heads": Hq, "kv_heads": Hkv, "head_dim": D,
             "vocab": V, "rms_eps": 1e-5, "batch": B, "max_cached": L, "page_size": 64, "rope": rope}
     with open(os.path.join(d, "manifest.json"), "w") as f:
