@@ -78,12 +78,13 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 11c960a): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.40-1.78x, 70B 1.67-1.79x, 405B
-// 1.75-1.90x (geometric mean 1.67x; target 1.9x); batch 64 1.55-1.94x;
-// batch 256 1.59-1.97x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
+// Speed (H200, results/h200/decode_step.json, commit aeaa9de): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.44-1.78x, 70B 1.70-1.80x, 405B
+// 1.84-1.90x (geometric mean 1.70x; target 1.9x); batch 64 1.55-1.90x;
+// batch 256 1.63-1.96x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
 // FP8 KV batch 1 4K 1.033x, batch 16 1.015x (same call, --fuse_rope=0);
-// SiLU in BF16 gate_up's: BF16 8B 1.006-1.017x (--fuse_silu=0). Every kernel but the wgmma GEMM is launched with
+// SiLU in gate_up's: BF16 8B 1.006-1.017x, FP8 8B (E4M3 in 1x64 groups)
+// 1.012-1.026x at 4K (--fuse_silu=0). Every kernel but the wgmma GEMM is launched with
 // programmatic dependent launch (each waits for the one before it, and
 // starts early: GEMVs stream weights, attention the cached tokens); in one
 // run against PDL for the GEMVs alone (--pdl=gemv, quick list): 8B FP8 +
@@ -161,8 +162,8 @@ bool g_pdl = true; // the step's kernels but GEMV and GEMM with programmatic dep
 int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tuning; 0: attn::plan's choice)
 // --fuse_rope=0: RoPE + KV append as its own kernel even where the QKV
 // projection's GEMV could do it in its epilogue; --fuse_silu=0 the same for
-// SiLU * up after the gate_up GEMV (BF16 weights only: the W8A8 down
-// projection needs the per-token amax of the whole row first). Tuning;
+// SiLU * up after the gate_up GEMV (with FP8 weights the down projection's
+// input is then per-token E4M3 again, not 1x64 groups). Tuning;
 // gemv::Params::epi. Neither fusion happens under --omit, which times the
 // separate kernels.
 bool g_fuse_rope = true, g_fuse_silu = true;

@@ -9,9 +9,11 @@
 //      the W8A8 GEMM's input; token_quant.cuh).
 // I a multiple of 8.
 //
-// In the decode step, BF16 out up to 16 tokens is the gate_up GEMV's
-// epilogue instead (gemv.cuh EPI_SILU, with silu_mul1); FP8 out cannot be:
-// the per-token scale needs the whole row's amax.
+// In the decode step, up to 16 tokens this is the gate_up GEMV's epilogue
+// instead (gemv.cuh EPI_SILU, with silu_mul1): BF16 out, or for FP8 weights
+// E4M3 with a scale a (token, 64 values), where the gate_up plan has one k
+// group (a CTA holds 64 of a token's outputs, never the row that the
+// per-token scale here needs).
 //
 // How: BF16 out: a 2-D grid (token, chunk of 8 x 256 elements), one pass.
 // FP8 out: a cluster of 8 CTAs a token, each CTA one eighth of the row held
