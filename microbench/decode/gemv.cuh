@@ -627,16 +627,18 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     // the SiLU pairs' two halves do not share)
     const bool rope_bad = p.epi == EPI_ROPE && (p.N != (p.rope.Hq + 2 * p.rope.Hkv) * 128 || p.rope.B != p.M ||
                                                 !p.rope.q_out || !p.rope.k_cache || !p.rope.v_cache || !p.rope.pos);
+    // (act_s in xg_index order: whole 128-k blocks, 16-byte aligned for the reader's bulk copies)
     const bool silu_bad = p.epi == EPI_SILU && (p.inter % 64 || p.N != 2 * p.inter || wt == E4M3_BLOCK ||
-                                                (p.act_q ? !p.act_s || pl.kg != 1 : !p.act));
+                                                (p.act_q ? !p.act_s || pl.kg != 1 || p.inter % 128 || (uintptr_t)p.act_s % 16
+                                                         : !p.act));
     if (p.epi != EPI_Y && (pl.mt > KG_MAX_MT || rope_bad || silu_bad)) {
         fprintf(stderr, "gemv::launch: epilogue %d needs M <= %d and, RoPE, N = (Hq + 2 Hkv) 128, rope.B = M and its "
-                "pointers, SiLU, N = 2 inter, inter a multiple of 64, no block scales, act, or act_q, act_s and one k "
-                "group (M=%d N=%d rope.B=%d inter=%d kg=%d)\n", p.epi, 8 * KG_MAX_MT, p.M, p.N, p.rope.B, p.inter, pl.kg);
+                "pointers, SiLU, N = 2 inter, inter a multiple of 64, no block scales, act, or act_q, act_s (16-byte "
+                "aligned), one k group and inter a multiple of 128 (M=%d N=%d rope.B=%d inter=%d kg=%d)\n", p.epi, 8 * KG_MAX_MT, p.M, p.N, p.rope.B, p.inter, pl.kg);
         std::abort();
     }
-    if (is_a8(wt) && !p.x_scale) {
-        fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale)\n");
+    if (is_a8(wt) && (!p.x_scale || (wt == E4M3_A8G && (uintptr_t)p.x_scale % 16))) {
+        fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale; E4M3_A8G: 16-byte aligned, xg_count(M, K) floats)\n");
         std::abort();
     }
     dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
