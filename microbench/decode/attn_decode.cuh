@@ -35,13 +35,15 @@
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 0986c1c; fraction of the 4.27
-// TB/s copy bandwidth in KV bytes): batch 16-64 at 32K context BF16
-// 0.93-0.99, E4M3 0.89-0.96 (1.88-1.96x over BF16); at 4K 0.83-0.95 /
-// 0.69-0.87 (1.64-1.86x); batch 1 0.10-0.90 / 0.05-0.81 (at 4K 10.4 us
-// FP8, 11.5 us BF16: a launch's fixed cost against 4-8 MB of cache).
-// PyTorch SDPA (BF16) in the same run: 0.94-1.07 at batch >= 16 and >= 4K. Target
-// 0.85 at >= 4K: met from 16K at batch >= 16, missed at 4K and batch 1.
+// Measured (H200, results/h200/decode.json at 2e90319, this kernel as at
+// 0986c1c; fraction of the 4.26 TB/s copy bandwidth in KV bytes): batch
+// 16-64 at 32K context BF16 0.93-0.99, E4M3 0.89-0.96 (1.88-1.96x over
+// BF16); at 4K 0.83-0.95 / 0.69-0.87 (1.65-1.86x); batch 1 0.10-0.90 /
+// 0.05-0.80 (at 4K 10.4 us FP8, 11.5 us BF16: a launch's fixed cost against
+// 4-8 MB of cache). PyTorch SDPA (BF16) in the same run: 0.94-1.07 at batch
+// >= 16 and >= 4K. Target 0.85 at >= 4K: met from 16K at batch >= 16 but
+// for one case (16-token pages, 70B heads, batch 16, 16K: 0.83 in this run,
+// 0.86 in 0986c1c's), missed at 4K and batch 1.
 // Where batch 1 at 4K goes (build/decode_trace, 16 splits of 256 tokens):
 // ~1.1 us to the first stage, 2.6 us of main loop (an FP8 stage costs the
 // consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge.
