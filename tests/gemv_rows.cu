@@ -4,7 +4,8 @@
 // with the pair epilogues the rows r and r + R / 2 of a CTA are the pair the
 // epilogue combines (RoPE: d and d + 64 of one head; SiLU: gate j and up j).
 // A wrong mapping here would write the wrong K/V or activations; the GPU's
-// decode_step --check would see it too, but only on a GPU.
+// decode_step --check would see it too, but only on a GPU. The same for the
+// layout of E4M3_A8G's activation scales (check_xg).
 #include "decode/gemv.cuh"
 
 #include <cstdio>
@@ -42,8 +43,45 @@ static void check(const char *what, int epi, int N, int R, int inter, Pair pair,
     fails += bad != 0;
 }
 
+// E4M3_A8G's X scales (gemv.cuh xg_index): every (token, 64-k group),
+// padding tokens up to MP = 8 ceil(M / 8) included, has its own entry below
+// xg_count; the entries of a 128-k block b for every token are exactly
+// floats [2 MP b, 2 MP (b + 1)) (the producer copies KG blocks as one run);
+// and the consumers' offset into a stage's copy (xg_stage_offset) is that
+// entry for every k group, token and half.
+static void check_xg(int M, int K, int KG)
+{
+    const int MP = 8 * ((M + 7) / 8), MT = MP / 8, G = K / gemv::XGROUP;
+    const size_t n = gemv::xg_count(M, K);
+    std::vector<int> seen(n, 0);
+    int bad = n != (size_t)MP * G;
+    for (int m = 0; m < MP; m++)
+        for (int g = 0; g < G; g++) {
+            const size_t i = gemv::xg_index(m, g, M);
+            if (i >= n) {
+                bad++;
+                continue;
+            }
+            seen[i]++;
+            if (i / (2 * (size_t)MP) != (size_t)g / 2) bad++; // in its block's run
+        }
+    for (size_t i = 0; i < n; i++) bad += seen[i] != 1;
+    for (int b0 = 0; b0 + KG <= K / 128; b0 += KG) // a stage: blocks b0 .. b0 + KG - 1
+        for (int kg = 0; kg < KG; kg++)
+            for (int m = 0; m < MP; m++)
+                for (int h = 0; h < 2; h++)
+                    bad += (size_t)2 * MP * b0 + gemv::xg_stage_offset(kg, m, h, MT) != gemv::xg_index(m, 2 * (b0 + kg) + h, M);
+    printf("%s gemv 1x64 scales M %d, K %d, %d k groups: %s\n", bad ? "FAIL" : "ok  ", M, K, KG,
+           bad ? "entries missing, repeated, outside their block or not where a stage reads them"
+               : "every entry once, a block's in one run, each where a stage reads it");
+    fails += bad != 0;
+}
+
 int main()
 {
+    for (int M : {1, 5, 8, 9, 16})
+        for (int K : {1024, 4096, 14336})
+            for (int KG : {1, 2, 4}) check_xg(M, K, KG);
     for (int R : {128, 64, 32}) { // k groups 1, 2, 4
         for (int N : {1536, 4096, 28672}) check("Y", gemv::EPI_Y, N, R, 0, [](int) { return -1; }, [](int) { return true; });
         // QKV of the check's tiny model (8 + 2 + 2 heads), Llama-3.1-8B (48), -70B (80), -405B (144)

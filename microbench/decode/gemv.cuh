@@ -84,6 +84,9 @@ constexpr int XGROUP = 64; // k a scale of E4M3_A8G's X
 // tokens' entries are read, their products discarded)
 __host__ __device__ inline size_t xg_index(int m, int g, int M) { return ((size_t)(g >> 1) * (8 * ((M + 7) / 8)) + m) * 2 + (g & 1); }
 __host__ __device__ inline size_t xg_count(int M, int K) { return (size_t)(K / 128) * (8 * ((M + 7) / 8)) * 2; }
+// In a stage's copy (the 128-k blocks KG s.. of every token, from float
+// KG s MP 2 of x_scale): k group kg's scale of token tok, half h (64 k)
+__host__ __device__ constexpr int xg_stage_offset(int kg, int tok, int h, int mt) { return (kg * mt * 8 + tok) * 2 + h; }
 
 struct Params {
     const void *w;           // N x K
@@ -315,7 +318,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                 for (int t = 0; t < MT; t++)
 #pragma unroll
                     for (int h = 0; h < 2; h++)
-                        xsc[t][h] = *reinterpret_cast<const float2 *>(xsm + st * (C::SCB / 4) + (kg * MT * 8 + 8 * t + 2 * c + h) * 2);
+                        xsc[t][h] = *reinterpret_cast<const float2 *>(xsm + st * (C::SCB / 4) + xg_stage_offset(kg, 8 * t + 2 * c + h, 0, MT));
             const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
             if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
                 // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
