@@ -220,18 +220,7 @@ struct QuantX {
     std::vector<float> s;     // scales in cuBLASLt's expected order
     std::vector<float> deq;   // dequantized values, M x K (reference input)
 };
-static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group = 128);
-// E4M3_A8G's X: 64-k groups, the scales in gemv::xg_index() order (padding tokens 1)
-static QuantX quantize_x_groups(const std::vector<uint16_t> &x, int M, int K)
-{
-    QuantX q = quantize_x(x, M, K, lt::FP8_BLOCK, false, gemv::XGROUP);
-    std::vector<float> s(gemv::xg_count(M, K), 1.f);
-    for (int m = 0; m < M; m++)
-        for (int g = 0; g < K / gemv::XGROUP; g++) s[gemv::xg_index(m, g, M)] = q.s[(size_t)m * (K / gemv::XGROUP) + g];
-    q.s = s;
-    return q;
-}
-static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group)
+static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode, bool mn_major, int group = 128)
 {
     QuantX r;
     r.q.resize((size_t)M * K);
@@ -266,6 +255,16 @@ static QuantX quantize_x(const std::vector<uint16_t> &x, int M, int K, int mode,
             for (int b = 0; b < kb; b++) r.s[mn_major ? (size_t)b * M + m : (size_t)m * kb + b] = sc(bmax[(size_t)m * kb + b]);
     }
     return r;
+}
+// E4M3_A8G's X: 64-k groups, the scales in gemv::xg_index() order (padding tokens 1)
+static QuantX quantize_x_groups(const std::vector<uint16_t> &x, int M, int K)
+{
+    QuantX q = quantize_x(x, M, K, lt::FP8_BLOCK, false, gemv::XGROUP);
+    std::vector<float> s(gemv::xg_count(M, K), 1.f);
+    for (int m = 0; m < M; m++)
+        for (int g = 0; g < K / gemv::XGROUP; g++) s[gemv::xg_index(m, g, M)] = q.s[(size_t)m * (K / gemv::XGROUP) + g];
+    q.s = s;
+    return q;
 }
 
 // ---------------------------------------------------------------- GEMV checks

@@ -31,10 +31,11 @@
 //   FP8 weights are W8A8 throughout, as FP8 serving on Hopper runs them: the
 //   kernel before each linear layer (rmsnorm, silu_mul, or token_quant.cuh
 //   on the attention output) writes E4M3 activations with per-token scales;
-//   up to 16 tokens the down projection's come from the gate_up GEMV's
-//   epilogue with a scale a (token, 64 values) instead (gemv E4M3_A8G: a
-//   CTA holds 64 of a token's outputs, not the row), which the PyTorch
-//   reference follows (the dump's down_act_group).
+//   up to 16 tokens, where the gate_up GEMV's plan has one k group
+//   (Llama-3.1-8B), the down projection's come from that GEMV's epilogue
+//   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
+//   64 of a token's outputs, not the row), which the PyTorch reference
+//   follows (the dump's down_act_group).
 //   Up to GEMV_MAX_M_* tokens, our GEMV (gemv.cuh: BF16, or E4M3_A8);
 //   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
