@@ -60,7 +60,11 @@ namespace attn {
 
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
-constexpr int HD = 128, NW = 4, THREADS = (NW + 1) * 32, STAGES = 6;
+constexpr int HD = 128, STAGES = 6;
+#ifndef ATTN_PIPE
+#define ATTN_PIPE 0
+#endif
+constexpr bool PIPE = ATTN_PIPE != 0; // see the consumers' loop (experiment: -DATTN_PIPE=1)
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
@@ -75,17 +79,21 @@ struct Params {
     float *ws;                // O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
+    int nw;                   // consumer warps a CTA, 4 or 8 (Plan::nw)
     float sm_scale;
 };
 
-template <int KV> struct Cfg {
+template <int KV, int NW> struct Cfg {
+    static_assert(NW == 4 || NW == 8, "4 consumer warps (two CTAs an SM) or 8 (one)");
+    static constexpr int THREADS = (NW + 1) * 32;      // the consumers and one producer warp
+    static constexpr int MIN_CTAS = NW == 4 ? 2 : 1;    // CTAs an SM (launch bounds)
     static constexpr bool FP8 = KV != KV_BF16;
     static constexpr int STEP = FP8 ? 16 : 8;           // tokens a warp a stage
     static constexpr int T = STEP * NW;                 // tokens a stage
     static constexpr int ROWB = FP8 ? 128 : 256;        // bytes a token (K or V)
     static constexpr int HALF = T * 128;                // one 128-byte-wide column block of a tile
     static constexpr int KT = T * ROWB;                 // K tile (then V tile)
-    static constexpr int STAGE = 2 * KT;                // 16 KiB
+    static constexpr int STAGE = 2 * KT;                // 16 KiB (NW = 4) or 32 KiB
     static constexpr size_t RING = (size_t)STAGES * STAGE;
     static constexpr size_t SMEM = 1024 + RING + 2 * STAGES * sizeof(uint64_t);
     static_assert(HALF % 1024 == 0, "tiles stay 1024-aligned");
@@ -115,11 +123,12 @@ __device__ __forceinline__ void trace(int e)
 #define ATTN_TRACE_AT(cond, e)
 #endif
 
-template <int KV, bool G16>
-__global__ void __launch_bounds__(THREADS, 2)
+template <int KV, bool G16, int NW>
+__global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
-    using C = Cfg<KV>;
+    using C = Cfg<KV, NW>;
+    constexpr int THREADS = C::THREADS;
     constexpr bool FP8 = C::FP8;
     constexpr bool E5 = KV == KV_E5M2;
     constexpr int STEP = C::STEP, T = C::T;
@@ -232,50 +241,68 @@ __global__ void __launch_bounds__(THREADS, 2)
             }
         }
 
-        for (int s = 0; s < nst; s++) {
-            const int st = s % STAGES;
-            const int t0 = t_begin + s * T + STEP * warp; // this warp's first token
-            ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
-            hopper::mbar_wait(&full[st], (s / STAGES) & 1);
-            ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 4);
-            if (t0 < t_end) {
-                const uint32_t kt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-                const uint32_t vt = kt + C::KT;
-                const int r0 = STEP * warp; // first row of this warp in the tiles
-                const bool tail = t0 + STEP > t_end;
-                constexpr int NT = FP8 ? 2 : 1; // 8-token score tiles
-                float sc[NT][4];
+        constexpr int NT = FP8 ? 2 : 1; // 8-token score tiles
+        const int r0 = STEP * warp;     // first row of this warp in the tiles
+        // S = Q K^T for this warp's tokens of stage s (zero past the split's end)
+        auto scores = [&](int s, float(&sc)[NT][4]) {
 #pragma unroll
-                for (int j = 0; j < NT; j++) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
-                // ---- S = Q K^T
-                if (FP8) {
-                    // matrix i of an x4: token tile i&1, chunk qq + (i>>1)
-                    const int lrow = r0 + 8 * ((lane >> 3) & 1) + (lane & 7);
+            for (int j = 0; j < NT; j++) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
+            if (t_begin + s * T + r0 >= t_end) return;
+            const uint32_t kt = hopper::smem_u32(smem + (size_t)(s % STAGES) * C::STAGE);
+            // ---- S = Q K^T
+            if (FP8) {
+                // matrix i of an x4: token tile i&1, chunk qq + (i>>1)
+                const int lrow = r0 + 8 * ((lane >> 3) & 1) + (lane & 7);
 #pragma unroll
-                    for (int qq = 0; qq < 8; qq += 2) {
-                        uint32_t r[4];
-                        dec::ldsm_x4(dec::swz(kt, lrow, qq + (lane >> 4)), r);
+                for (int qq = 0; qq < 8; qq += 2) {
+                    uint32_t r[4];
+                    dec::ldsm_x4(dec::swz(kt, lrow, qq + (lane >> 4)), r);
 #pragma unroll
-                        for (int i = 0; i < 4; i++) {
-                            const int j = i & 1, q = qq + (i >> 1);
-                            const uint32_t b0 = dec::fp8x2_to_f16x2<E5>(r[i] & 0xFFFFu);
-                            const uint32_t b1 = dec::fp8x2_to_f16x2<E5>(r[i] >> 16);
-                            dec::mma_f16_16816(sc[j], qa[q][0], qa[q][1], qa[q][2], qa[q][3], b0, b1);
-                        }
-                    }
-                } else {
-                    // matrix i: chunk 4p + i (d 8 * chunk), rows = the warp's 8 tokens
-                    const int lrow = r0 + (lane & 7);
-#pragma unroll
-                    for (int pp = 0; pp < 4; pp++) {
-                        uint32_t r[4];
-                        const int ch = 4 * pp + (lane >> 3);
-                        dec::ldsm_x4(dec::swz(kt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
-                        dec::mma_bf16_16816(sc[0], qa[2 * pp][0], qa[2 * pp][1], qa[2 * pp][2], qa[2 * pp][3], r[0], r[1]);
-                        dec::mma_bf16_16816(sc[0], qa[2 * pp + 1][0], qa[2 * pp + 1][1], qa[2 * pp + 1][2],
-                                            qa[2 * pp + 1][3], r[2], r[3]);
+                    for (int i = 0; i < 4; i++) {
+                        const int j = i & 1, q = qq + (i >> 1);
+                        const uint32_t b0 = dec::fp8x2_to_f16x2<E5>(r[i] & 0xFFFFu);
+                        const uint32_t b1 = dec::fp8x2_to_f16x2<E5>(r[i] >> 16);
+                        dec::mma_f16_16816(sc[j], qa[q][0], qa[q][1], qa[q][2], qa[q][3], b0, b1);
                     }
                 }
+            } else {
+                // matrix i: chunk 4p + i (d 8 * chunk), rows = the warp's 8 tokens
+                const int lrow = r0 + (lane & 7);
+#pragma unroll
+                for (int pp = 0; pp < 4; pp++) {
+                    uint32_t r[4];
+                    const int ch = 4 * pp + (lane >> 3);
+                    dec::ldsm_x4(dec::swz(kt + (ch >> 3) * C::HALF, lrow, ch & 7), r);
+                    dec::mma_bf16_16816(sc[0], qa[2 * pp][0], qa[2 * pp][1], qa[2 * pp][2], qa[2 * pp][3], r[0], r[1]);
+                    dec::mma_bf16_16816(sc[0], qa[2 * pp + 1][0], qa[2 * pp + 1][1], qa[2 * pp + 1][2],
+                                        qa[2 * pp + 1][3], r[2], r[3]);
+                }
+            }
+        };
+        auto wait_full = [&](int s) { hopper::mbar_wait(&full[s % STAGES], (s / STAGES) & 1); };
+        // PIPE: S of stage s + 1 is issued before the softmax and P V of stage
+        // s, so that its MMAs' latency overlaps that work (two stages held).
+        float sc[NT][4], sn[NT][4];
+        if (PIPE && nst > 0) {
+            ATTN_TRACE_AT(threadIdx.x == 0, 3);
+            wait_full(0);
+            ATTN_TRACE_AT(threadIdx.x == 0, 4);
+            scores(0, sc);
+        }
+        for (int s = 0; s < nst; s++) {
+            const int st = s % STAGES;
+            const int t0 = t_begin + s * T + r0; // this warp's first token
+            if (PIPE) {
+                if (s + 1 < nst) wait_full(s + 1), scores(s + 1, sn);
+            } else {
+                ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
+                wait_full(s);
+                ATTN_TRACE_AT(s == 0 && threadIdx.x == 0, 4);
+                scores(s, sc);
+            }
+            if (t0 < t_end) {
+                const uint32_t vt = hopper::smem_u32(smem + (size_t)st * C::STAGE) + C::KT;
+                const bool tail = t0 + STEP > t_end;
                 // ---- online softmax (rows: head g in [0..1], head g + 8 in [2..3])
                 float alpha[NH];
 #pragma unroll
@@ -375,6 +402,11 @@ __global__ void __launch_bounds__(THREADS, 2)
             }
             __syncwarp();
             if (lane == 0) hopper::mbar_arrive(&empty[st]);
+            if (PIPE)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) sc[j][e] = sn[j][e];
         }
     }
 
@@ -505,38 +537,57 @@ __global__ void __launch_bounds__(THREADS, 2)
 
 struct Plan {
     int nsplit = 1, split_tokens = 0, blocks = 0;
+    int nw = 4; // consumer warps a CTA (Params::nw)
 };
 
 // The split workspace (Params::ws), in floats: for every (sequence, KV head),
 // split and query head of the group, its output row (HD) and its (m, l).
 inline size_t ws_floats(int B, int Hkv, int nsplit, int G) { return (size_t)B * Hkv * nsplit * G * (HD + 2); }
 
-template <int KV, bool G16> inline void set_attr()
+// Calls f(KernelTag<KV, G16, NW>{}) for the kernel that runs (kv, G, nw).
+template <int KV_, bool G16_, int NW_> struct KernelTag {
+    static constexpr int KV = KV_, NW = NW_;
+    static constexpr bool G16 = G16_;
+};
+template <int KV, bool G16, class F> inline void with_nw(int nw, F &&f)
+{
+    if (nw == 8) f(KernelTag<KV, G16, 8>{});
+    else f(KernelTag<KV, G16, 4>{});
+}
+template <class F> inline void with_kernel(int kv, int G, int nw, F &&f)
+{
+    const bool g16 = G > 8;
+    if (kv == KV_BF16) g16 ? with_nw<KV_BF16, true>(nw, f) : with_nw<KV_BF16, false>(nw, f);
+    else if (kv == KV_E4M3) g16 ? with_nw<KV_E4M3, true>(nw, f) : with_nw<KV_E4M3, false>(nw, f);
+    else g16 ? with_nw<KV_E5M2, true>(nw, f) : with_nw<KV_E5M2, false>(nw, f);
+}
+
+template <class K> inline void set_attr(K)
 {
     static bool done = [] {
-        cudaFuncSetAttribute(attn_decode_kernel<KV, G16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<KV>::SMEM);
+        cudaFuncSetAttribute(attn_decode_kernel<K::KV, K::G16, K::NW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             (int)Cfg<K::KV, K::NW>::SMEM);
         return true;
     }();
     (void)done;
 }
 
-template <int KV, bool G16> inline int occupancy_t()
+inline int occupancy(int kv, int G, int nw)
 {
-    set_attr<KV, G16>();
     int n = 0;
-    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<KV, G16>, THREADS, Cfg<KV>::SMEM);
+    with_kernel(kv, G, nw, [&](auto k) {
+        using K = decltype(k);
+        set_attr(k);
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<K::KV, K::G16, K::NW>, Cfg<K::KV, K::NW>::THREADS,
+                                                      Cfg<K::KV, K::NW>::SMEM);
+    });
     return std::max(n, 1);
 }
 
-inline int occupancy(int kv, int G)
-{
-    const bool g16 = G > 8;
-    if (kv == KV_BF16) return g16 ? occupancy_t<KV_BF16, true>() : occupancy_t<KV_BF16, false>();
-    if (kv == KV_E4M3) return g16 ? occupancy_t<KV_E4M3, true>() : occupancy_t<KV_E4M3, false>();
-    return g16 ? occupancy_t<KV_E5M2, true>() : occupancy_t<KV_E5M2, false>();
-}
+inline int stage_tokens(int kv, int nw) { return (kv == KV_BF16 ? 8 : 16) * nw; }
 
-inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<KV_E4M3>::T; }
+// Consumer warps: 0 lets plan() choose; 4 or 8 forces (tuning: --attn_warps).
+inline int force_nw = 0;
 
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split,
@@ -548,24 +599,24 @@ inline int stage_tokens(int kv) { return kv == KV_BF16 ? Cfg<KV_BF16>::T : Cfg<K
 // than 32). force_nsplit > 0 overrides (the checks use it). Either way at
 // most MAX_SPLITS.
 constexpr int MAX_SPLITS = 256;
-inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false)
+inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool in_step, int nw)
 {
     Plan pl;
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const int items = B * Hkv;
-    const int slots = occupancy(kv, G) * sms;
-    const int T = stage_tokens(kv);
+    const int slots = occupancy(kv, G, nw) * sms;
+    const int T = stage_tokens(kv, nw);
     int ns = force_nsplit;
     if (ns <= 0) {
         ns = std::max(1, std::min(slots / std::max(items, 1), L / (2 * T)));
         // Past 16 splits (batch 1) the merge costs more than the extra CTAs
-        // bring, unless a split would hold more than 32 FP8 (64 BF16) stages,
+        // bring, unless a split would hold more than 2048 FP8 (BF16) tokens,
         // where its consumers become the limit (H200, forced splits 8-64 at
         // 1K-128K: 16 best at 4K and 16K, even at 32K, 33 best for FP8 at 128K)
-        const int stages = (L + T - 1) / T, per = kv == KV_BF16 ? 64 : 32;
-        if (!in_step) ns = std::min(ns, std::max(16, (stages + per - 1) / per));
+        const int per = 2048;
+        if (!in_step) ns = std::min(ns, std::max(16, (L + per - 1) / per));
     }
     ns = std::min(ns, MAX_SPLITS);
     int st = (L + ns - 1) / ns;
@@ -573,7 +624,21 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8,
     pl.split_tokens = st;
     pl.nsplit = (L + st - 1) / st;
     pl.blocks = items * pl.nsplit;
+    pl.nw = nw;
     return pl;
+}
+
+// page: tokens a page, 0 for the contiguous layout. Eight consumer warps (one
+// CTA an SM, stages twice as long) where pages hold a whole box of a stage
+// and a split holds at least 8 stages of them; otherwise four (two CTAs an
+// SM). See the header for the measurements behind the rule.
+inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false, int page = 0)
+{
+    if (force_nw) return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, force_nw);
+    const Plan p8 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 8);
+    const bool whole = page == 0 || page >= 64;
+    if (whole && p8.split_tokens >= 8 * stage_tokens(kv, 8)) return p8;
+    return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
 }
 
 // The page pool as rows of 128 elements, boxes of min(stage tokens, page)
@@ -582,27 +647,24 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
 {
     const int P = 1 << p.page_shift;
     const uint64_t rows = (uint64_t)p.num_pages * p.Hkv * P;
-    const int rb = std::min(stage_tokens(kv), P);
+    const int rb = std::min(stage_tokens(kv, p.nw), P);
     if (kv == KV_BF16) return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, rows, HD, HD, rb, 64);
     return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, rows, HD, HD, rb, 128);
 }
 
-template <int KV, bool G16> inline void launch_t(const Params &p, cudaStream_t st, bool pdl)
-{
-    set_attr<KV, G16>();
-    const CUtensorMap tk = pool_map(KV, p.k, p), tv = pool_map(KV, p.v, p);
-    dec::launch_pdl(pdl, attn_decode_kernel<KV, G16>, dim3(p.B * p.Hkv * p.nsplit), dim3(THREADS), Cfg<KV>::SMEM, st, tk,
-                    tv, p);
-}
-
 // pdl: programmatic dependent launch, for a kernel after the one that
 // appends each sequence's last token and writes q (see the kernel).
+// p.split_tokens must be a multiple of stage_tokens(kv, p.nw) (plan()).
 inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
 {
-    const bool g16 = p.Hq / p.Hkv > 8;
-    if (kv == KV_BF16) g16 ? launch_t<KV_BF16, true>(p, st, pdl) : launch_t<KV_BF16, false>(p, st, pdl);
-    else if (kv == KV_E4M3) g16 ? launch_t<KV_E4M3, true>(p, st, pdl) : launch_t<KV_E4M3, false>(p, st, pdl);
-    else g16 ? launch_t<KV_E5M2, true>(p, st, pdl) : launch_t<KV_E5M2, false>(p, st, pdl);
+    const CUtensorMap tk = pool_map(kv, p.k, p), tv = pool_map(kv, p.v, p);
+    with_kernel(kv, p.Hq / p.Hkv, p.nw, [&](auto k) {
+        using K = decltype(k);
+        using C = Cfg<K::KV, K::NW>;
+        set_attr(k);
+        dec::launch_pdl(pdl, attn_decode_kernel<K::KV, K::G16, K::NW>, dim3(p.B * p.Hkv * p.nsplit), dim3(C::THREADS),
+                        C::SMEM, st, tk, tv, p);
+    });
 }
 
 } // namespace attn

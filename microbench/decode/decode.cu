@@ -16,8 +16,9 @@
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
-// Attention tuning: --attn_variants=s4,s16 (also time our kernel with that
-// many context splits, impl fp8kit-s<n>).
+// Attention tuning: --attn_variants=s4,w8,s16w4 (also time our kernel with
+// that many context splits and/or consumer warps, impl fp8kit-<variant>),
+// --attn_warps=4|8 (force the warps everywhere, the checks aside).
 // GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
 // k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
 // dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
@@ -615,7 +616,7 @@ static attn::Params attn_params(const KvSet &s, const __nv_bfloat16 *q, const in
     p.seq_len = lens;
     p.k_scale = s.ks.p, p.v_scale = s.vs.p, p.out = out, p.ws = ws, p.counter = cnt;
     p.B = s.B, p.Hq = Hq, p.Hkv = s.Hkv, p.page_shift = s.page_shift, p.nsplit = pl.nsplit,
-    p.split_tokens = pl.split_tokens;
+    p.split_tokens = pl.split_tokens, p.nw = pl.nw;
     p.sm_scale = 1.f / sqrtf((float)attn::HD);
     return p;
 }
@@ -629,7 +630,8 @@ static void attn_checks()
         for (int page : {0, 16, 64})
             for (S s : {S{3, 32, 8, 1000, 0, false}, S{2, 64, 8, 4133, 0, false}, S{1, 64, 8, 20000, 0, false},
                         S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
-                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}}) {
+                        S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}})
+                for (int nw : {4, 8}) { // both consumer-warp counts, whatever plan() would pick
                 KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
                 std::vector<int> lens(s.B);
                 // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
@@ -638,7 +640,7 @@ static void attn_checks()
                 lensd.upload(lens);
                 DevBuf<uint16_t> q((size_t)s.B * s.Hq * attn::HD), out(q.n);
                 launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-                const attn::Plan pl = attn::plan(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv);
+                const attn::Plan pl = attn::plan_nw(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv, false, nw);
                 DevBuf<float> ws(attn::ws_floats(s.B, s.Hkv, pl.nsplit, s.Hq / s.Hkv));
                 DevBuf<int> cnt((size_t)s.B * s.Hkv);
                 CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -658,9 +660,9 @@ static void attn_checks()
                 std::vector<double> o = bf16_to_double(out.download()), rf = ref.download();
                 const double err = bench::rel_l2(o.data(), rf.data(), o.size());
                 char what[200];
-                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d vs FP64", kv_name(kv),
-                         page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
-                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit);
+                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d vs FP64",
+                         kv_name(kv), page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
+                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw);
                 check(err <= bound, what, err, bound);
             }
 }
@@ -752,6 +754,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
 struct AttnCase {
     int kv, B, Hq, Hkv, L, page;
     int nsplit; // 0: the planner's; else forced (tuning variants fp8kit-s<n>)
+    int nw;     // 0: the planner's; else forced consumer warps (fp8kit-w<n>)
 };
 
 static void bm_attn(benchmark::State &st, AttnCase c)
@@ -772,7 +775,8 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     lensd.upload(lens);
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-    const attn::Plan pl = attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv);
+    const attn::Plan pl = c.nw ? attn::plan_nw(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.nw)
+                               : attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.page);
     DevBuf<float> ws(attn::ws_floats(c.B, c.Hkv, pl.nsplit, c.Hq / c.Hkv));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);
     CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -784,12 +788,14 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     const double kvb = 2.0 * c.B * c.Hkv * (double)c.L * attn::HD * (c.kv == attn::KV_BF16 ? 2 : 1);
     bench::set_counters(st, 4.0 * c.B * c.Hq * (double)c.L * attn::HD, kvb);
     st.counters["splits"] = pl.nsplit;
+    st.counters["warps"] = pl.nw;
     st.counters["rotation"] = n;
 }
 
 #ifdef ATTN_TRACE
 // Diagnostic (build with -DATTN_TRACE): --attn_trace=e4m3:1:4096:16,...
-// (KV type, batch, context, splits; 8B heads, contiguous) launches each case
+// (KV type, batch, context, splits[:consumer warps]; 8B heads, contiguous;
+// splits 0 and no warps: the planner's) launches each case
 // 20 times, then once with every CTA's timestamps recorded, and prints for
 // each point of attn_decode.cuh's trace() the min / median / max over CTAs,
 // in us after the first CTA's entry.
@@ -797,9 +803,10 @@ static void attn_trace(const std::string &list)
 {
     for (auto &c : split_csv(list)) {
         char kvn[8];
-        int B = 0, L = 0, ns = 0;
-        if (sscanf(c.c_str(), "%7[^:]:%d:%d:%d", kvn, &B, &L, &ns) != 4) {
-            fprintf(stderr, "--attn_trace: '%s' is not kv:B:L:splits\n", c.c_str());
+        int B = 0, L = 0, ns = 0, nw = 0;
+        const int got = sscanf(c.c_str(), "%7[^:]:%d:%d:%d:%d", kvn, &B, &L, &ns, &nw);
+        if (got < 4 || (got == 5 && nw != 4 && nw != 8)) {
+            fprintf(stderr, "--attn_trace: '%s' is not kv:B:L:splits[:4|8]\n", c.c_str());
             exit(2);
         }
         const int kv = std::string(kvn) == "bf16" ? attn::KV_BF16 : std::string(kvn) == "e5m2" ? attn::KV_E5M2 : attn::KV_E4M3;
@@ -811,7 +818,7 @@ static void attn_trace(const std::string &list)
         lensd.upload(lens);
         DevBuf<uint16_t> q((size_t)B * Hq * attn::HD), out(q.n);
         launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-        const attn::Plan pl = attn::plan(kv, B, Hkv, L, ns, Hq / Hkv);
+        const attn::Plan pl = nw ? attn::plan_nw(kv, B, Hkv, L, ns, Hq / Hkv, false, nw) : attn::plan(kv, B, Hkv, L, ns, Hq / Hkv);
         DevBuf<float> ws(attn::ws_floats(B, Hkv, pl.nsplit, Hq / Hkv));
         DevBuf<int> cnt((size_t)B * Hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -829,8 +836,8 @@ static void attn_trace(const std::string &list)
             t0 = std::min(t0, t[b * 8]);
             for (int e = 0; e < 8; e++) t1 = std::max(t1, t[b * 8 + e]);
         }
-        printf("%s b%d l%d splits %d (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.blocks,
-               (t1 - t0) / 1e3);
+        printf("%s b%d l%d splits %d, %d warps (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.nw,
+               pl.blocks, (t1 - t0) / 1e3);
         const char *what[8] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in", "main loop done",
                                "part written, counted", "merge done (last CTAs)"};
         for (int e = 0; e < 8; e++) {
@@ -857,6 +864,11 @@ int main(int argc, char **argv)
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
+    attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: plan()'s choice)
+    if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
+        fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
+        return 2;
+    }
 
 #ifdef ATTN_TRACE
     if (bench::options().extra.count("attn_trace")) {
@@ -947,17 +959,26 @@ int main(int argc, char **argv)
             else if (r.size() >= 4 && want(r[0])) mdls.push_back({r[0], atoi(r[1].c_str()), atoi(r[2].c_str()), atoi(r[3].c_str())});
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
-        // --attn_variants=s4,s16: also time our kernel with that many context splits (tuning)
-        std::vector<int> splits{0};
+        // --attn_variants=s4,w8,s16w4: also time our kernel with that many
+        // context splits (s<n>) and/or consumer warps (w4, w8) (tuning)
+        struct AVariant { std::string name; int ns, nw; };
+        std::vector<AVariant> avars{{"", 0, 0}};
         for (auto &t : split_csv(opt("attn_variants", ""))) {
-            const int n = t.size() >= 2 && t.size() <= 4 && t[0] == 's' && t.find_first_not_of("0123456789", 1) == std::string::npos
-                              ? atoi(t.c_str() + 1)
-                              : 0;
-            if (n < 1 || n > attn::MAX_SPLITS) {
-                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>\n", t.c_str(), attn::MAX_SPLITS);
+            AVariant v{t, 0, 0};
+            size_t i = 0;
+            auto number = [&](int &out) {
+                const size_t b = i;
+                while (i < t.size() && isdigit((unsigned char)t[i])) i++;
+                out = i > b && i - b <= 3 ? atoi(t.substr(b, i - b).c_str()) : -1;
+            };
+            if (i < t.size() && t[i] == 's') i++, number(v.ns);
+            if (i < t.size() && t[i] == 'w') i++, number(v.nw);
+            if (i != t.size() || v.ns < 0 || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
+                (v.ns == 0 && v.nw == 0)) {
+                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>, w<4|8> or s<n>w<n>\n", t.c_str(), attn::MAX_SPLITS);
                 return 2;
             }
-            splits.push_back(n);
+            avars.push_back(v);
         }
         for (auto &m : mdls) {
             if (m.d != attn::HD || m.hq % m.hkv || m.hq / m.hkv > attn::MAX_G) continue; // kernel: head dim 128, G <= MAX_G
@@ -965,13 +986,13 @@ int main(int argc, char **argv)
                 for (int L : contexts)
                     for (int kv : {attn::KV_BF16, attn::KV_E4M3, attn::KV_E5M2})
                         for (int page : {0, 16, 64})
-                            for (int ns : splits) {
-                                const std::string impl = ns ? "fp8kit-s" + std::to_string(ns) : "fp8kit";
+                            for (const AVariant &v : avars) {
+                                const std::string impl = v.name.empty() ? "fp8kit" : "fp8kit-" + v.name;
                                 const std::string name = "attn_decode/" + impl + "/" + kv_name(kv) + "/b" + std::to_string(B) +
                                                          "_l" + std::to_string(L) + "_hq" + std::to_string(m.hq) + "_hkv" +
                                                          std::to_string(m.hkv) + "_d" + std::to_string(m.d) + "_" +
                                                          (page == 0 ? "contig" : page == 16 ? "paged16" : "paged64");
-                                benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page, ns})
+                                benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page, v.ns, v.nw})
                                     ->UseManualTime()
                                     ->Unit(benchmark::kMicrosecond);
                             }

@@ -106,6 +106,7 @@
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
+// --attn_warps=4|8 (forced consumer warps a CTA),
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch).
 #include "bench.h"
@@ -533,7 +534,7 @@ struct Step {
 
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const int G = m.hq / m.hkv;
-        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G, true);
+        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G, true, 1 << PAGE_SHIFT);
         ws.alloc(attn::ws_floats(B, m.hkv, apl.nsplit, G));
         cnt.alloc((size_t)B * m.hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
@@ -589,7 +590,7 @@ struct Step {
             a.num_pages = kv_pages(B, Lmax);
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
-            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.sm_scale = 1.f / std::sqrt((float)m.hd);
+            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.nw = apl.nw, a.sm_scale = 1.f / std::sqrt((float)m.hd);
 
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
@@ -725,7 +726,8 @@ void bm_step(benchmark::State &st, const StepCase c)
             g_res.reset(new Resident(m, c.cfg));
         }
         // layers that fit in the budget beside the head and the activations
-        const attn::Plan apl = attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv, true);
+        const attn::Plan apl =
+            attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv, true, 1 << PAGE_SHIFT);
         const double fixed = (double)g_res->lm_head.read_bytes() + 2.0 * m.hidden + 2 * ALLOC_SLACK +
                              (double)act_bytes(m, c.B, c.L, apl.nsplit);
         const double per_layer = (double)Resident::layer_alloc_bytes(m, fp8w) + (double)kv_layer_bytes(m, kv8, c.B, c.L);
@@ -1107,6 +1109,11 @@ int main(int argc, char **argv)
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
+    attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: attn::plan's choice)
+    if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
+        fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
+        return 2;
+    }
     if (g_attn_splits < 0 || g_attn_splits > attn::MAX_SPLITS) {
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;

@@ -30,6 +30,11 @@
 #   stepsplits the step's quick list at batch 1 (or what $BFILTER selects) with
 #            the attention's context splits forced to each of $SPLITS
 #            (default 0 8 24 32 0; 0: the planner's, first and last)
+#   attnab   our attention (BF16, E4M3; 8B heads; three layouts; batch 1, 4,
+#            16, 64; 4K, 32K), the planner's and $ATTN_VARIANTS (default
+#            w4,w8), with $AB_A and $AB_B in turn, twice (default
+#            build/decode, build/decode_pipe); the faster median of each
+#            variant kept; ratios to the first binary's planner
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -180,6 +185,42 @@ PY
         echo "attnsplits: rc=$?"
         grep -E '_median' "$O/attn_splits.log" | sed 's|/manual_time_median||' |
             awk '{s = $1 " " $2; for (i = 3; i <= NF; i++) if ($i ~ /^(gbps|splits)=/) s = s " " $i; print s}' | sort ;;
+    attnab)
+        A=${AB_A:-build/decode}; B=${AB_B:-build/decode_pipe}
+        for run in 1 2; do
+            for v in a b; do
+                [ $v = a ] && cmd=$A || cmd=$B
+                timeout 150 $cmd --only=attn --models=llama3.1-8b --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                    --benchmark_report_aggregates_only=true --attn_variants="${ATTN_VARIANTS:-w4,w8}" \
+                    --benchmark_filter='^attn_decode/fp8kit[-sw0-9]*/(bf16|e4m3)/b(1|4|16|64)_l(4096|32768)_' \
+                    --benchmark_out="$O/attnab_${v}_$run.json" --benchmark_out_format=json >"$O/attnab_${v}_$run.log" 2>&1
+                echo "$v ($cmd) run $run: rc=$?"
+            done
+        done
+        python3 - "$O" <<'PY' | tee "$O/attnab.txt"
+import json, sys, collections, re
+O = sys.argv[1]
+t = collections.defaultdict(dict)  # case -> {(binary, impl): us}
+for run in (1, 2):
+    for v in ("a", "b"):
+        for r in json.load(open(f"{O}/attnab_{v}_{run}.json"))["benchmarks"]:
+            if r.get("aggregate_name") != "median":
+                continue
+            m = re.match(r"attn_decode/([\w-]+)/(.*)/manual_time$", r["run_name"])
+            k = (v, m.group(1))
+            t[m.group(2)][k] = min(t[m.group(2)].get(k, 1e30), r["real_time"])
+            if m.group(1) == "fp8kit":
+                t[m.group(2)][("w", v)] = r["counters"].get("warps", 0) if "counters" in r else r.get("warps", 0)
+cols = sorted({k for x in t.values() for k in x if k[0] in "ab"})
+print("us; the planner's warps in []; a/b ratios against a/fp8kit (>1: faster)")
+print("%-40s %s" % ("case", " ".join("%14s" % ("%s/%s" % k) for k in cols)))
+for n in sorted(t):
+    x = t[n]
+    base = x.get(("a", "fp8kit"))
+    print("%-40s %s [%d]" % (n, " ".join("%7.2f %5.3fx" % (x[k], base / x[k]) if k in x and base else "%14s" % "-" for k in cols),
+                             x.get(("w", "a"), 0)))
+PY
+        ;;
     stepncu)
         for cfg in bf16w_bf16kv fp8w_fp8kv; do
             timeout 150 ncu --clock-control none --cache-control none --csv --metrics gpu__time_duration.sum \
