@@ -61,10 +61,6 @@ namespace attn {
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
 constexpr int HD = 128, STAGES = 6;
-#ifndef ATTN_PIPE
-#define ATTN_PIPE 0
-#endif
-constexpr bool PIPE = ATTN_PIPE != 0; // see the consumers' loop (experiment: -DATTN_PIPE=1)
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
@@ -80,6 +76,7 @@ struct Params {
     int *counter;             // [B*Hkv]
     int B, Hq, Hkv, page_shift, nsplit, split_tokens;
     int nw;                   // consumer warps a CTA, 4 or 8 (Plan::nw)
+    bool pipe;                // S = Q K^T a stage ahead (Plan::pipe; FP8 only)
     float sm_scale;
 };
 
@@ -123,7 +120,7 @@ __device__ __forceinline__ void trace(int e)
 #define ATTN_TRACE_AT(cond, e)
 #endif
 
-template <int KV, bool G16, int NW>
+template <int KV, bool G16, int NW, bool PIPE>
 __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
@@ -145,8 +142,20 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     const int b = item / p.Hkv, h = item % p.Hkv;
     const int G = p.Hq / p.Hkv;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int L = p.seq_len[b];
     const int t_begin = split * p.split_tokens;
+    // The producer's boxes: box r of a stage (rb tokens, inside one page) is
+    // lane r's. Its first page ids are loaded with the sequence's length,
+    // before the ring is set up (a global load's latency saved).
+    const int P = 1 << p.page_shift;
+    const int rb = min(T, P), nbox = T / rb; // tokens a box, boxes a tile (1..8)
+    const int *trow = p.table + (size_t)b * p.table_stride;
+    int page0 = 0, page0_first = 0; // stage 0: this lane's box's page, the first box's
+    if (warp == NW) {
+        const int pi = (t_begin + lane * rb) >> p.page_shift, pf = t_begin >> p.page_shift;
+        if (lane < nbox && pi < p.table_stride) page0 = __ldg(trow + pi);
+        if (lane < nbox && pf < p.table_stride) page0_first = __ldg(trow + pf);
+    }
+    const int L = p.seq_len[b];
     const int t_end = min(L, t_begin + p.split_tokens);
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
     ATTN_TRACE_AT(threadIdx.x == 0, 0);
@@ -171,12 +180,8 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     for (int hh = 0; hh < NH; hh++) m[hh] = -INFINITY, l[hh] = 0.f;
 
     if (warp == NW) {
-        // ---- producer: box r of a stage (rows_box tokens, inside one page) is lane r's
-        const int P = 1 << p.page_shift;
-        const int rb = min(T, P);              // tokens a box
-        const int nbox = T / rb;               // boxes a tile (1..4)
+        // ---- producer
         const int pmask = P - 1;
-        const int *trow = p.table + (size_t)b * p.table_stride;
         auto coord = [&](int s) -> int {       // pool row of this lane's box of stage s
             int tok = t_begin + s * T + lane * rb;
             if (tok >= t_end) tok = t_begin + s * T; // past the split: repeat the first box (masked)
@@ -187,7 +192,11 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
             hopper::prefetch_tmap(&tk);
             hopper::prefetch_tmap(&tv);
         }
-        int row = lane < nbox && nst > 0 ? coord(0) : 0;
+        int row = 0;
+        if (lane < nbox && nst > 0) { // stage 0 from the pages loaded at entry
+            const int tok = t_begin + lane * rb;
+            row = tok < t_end ? (page0 * p.Hkv + h) * P + (tok & pmask) : (page0_first * p.Hkv + h) * P + (t_begin & pmask);
+        }
         for (int s = 0; s < nst; s++) {
             const int st = s % STAGES;
             if (s == nst - 1 && t_end == L) dec::pdl_wait(); // this stage holds token L - 1
@@ -537,36 +546,39 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
 
 struct Plan {
     int nsplit = 1, split_tokens = 0, blocks = 0;
-    int nw = 4; // consumer warps a CTA (Params::nw)
+    int nw = 4;       // consumer warps a CTA (Params::nw)
+    bool pipe = false; // the consumers' S one stage ahead (Params::pipe)
 };
 
 // The split workspace (Params::ws), in floats: for every (sequence, KV head),
 // split and query head of the group, its output row (HD) and its (m, l).
 inline size_t ws_floats(int B, int Hkv, int nsplit, int G) { return (size_t)B * Hkv * nsplit * G * (HD + 2); }
 
-// Calls f(KernelTag<KV, G16, NW>{}) for the kernel that runs (kv, G, nw).
-template <int KV_, bool G16_, int NW_> struct KernelTag {
+// Calls f(KernelTag<KV, G16, NW, PIPE>{}) for the kernel that runs (kv, G,
+// nw, pipe); pipe only for FP8 (BF16 has no such instance).
+template <int KV_, bool G16_, int NW_, bool PIPE_> struct KernelTag {
     static constexpr int KV = KV_, NW = NW_;
-    static constexpr bool G16 = G16_;
+    static constexpr bool G16 = G16_, PIPE = PIPE_;
+    static constexpr auto kernel() { return attn_decode_kernel<KV, G16, NW, PIPE>; }
 };
-template <int KV, bool G16, class F> inline void with_nw(int nw, F &&f)
+template <int KV, bool G16, class F> inline void with_nw(int nw, bool pipe, F &&f)
 {
-    if (nw == 8) f(KernelTag<KV, G16, 8>{});
-    else f(KernelTag<KV, G16, 4>{});
+    if constexpr (KV == KV_BF16) pipe = false;
+    if (nw == 8) pipe ? f(KernelTag<KV, G16, 8, KV != KV_BF16>{}) : f(KernelTag<KV, G16, 8, false>{});
+    else pipe ? f(KernelTag<KV, G16, 4, KV != KV_BF16>{}) : f(KernelTag<KV, G16, 4, false>{});
 }
-template <class F> inline void with_kernel(int kv, int G, int nw, F &&f)
+template <class F> inline void with_kernel(int kv, int G, int nw, bool pipe, F &&f)
 {
     const bool g16 = G > 8;
-    if (kv == KV_BF16) g16 ? with_nw<KV_BF16, true>(nw, f) : with_nw<KV_BF16, false>(nw, f);
-    else if (kv == KV_E4M3) g16 ? with_nw<KV_E4M3, true>(nw, f) : with_nw<KV_E4M3, false>(nw, f);
-    else g16 ? with_nw<KV_E5M2, true>(nw, f) : with_nw<KV_E5M2, false>(nw, f);
+    if (kv == KV_BF16) g16 ? with_nw<KV_BF16, true>(nw, pipe, f) : with_nw<KV_BF16, false>(nw, pipe, f);
+    else if (kv == KV_E4M3) g16 ? with_nw<KV_E4M3, true>(nw, pipe, f) : with_nw<KV_E4M3, false>(nw, pipe, f);
+    else g16 ? with_nw<KV_E5M2, true>(nw, pipe, f) : with_nw<KV_E5M2, false>(nw, pipe, f);
 }
 
 template <class K> inline void set_attr(K)
 {
     static bool done = [] {
-        cudaFuncSetAttribute(attn_decode_kernel<K::KV, K::G16, K::NW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             (int)Cfg<K::KV, K::NW>::SMEM);
+        cudaFuncSetAttribute(K::kernel(), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<K::KV, K::NW>::SMEM);
         return true;
     }();
     (void)done;
@@ -575,11 +587,10 @@ template <class K> inline void set_attr(K)
 inline int occupancy(int kv, int G, int nw)
 {
     int n = 0;
-    with_kernel(kv, G, nw, [&](auto k) {
+    with_kernel(kv, G, nw, false, [&](auto k) {
         using K = decltype(k);
         set_attr(k);
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, attn_decode_kernel<K::KV, K::G16, K::NW>, Cfg<K::KV, K::NW>::THREADS,
-                                                      Cfg<K::KV, K::NW>::SMEM);
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, K::kernel(), Cfg<K::KV, K::NW>::THREADS, Cfg<K::KV, K::NW>::SMEM);
     });
     return std::max(n, 1);
 }
@@ -587,7 +598,8 @@ inline int occupancy(int kv, int G, int nw)
 inline int stage_tokens(int kv, int nw) { return (kv == KV_BF16 ? 8 : 16) * nw; }
 
 // Consumer warps: 0 lets plan() choose; 4 or 8 forces (tuning: --attn_warps).
-inline int force_nw = 0;
+// The S pipeline: -1 lets plan() choose; 0 or 1 forces (--attn_pipe).
+inline int force_nw = 0, force_pipe = -1;
 
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split,
@@ -625,20 +637,30 @@ inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool
     pl.nsplit = (L + st - 1) / st;
     pl.blocks = items * pl.nsplit;
     pl.nw = nw;
+    // FP8 splits of at least 64 stages issue S a stage ahead (H200, forced
+    // against not: 8B heads, 32K, 8 warps: batch 16 1.07x, batch 4 1.03x;
+    // but batch 1 (16 stages a split) 0.975x, 4K 0.93-1.00x, BF16 0.96-0.98x)
+    pl.pipe = force_pipe >= 0 ? force_pipe == 1 && kv != KV_BF16 : kv != KV_BF16 && st / T >= 64;
     return pl;
 }
 
 // page: tokens a page, 0 for the contiguous layout. Eight consumer warps (one
-// CTA an SM, stages twice as long) where pages hold a whole box of a stage
-// and a split holds at least 8 stages of them; otherwise four (two CTAs an
-// SM). See the header for the measurements behind the rule.
+// CTA an SM, a stage twice as long) where the grid is one wave of them and
+// a split holds at least 8 of their stages, and, with pages of fewer than 64
+// tokens (a producer's boxes per stage: 8), only where four warps would run
+// one CTA an SM anyway; otherwise four (two CTAs an SM). The header gives
+// the measurements behind the rule.
 inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false, int page = 0)
 {
     if (force_nw) return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, force_nw);
+    int dev = 0, sms = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const Plan p8 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 8);
-    const bool whole = page == 0 || page >= 64;
-    if (whole && p8.split_tokens >= 8 * stage_tokens(kv, 8)) return p8;
-    return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
+    const Plan p4 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
+    const bool long_splits = p8.split_tokens >= 8 * stage_tokens(kv, 8), one_wave = p8.blocks <= sms;
+    const bool boxes_ok = page == 0 || page >= 64 || p4.blocks <= sms;
+    return long_splits && one_wave && boxes_ok ? p8 : p4;
 }
 
 // The page pool as rows of 128 elements, boxes of min(stage tokens, page)
@@ -658,12 +680,11 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
 inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
 {
     const CUtensorMap tk = pool_map(kv, p.k, p), tv = pool_map(kv, p.v, p);
-    with_kernel(kv, p.Hq / p.Hkv, p.nw, [&](auto k) {
+    with_kernel(kv, p.Hq / p.Hkv, p.nw, p.pipe, [&](auto k) {
         using K = decltype(k);
         using C = Cfg<K::KV, K::NW>;
         set_attr(k);
-        dec::launch_pdl(pdl, attn_decode_kernel<K::KV, K::G16, K::NW>, dim3(p.B * p.Hkv * p.nsplit), dim3(C::THREADS),
-                        C::SMEM, st, tk, tv, p);
+        dec::launch_pdl(pdl, K::kernel(), dim3(p.B * p.Hkv * p.nsplit), dim3(C::THREADS), C::SMEM, st, tk, tv, p);
     });
 }
 

@@ -16,9 +16,11 @@
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
 // --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
-// Attention tuning: --attn_variants=s4,w8,s16w4 (also time our kernel with
-// that many context splits and/or consumer warps, impl fp8kit-<variant>),
-// --attn_warps=4|8 (force the warps everywhere, the checks aside).
+// Attention tuning: --attn_variants=s4,w8,s16w4p1 (also time our kernel
+// with that many context splits, consumer warps and/or S a stage ahead,
+// impl fp8kit-<variant>), --attn_warps=4|8, --attn_pipe=0|1 (force them
+// everywhere, the checks aside), --attn_pdl=0 (time without programmatic
+// dependent launch).
 // GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
 // k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
 // dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
@@ -273,6 +275,7 @@ static QuantX quantize_x_groups(const std::vector<uint16_t> &x, int M, int K)
 // wide: activations spread over 2^-24..2^20, with exact zeros.
 static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth (tuning)
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
+static bool g_attn_pdl = true;  // --attn_pdl=0: the same for the attention
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 // group_mag: each (token, 64-k group) of X scaled by its own power of two in
@@ -616,7 +619,7 @@ static attn::Params attn_params(const KvSet &s, const __nv_bfloat16 *q, const in
     p.seq_len = lens;
     p.k_scale = s.ks.p, p.v_scale = s.vs.p, p.out = out, p.ws = ws, p.counter = cnt;
     p.B = s.B, p.Hq = Hq, p.Hkv = s.Hkv, p.page_shift = s.page_shift, p.nsplit = pl.nsplit,
-    p.split_tokens = pl.split_tokens, p.nw = pl.nw;
+    p.split_tokens = pl.split_tokens, p.nw = pl.nw, p.pipe = pl.pipe;
     p.sm_scale = 1.f / sqrtf((float)attn::HD);
     return p;
 }
@@ -631,7 +634,9 @@ static void attn_checks()
             for (S s : {S{3, 32, 8, 1000, 0, false}, S{2, 64, 8, 4133, 0, false}, S{1, 64, 8, 20000, 0, false},
                         S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
                         S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}})
-                for (int nw : {4, 8}) { // both consumer-warp counts, whatever plan() would pick
+                for (int nw : {4, 8})     // both consumer-warp counts and, for FP8, S a stage
+                for (int pipe : {0, 1}) { // ahead or not, whatever plan() would pick
+                if (pipe && kv == attn::KV_BF16) continue;
                 KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
                 std::vector<int> lens(s.B);
                 // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
@@ -640,7 +645,8 @@ static void attn_checks()
                 lensd.upload(lens);
                 DevBuf<uint16_t> q((size_t)s.B * s.Hq * attn::HD), out(q.n);
                 launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-                const attn::Plan pl = attn::plan_nw(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv, false, nw);
+                attn::Plan pl = attn::plan_nw(kv, s.B, s.Hkv, s.L, s.nsplit, s.Hq / s.Hkv, false, nw);
+                pl.pipe = pipe;
                 DevBuf<float> ws(attn::ws_floats(s.B, s.Hkv, pl.nsplit, s.Hq / s.Hkv));
                 DevBuf<int> cnt((size_t)s.B * s.Hkv);
                 CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
@@ -660,9 +666,9 @@ static void attn_checks()
                 std::vector<double> o = bf16_to_double(out.download()), rf = ref.download();
                 const double err = bench::rel_l2(o.data(), rf.data(), o.size());
                 char what[200];
-                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d vs FP64",
+                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d%s vs FP64",
                          kv_name(kv), page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
-                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw);
+                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw, pl.pipe ? " S ahead" : "");
                 check(err <= bound, what, err, bound);
             }
 }
@@ -755,6 +761,7 @@ struct AttnCase {
     int kv, B, Hq, Hkv, L, page;
     int nsplit; // 0: the planner's; else forced (tuning variants fp8kit-s<n>)
     int nw;     // 0: the planner's; else forced consumer warps (fp8kit-w<n>)
+    int pipe;   // -1: the planner's; else S a stage ahead forced off or on (fp8kit-p<0|1>)
 };
 
 static void bm_attn(benchmark::State &st, AttnCase c)
@@ -775,20 +782,26 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     lensd.upload(lens);
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
-    const attn::Plan pl = c.nw ? attn::plan_nw(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.nw)
-                               : attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.page);
+    attn::Plan pl = c.nw ? attn::plan_nw(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.nw)
+                         : attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.page);
+    if (c.pipe >= 0) pl.pipe = c.pipe == 1 && c.kv != attn::KV_BF16;
     DevBuf<float> ws(attn::ws_floats(c.B, c.Hkv, pl.nsplit, c.Hq / c.Hkv));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);
     CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
     std::vector<attn::Params> ps;
     for (int i = 0; i < n; i++)
         ps.push_back(attn_params(*sets[i], (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p, c.Hq, pl));
-    bench::time_graph(st, [&](int i, cudaStream_t strm) { attn::launch(c.kv, ps[i % n], strm); }, graph_len(n));
+    // with programmatic dependent launch, as in the decode step and as the
+    // GEMV is timed (--attn_pdl=0: without): a launch's CTAs start as the
+    // previous launch's leave, its producer streaming all but the stage of
+    // token L - 1 before the wait
+    bench::time_graph(st, [&](int i, cudaStream_t strm) { attn::launch(c.kv, ps[i % n], strm, g_attn_pdl); }, graph_len(n));
     // KV bytes of the L tokens read (the padding of a last page is not read)
     const double kvb = 2.0 * c.B * c.Hkv * (double)c.L * attn::HD * (c.kv == attn::KV_BF16 ? 2 : 1);
     bench::set_counters(st, 4.0 * c.B * c.Hq * (double)c.L * attn::HD, kvb);
     st.counters["splits"] = pl.nsplit;
     st.counters["warps"] = pl.nw;
+    st.counters["pipe"] = pl.pipe;
     st.counters["rotation"] = n;
 }
 
@@ -864,7 +877,9 @@ int main(int argc, char **argv)
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
+    g_attn_pdl = opt("attn_pdl", "1") != "0";
     attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: plan()'s choice)
+    attn::force_pipe = atoi(opt("attn_pipe", "-1").c_str()); // tuning: 0 or 1 (-1: plan()'s choice)
     if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
         fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
         return 2;
@@ -959,23 +974,25 @@ int main(int argc, char **argv)
             else if (r.size() >= 4 && want(r[0])) mdls.push_back({r[0], atoi(r[1].c_str()), atoi(r[2].c_str()), atoi(r[3].c_str())});
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
-        // --attn_variants=s4,w8,s16w4: also time our kernel with that many
-        // context splits (s<n>) and/or consumer warps (w4, w8) (tuning)
-        struct AVariant { std::string name; int ns, nw; };
-        std::vector<AVariant> avars{{"", 0, 0}};
+        // --attn_variants=s4,w8,s16w4p1: also time our kernel with that many
+        // context splits (s<n>), consumer warps (w4, w8) and/or S a stage
+        // ahead or not (p1, p0) (tuning)
+        struct AVariant { std::string name; int ns, nw, pipe; };
+        std::vector<AVariant> avars{{"", 0, 0, -1}};
         for (auto &t : split_csv(opt("attn_variants", ""))) {
-            AVariant v{t, 0, 0};
+            AVariant v{t, 0, 0, -1};
             size_t i = 0;
             auto number = [&](int &out) {
                 const size_t b = i;
                 while (i < t.size() && isdigit((unsigned char)t[i])) i++;
-                out = i > b && i - b <= 3 ? atoi(t.substr(b, i - b).c_str()) : -1;
+                out = i > b && i - b <= 3 ? atoi(t.substr(b, i - b).c_str()) : -2;
             };
             if (i < t.size() && t[i] == 's') i++, number(v.ns);
             if (i < t.size() && t[i] == 'w') i++, number(v.nw);
+            if (i < t.size() && t[i] == 'p') i++, number(v.pipe);
             if (i != t.size() || v.ns < 0 || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
-                (v.ns == 0 && v.nw == 0)) {
-                fprintf(stderr, "--attn_variants: '%s' is not s<1..%d>, w<4|8> or s<n>w<n>\n", t.c_str(), attn::MAX_SPLITS);
+                v.pipe < -1 || v.pipe > 1 || (v.ns == 0 && v.nw == 0 && v.pipe < 0)) {
+                fprintf(stderr, "--attn_variants: '%s' is not [s<1..%d>][w<4|8>][p<0|1>]\n", t.c_str(), attn::MAX_SPLITS);
                 return 2;
             }
             avars.push_back(v);
@@ -992,7 +1009,7 @@ int main(int argc, char **argv)
                                                          "_l" + std::to_string(L) + "_hq" + std::to_string(m.hq) + "_hkv" +
                                                          std::to_string(m.hkv) + "_d" + std::to_string(m.d) + "_" +
                                                          (page == 0 ? "contig" : page == 16 ? "paged16" : "paged64");
-                                benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page, v.ns, v.nw})
+                                benchmark::RegisterBenchmark(name.c_str(), bm_attn, AttnCase{kv, B, m.hq, m.hkv, L, page, v.ns, v.nw, v.pipe})
                                     ->UseManualTime()
                                     ->Unit(benchmark::kMicrosecond);
                             }

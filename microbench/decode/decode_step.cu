@@ -106,7 +106,8 @@
 // --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
-// --attn_warps=4|8 (forced consumer warps a CTA),
+// --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
+// stage ahead or not),
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch).
 #include "bench.h"
@@ -590,7 +591,7 @@ struct Step {
             a.num_pages = kv_pages(B, Lmax);
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
-            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.nw = apl.nw, a.sm_scale = 1.f / std::sqrt((float)m.hd);
+            a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.nw = apl.nw, a.pipe = apl.pipe, a.sm_scale = 1.f / std::sqrt((float)m.hd);
 
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
@@ -1110,6 +1111,7 @@ int main(int argc, char **argv)
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: attn::plan's choice)
+    attn::force_pipe = atoi(opt("attn_pipe", "-1").c_str()); // tuning: S a stage ahead, 0 or 1 (-1: attn::plan's)
     if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
         fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
         return 2;

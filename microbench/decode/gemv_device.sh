@@ -30,11 +30,12 @@
 #   stepsplits the step's quick list at batch 1 (or what $BFILTER selects) with
 #            the attention's context splits forced to each of $SPLITS
 #            (default 0 8 24 32 0; 0: the planner's, first and last)
-#   attnab   our attention (BF16, E4M3; 8B heads; three layouts; batch 1, 4,
-#            16, 64; 4K, 32K), the planner's and $ATTN_VARIANTS (default
-#            w4,w8), with $AB_A and $AB_B in turn, twice (default
-#            build/decode, build/decode_pipe); the faster median of each
-#            variant kept; ratios to the first binary's planner
+#   attnab   our attention (BF16, E4M3; $ATTN_MODELS' heads, default
+#            llama3.1-8b; three layouts; batch 1, 4, 16, 64; 4K, 32K), the
+#            planner's and $ATTN_VARIANTS (default w4,w8), with $AB_A and
+#            $AB_B in turn, twice (default build/decode --attn_pdl=0 and
+#            build/decode); the faster median of each variant kept; ratios
+#            to the first command's planner
 #   stepncu  every kernel of one Llama-3.1-8B step (batch 1, 4K; BF16 and
 #            FP8 + FP8 KV) timed alone by ncu (gpu__time_duration), CSV
 # RES=n: --gemv_min_resident=n for time and steptime.
@@ -186,11 +187,11 @@ PY
         grep -E '_median' "$O/attn_splits.log" | sed 's|/manual_time_median||' |
             awk '{s = $1 " " $2; for (i = 3; i <= NF; i++) if ($i ~ /^(gbps|splits)=/) s = s " " $i; print s}' | sort ;;
     attnab)
-        A=${AB_A:-build/decode}; B=${AB_B:-build/decode_pipe}
+        A=${AB_A:-build/decode --attn_pdl=0}; B=${AB_B:-build/decode}
         for run in 1 2; do
             for v in a b; do
                 [ $v = a ] && cmd=$A || cmd=$B
-                timeout 150 $cmd --only=attn --models=llama3.1-8b --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                timeout 150 $cmd --only=attn --models=${ATTN_MODELS:-llama3.1-8b} --benchmark_min_time=0.02 --benchmark_repetitions=3 \
                     --benchmark_report_aggregates_only=true --attn_variants="${ATTN_VARIANTS:-w4,w8}" \
                     --benchmark_filter='^attn_decode/fp8kit[-sw0-9]*/(bf16|e4m3)/b(1|4|16|64)_l(4096|32768)_' \
                     --benchmark_out="$O/attnab_${v}_$run.json" --benchmark_out_format=json >"$O/attnab_${v}_$run.log" 2>&1
