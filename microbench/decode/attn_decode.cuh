@@ -637,10 +637,12 @@ inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool
     pl.nsplit = (L + st - 1) / st;
     pl.blocks = items * pl.nsplit;
     pl.nw = nw;
-    // FP8 splits of at least 64 stages issue S a stage ahead (H200, forced
-    // against not: 8B heads, 32K, 8 warps: batch 16 1.07x, batch 4 1.03x;
-    // but batch 1 (16 stages a split) 0.975x, 4K 0.93-1.00x, BF16 0.96-0.98x)
-    pl.pipe = force_pipe >= 0 ? force_pipe == 1 && kv != KV_BF16 : kv != KV_BF16 && st / T >= 64;
+    // With 8 warps, FP8 splits of at least 64 stages issue S a stage ahead
+    // (H200, forced against not, same call: 8B heads, 32K, batch 16 1.07x,
+    // batch 4 1.03x; but batch 1 (16 stages a split) 0.975x, 4K 0.93-1.00x,
+    // BF16 0.96-0.98x; with 4 warps at batch 64 1.00x alone and 0.976x in
+    // the 70B step at 32K)
+    pl.pipe = force_pipe >= 0 ? force_pipe == 1 && kv != KV_BF16 : kv != KV_BF16 && nw == 8 && st / T >= 64;
     return pl;
 }
 

@@ -193,7 +193,7 @@ PY
                 [ $v = a ] && cmd=$A || cmd=$B
                 timeout 150 $cmd --only=attn --models=${ATTN_MODELS:-llama3.1-8b} --benchmark_min_time=0.02 --benchmark_repetitions=3 \
                     --benchmark_report_aggregates_only=true --attn_variants="${ATTN_VARIANTS:-w4,w8}" \
-                    --benchmark_filter='^attn_decode/fp8kit[-sw0-9]*/(bf16|e4m3)/b(1|4|16|64)_l(4096|32768)_' \
+                    --benchmark_filter='^attn_decode/fp8kit[-swp0-9]*/(bf16|e4m3)/b(1|4|16|64)_l(4096|32768)_' \
                     --benchmark_out="$O/attnab_${v}_$run.json" --benchmark_out_format=json >"$O/attnab_${v}_$run.log" 2>&1
                 echo "$v ($cmd) run $run: rc=$?"
             done
