@@ -18,9 +18,11 @@
 // folds them with a running maximum). A producer warp streams the CTA's tokens
 // with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
 // elements, 128-byte swizzle, one box a page or part of a page, page ids
-// read a stage ahead) into a ring of 6 stages on full/empty mbarriers; a
-// stage is 64 tokens (FP8) or 32 (BF16) of K and V, 16 KiB. Four consumer
-// warps take 16 (FP8) or 8 (BF16) tokens of each stage: S = Q K^T on the
+// read a stage ahead, stage 0's at entry) into a ring of 6 stages on
+// full/empty mbarriers. NW consumer warps take 16 (FP8) or 8 (BF16) tokens
+// of each stage, so a stage is 16 NW (FP8) or 8 NW (BF16) tokens of K and V:
+// NW = 4, 16 KiB stages, two CTAs an SM; or NW = 8, 32 KiB, one (plan()
+// picks; below). S = Q K^T on the
 // tensor cores with the heads as the M rows (up to 16) and tokens as N (K by
 // ldmatrix, conflict-free under the swizzle); online softmax in FP32; P V as
 // O^T = V^T P^T, whose B operand is exactly the S accumulators
@@ -31,22 +33,36 @@
 // BF16 MMAs. Scales: k_scale folds into the score scale, v_scale into the
 // output. Tokens past the split's end (page tails, clamped boxes) are masked
 // in S and zeroed in V, so whatever the cache holds there cannot leak in.
+// PIPE (FP8, 8 warps, splits of 64 stages or more): a warp issues S of stage
+// s + 1 before the softmax and P V of stage s, so that the MMAs' latency
+// overlaps that work.
 //
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
-// 8, 16, 1..40 splits; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 2e90319, this kernel as at
-// 0986c1c; fraction of the 4.26 TB/s copy bandwidth in KV bytes): batch
-// 16-64 at 32K context BF16 0.93-0.99, E4M3 0.89-0.96 (1.88-1.96x over
-// BF16); at 4K 0.83-0.95 / 0.69-0.87 (1.65-1.86x); batch 1 0.10-0.90 /
-// 0.05-0.80 (at 4K 10.4 us FP8, 11.5 us BF16: a launch's fixed cost against
-// 4-8 MB of cache). PyTorch SDPA (BF16) in the same run: 0.94-1.07 at batch
-// >= 16 and >= 4K. Target 0.85 at >= 4K: met from 16K at batch >= 16 but
-// for one case (16-token pages, 70B heads, batch 16, 16K: 0.83 in this run,
-// 0.86 in 0986c1c's), missed at 4K and batch 1.
+// 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
+// and not; rel L2 1.6e-3..2.0e-3.
+// Measured (H200, results/h200/decode.json at 070971a, timed under
+// programmatic dependent launch like the GEMV; fraction of the 4.25 TB/s
+// copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.95-1.00,
+// E4M3 0.90-0.97 (1.89-1.95x over BF16); at 4K 0.89-0.97 / 0.79-0.91
+// (1.74-1.91x); batch 1 0.11-0.97 / 0.06-0.88 (at 4K 10.4 us FP8, 11.0 us
+// BF16: a launch's fixed cost against 4-8 MB of cache). PyTorch SDPA (BF16)
+// in the same run: 0.94-1.10 at batch >= 16 and >= 4K. Target 0.85 at >=
+// 4K: met at batch >= 16 from 16K (FP8 0.88-0.99) and at batch 64 from 4K,
+// at batch 16 and 4K only for 8B heads in contiguous caches (0.85; paged
+// and 70B heads 0.79-0.84), missed at batch 1.
+// The plan's warps and S pipeline (same binary, same call, forced both
+// ways): 8 warps against 4 at batch 1-16, contiguous or 64-token pages,
+// 0.98-1.08x (batch 16, 4K: 1.04-1.05x, one split and no merge); in
+// 16-token pages 1.11-1.19x at batch 1 and 32K (4 warps ran one CTA an SM
+// there too) but 0.83-0.94x for FP8 from batch 4 (one producer, eight 2 KiB
+// boxes a stage); batch 64 (several waves) 0.95-1.00x. S ahead: 1.03-1.07x
+// at batch 4-16 and 32K with 8 warps; 0.93-1.00x at 4K and with 4 warps.
 // Where batch 1 at 4K goes (build/decode_trace, 16 splits of 256 tokens):
 // ~1.1 us to the first stage, 2.6 us of main loop (an FP8 stage costs the
-// consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge.
+// consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge. Batch
+// 16 at 4K, 8 warps: first stage 2.5 us, main loop done 30.8-36.5 us over
+// the CTAs (the bytes at copy speed: 31.5 us), no merge.
 #pragma once
 
 #include "common.cuh"
