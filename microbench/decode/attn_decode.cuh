@@ -151,7 +151,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + C::RING);
     uint64_t *empty = full + STAGES;
-    __shared__ float sm_m[NW][16], sm_l[NW][16];
+    __shared__ float sm_m[NW][16], sm_l[NW][16], sm_M[16], sm_L[16];
     __shared__ int sm_last;
 
     const int item = blockIdx.x / p.nsplit, split = blockIdx.x % p.nsplit;
@@ -160,17 +160,19 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int t_begin = split * p.split_tokens;
     // The producer's boxes: box r of a stage (rb tokens, inside one page) is
-    // lane r's. Its first page ids are loaded with the sequence's length,
+    // lane r's. Page ids are read a batch of PER stages at a time, lane i
+    // holding box i % nbox of stage i / nbox of the batch, the next batch
+    // while this one is used; the first batch with the sequence's length,
     // before the ring is set up (a global load's latency saved).
     const int P = 1 << p.page_shift;
-    const int rb = min(T, P), nbox = T / rb; // tokens a box, boxes a tile (1..8)
+    const int rb = min(T, P), nbox = T / rb, PER = 32 / nbox; // tokens a box, boxes a tile (1..8)
     const int *trow = p.table + (size_t)b * p.table_stride;
-    int page0 = 0, page0_first = 0; // stage 0: this lane's box's page, the first box's
-    if (warp == NW) {
-        const int pi = (t_begin + lane * rb) >> p.page_shift, pf = t_begin >> p.page_shift;
-        if (lane < nbox && pi < p.table_stride) page0 = __ldg(trow + pi);
-        if (lane < nbox && pf < p.table_stride) page0_first = __ldg(trow + pf);
-    }
+    auto page_batch = [&](int s0) -> int { // this lane's page id in the batch from stage s0
+        const int off = (s0 + lane / nbox) * T + (lane % nbox) * rb; // token offset in the split
+        const int pi = (t_begin + off) >> p.page_shift;
+        return off < p.split_tokens && pi < p.table_stride ? __ldg(trow + pi) : 0;
+    };
+    int pages = warp == NW ? page_batch(0) : 0;
     const int L = p.seq_len[b];
     const int t_end = min(L, t_begin + p.split_tokens);
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
@@ -198,23 +200,24 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     if (warp == NW) {
         // ---- producer
         const int pmask = P - 1;
-        auto coord = [&](int s) -> int {       // pool row of this lane's box of stage s
-            int tok = t_begin + s * T + lane * rb;
-            if (tok >= t_end) tok = t_begin + s * T; // past the split: repeat the first box (masked)
-            const int page = __ldg(trow + (tok >> p.page_shift));
-            return (page * p.Hkv + h) * P + (tok & pmask);
-        };
         if (lane == 0) {
             hopper::prefetch_tmap(&tk);
             hopper::prefetch_tmap(&tv);
         }
-        int row = 0;
-        if (lane < nbox && nst > 0) { // stage 0 from the pages loaded at entry
-            const int tok = t_begin + lane * rb;
-            row = tok < t_end ? (page0 * p.Hkv + h) * P + (tok & pmask) : (page0_first * p.Hkv + h) * P + (t_begin & pmask);
-        }
+        int next = 0;
         for (int s = 0; s < nst; s++) {
             const int st = s % STAGES;
+            if (s % PER == 0) {
+                if (s) pages = next;
+                if (s + PER < nst) next = page_batch(s + PER); // used PER stages from now
+            }
+            // this lane's box; past the split's end the stage's first box again (masked)
+            const int j = (s % PER) * nbox;
+            const int pg = __shfl_sync(0xffffffffu, pages, j + min(lane, nbox - 1));
+            const int pg0 = __shfl_sync(0xffffffffu, pages, j);
+            const int tok = t_begin + s * T + lane * rb;
+            const int row = tok < t_end ? (pg * p.Hkv + h) * P + (tok & pmask)
+                                        : (pg0 * p.Hkv + h) * P + ((t_begin + s * T) & pmask);
             if (s == nst - 1 && t_end == L) dec::pdl_wait(); // this stage holds token L - 1
             if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
             if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE);
@@ -227,7 +230,6 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
                     hopper::tma_load(kt + C::KT + half * C::HALF, &tv, &full[st], 64 * half * (FP8 ? 2 : 1), row);
                 }
                 ATTN_TRACE_AT(s == 0 && lane == 0, 2);
-                if (s + 1 < nst) row = coord(s + 1); // the next page id's latency overlaps the wait
             }
         }
     } else {
@@ -472,6 +474,22 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
         }
     }
     __syncthreads();
+    // per head: the CTA's maximum M, each warp's factor 2^(m_w - M) (in
+    // place of m_w; 0 for a warp that saw no token) and the sum L
+    if (threadIdx.x < G) {
+        const int hd = threadIdx.x;
+        float M = -INFINITY, Ls = 0.f;
+#pragma unroll
+        for (int w = 0; w < NW; w++) M = fmaxf(M, sm_m[w][hd]);
+#pragma unroll
+        for (int w = 0; w < NW; w++) {
+            const float f = sm_m[w][hd] == -INFINITY ? 0.f : exp2f(sm_m[w][hd] - M);
+            sm_m[w][hd] = f;
+            Ls += sm_l[w][hd] * f;
+        }
+        sm_M[hd] = M, sm_L[hd] = Ls;
+    }
+    __syncthreads();
 
     dec::pdl_wait(); // (the producer's threads write too)
     const float vs = FP8 ? p.v_scale[h] : 1.f;
@@ -481,16 +499,10 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     float *wstat = p.ws + (size_t)p.B * p.Hkv * p.nsplit * G * HD + (size_t)item * p.nsplit * G * 2;
     for (int e = threadIdx.x; e < G * HD; e += THREADS) {
         const int hd = e / HD, d = e % HD;
-        float M = -INFINITY;
+        const float M = sm_M[hd], Ls = sm_L[hd];
+        float O = 0.f;
 #pragma unroll
-        for (int w = 0; w < NW; w++) M = fmaxf(M, sm_m[w][hd]);
-        float O = 0.f, Ls = 0.f;
-#pragma unroll
-        for (int w = 0; w < NW; w++) {
-            const float f = sm_m[w][hd] == -INFINITY ? 0.f : exp2f(sm_m[w][hd] - M);
-            O += sm_o[((size_t)w * 16 + hd) * HD + d] * f;
-            Ls += sm_l[w][hd] * f;
-        }
+        for (int w = 0; w < NW; w++) O += sm_o[((size_t)w * 16 + hd) * HD + d] * sm_m[w][hd];
         if (p.nsplit == 1) { // an empty sequence (Ls = 0) gives 0, as the merge does
             p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(Ls > 0.f ? O / Ls * vs : 0.f);
         } else {
