@@ -17,13 +17,13 @@
 // counter, left at zero; the last CTA loads 8 splits' parts at once and
 // folds them with a running maximum). A producer warp streams the CTA's tokens
 // with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
-// elements, 128-byte swizzle, one box a page or part of a page, page ids
-// read a stage ahead, stage 0's at entry) into a ring of 6 stages on
-// full/empty mbarriers. NW consumer warps take 16 (FP8) or 8 (BF16) tokens
-// of each stage, so a stage is 16 NW (FP8) or 8 NW (BF16) tokens of K and V:
-// NW = 4, 16 KiB stages, two CTAs an SM; or NW = 8, 32 KiB, one (plan()
-// picks; below). S = Q K^T on the
-// tensor cores with the heads as the M rows (up to 16) and tokens as N (K by
+// elements, 128-byte swizzle, one box a page or part of a page; page ids
+// read by the warp 32 boxes at a time, a batch ahead, the first at entry)
+// into a ring of 6 stages on full/empty mbarriers. NW consumer warps take 16
+// (FP8) or 8 (BF16) tokens of each stage, so a stage is 16 NW (FP8) or 8 NW
+// (BF16) tokens of K and V: NW = 4, 16 KiB stages, two CTAs an SM; or
+// NW = 8, 32 KiB, one (plan() picks; below). S = Q K^T on the tensor cores
+// with the heads as the M rows (up to 16) and tokens as N (K by
 // ldmatrix, conflict-free under the swizzle); online softmax in FP32; P V as
 // O^T = V^T P^T, whose B operand is exactly the S accumulators
 // (FlashAttention-2's register reuse) and whose A operand (V transposed) is
@@ -41,7 +41,8 @@
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
 // and not; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 070971a, timed under
+// Measured (H200, results/h200/decode.json at 070971a, where 16-token pages
+// kept 4 warps and page ids came a stage at a time (below); timed under
 // programmatic dependent launch like the GEMV; fraction of the 4.25 TB/s
 // copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.95-1.00,
 // E4M3 0.90-0.97 (1.89-1.95x over BF16); at 4K 0.89-0.97 / 0.79-0.91
@@ -52,12 +53,19 @@
 // at batch 16 and 4K only for 8B heads in contiguous caches (0.85; paged
 // and 70B heads 0.79-0.84), missed at batch 1.
 // The plan's warps and S pipeline (same binary, same call, forced both
-// ways): 8 warps against 4 at batch 1-16, contiguous or 64-token pages,
-// 0.98-1.08x (batch 16, 4K: 1.04-1.05x, one split and no merge); in
-// 16-token pages 1.11-1.19x at batch 1 and 32K (4 warps ran one CTA an SM
-// there too) but 0.83-0.94x for FP8 from batch 4 (one producer, eight 2 KiB
-// boxes a stage); batch 64 (several waves) 0.95-1.00x. S ahead: 1.03-1.07x
-// at batch 4-16 and 32K with 8 warps; 0.93-1.00x at 4K and with 4 warps.
+// ways; NOTES.md v10): 8 warps against 4 at batch 1-16, contiguous or
+// 64-token pages, 0.98-1.08x (batch 16, 4K: 1.04-1.05x, one split and no
+// merge); batch 64 (several waves) 0.95-1.00x. In 16-token pages, with page
+// ids read a stage at a time, 8 warps ran FP8 0.83-0.94x from batch 4 (one
+// producer reading the next stage's 8 page ids after issuing this one's 8
+// boxes); read 32 boxes ahead (ee18bb4) 8 warps ran 1.03-1.13x faster there
+// and beat or matched 4: batch 4 at 4K 1.12-1.17x, elsewhere at batch 4-16
+// 0.99-1.02x, so the rule no longer looks at the page size. The batched
+// page ids against the old producer, each with the old planner (same
+// call): 0.97-1.04x alone (FP8 at 4K and batch 4-16 0.97-1.01x; BF16 in
+// 16-token pages 1.02-1.05x), 0.995-1.031x in the decode step. S ahead:
+// 1.03-1.07x at batch 4-16 and 32K with 8 warps; 0.93-1.00x at 4K and with
+// 4 warps.
 // Where batch 1 at 4K goes (build/decode_trace, 16 splits of 256 tokens):
 // ~1.1 us to the first stage, 2.6 us of main loop (an FP8 stage costs the
 // consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge. Batch
@@ -674,23 +682,19 @@ inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool
     return pl;
 }
 
-// page: tokens a page, 0 for the contiguous layout. Eight consumer warps (one
-// CTA an SM, a stage twice as long) where the grid is one wave of them and
-// a split holds at least 8 of their stages, and, with pages of fewer than 64
-// tokens (a producer's boxes per stage: 8), only where four warps would run
-// one CTA an SM anyway; otherwise four (two CTAs an SM). The header gives
-// the measurements behind the rule.
-inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false, int page = 0)
+// Eight consumer warps (one CTA an SM, a stage twice as long) where the grid
+// is one wave of them and a split holds at least 8 of their stages;
+// otherwise four (two CTAs an SM). The header gives the measurements behind
+// the rule.
+inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false)
 {
     if (force_nw) return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, force_nw);
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const Plan p8 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 8);
-    const Plan p4 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
-    const bool long_splits = p8.split_tokens >= 8 * stage_tokens(kv, 8), one_wave = p8.blocks <= sms;
-    const bool boxes_ok = page == 0 || page >= 64 || p4.blocks <= sms;
-    return long_splits && one_wave && boxes_ok ? p8 : p4;
+    if (p8.split_tokens >= 8 * stage_tokens(kv, 8) && p8.blocks <= sms) return p8;
+    return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
 }
 
 // The page pool as rows of 128 elements, boxes of min(stage tokens, page)

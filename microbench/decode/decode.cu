@@ -783,7 +783,7 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     DevBuf<uint16_t> q((size_t)c.B * c.Hq * attn::HD), out(q.n);
     launch_fill_bf16(q.p, q.n, next_seed(), 1.f);
     attn::Plan pl = c.nw ? attn::plan_nw(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.nw)
-                         : attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv, false, c.page);
+                         : attn::plan(c.kv, c.B, c.Hkv, c.L, c.nsplit, c.Hq / c.Hkv);
     if (c.pipe >= 0) pl.pipe = c.pipe == 1 && c.kv != attn::KV_BF16;
     DevBuf<float> ws(attn::ws_floats(c.B, c.Hkv, pl.nsplit, c.Hq / c.Hkv));
     DevBuf<int> cnt((size_t)c.B * c.Hkv);

@@ -539,7 +539,7 @@ struct Step {
 
         const int kvt = kv8 ? attn::KV_E4M3 : attn::KV_BF16;
         const int G = m.hq / m.hkv;
-        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G, true, 1 << PAGE_SHIFT);
+        apl = attn::plan(kvt, B, m.hkv, Lmax + 1, g_attn_splits, G, true);
         ws.alloc(attn::ws_floats(B, m.hkv, apl.nsplit, G));
         cnt.alloc((size_t)B * m.hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.bytes()));
@@ -732,7 +732,7 @@ void bm_step(benchmark::State &st, const StepCase c)
         }
         // layers that fit in the budget beside the head and the activations
         const attn::Plan apl =
-            attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv, true, 1 << PAGE_SHIFT);
+            attn::plan(kv8 ? attn::KV_E4M3 : attn::KV_BF16, c.B, m.hkv, c.L + 1, g_attn_splits, m.hq / m.hkv, true);
         const double fixed = (double)g_res->lm_head.read_bytes() + 2.0 * m.hidden + 2 * ALLOC_SLACK +
                              (double)act_bytes(m, c.B, c.L, apl.nsplit);
         const double per_layer = (double)Resident::layer_alloc_bytes(m, fp8w) + (double)kv_layer_bytes(m, kv8, c.B, c.L);
