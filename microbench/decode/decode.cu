@@ -868,6 +868,23 @@ static void attn_trace(const std::string &list)
 
 // ---------------------------------------------------------------- shapes
 
+// A tuning variant's name (--gemv_variants, --attn_variants): each of
+// `letters` in order, each optional, followed by 1..max_digits digits, into
+// *vals[i] (left as it was where the letter is absent). False for anything
+// else.
+static bool parse_variant(const std::string &t, const char *letters, int *const *vals, size_t max_digits)
+{
+    size_t i = 0;
+    for (int k = 0; letters[k]; k++) {
+        if (i >= t.size() || t[i] != letters[k]) continue;
+        const size_t b = ++i;
+        while (i < t.size() && isdigit((unsigned char)t[i])) i++;
+        if (i == b || i - b > max_digits) return false;
+        *vals[k] = atoi(t.substr(b, i - b).c_str());
+    }
+    return i == t.size();
+}
+
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv);
@@ -926,15 +943,8 @@ int main(int argc, char **argv)
         for (auto &t : split_csv(opt("gemv_variants", ""))) {
             // exactly k<n>, s<n> or k<n>s<n> (the names summarize.py reads)
             Variant v{t, 0, 0};
-            size_t i = 0;
-            auto number = [&](int &out) {
-                const size_t b = i;
-                while (i < t.size() && isdigit((unsigned char)t[i])) i++;
-                out = i > b && i - b <= 2 ? atoi(t.substr(b, i - b).c_str()) : -1;
-            };
-            if (i < t.size() && t[i] == 'k') i++, number(v.kg);
-            if (i < t.size() && t[i] == 's') i++, number(v.split);
-            if (i != t.size() || v.kg < 0 || v.split < 0 || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
+            int *const vals[] = {&v.kg, &v.split};
+            if (!parse_variant(t, "ks", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
                 v.split > gemv::MAX_SPLIT || (v.kg == 0 && v.split == 0)) {
                 fprintf(stderr, "--gemv_variants: '%s' is not k<1|2|4>, s<1..%d> or k<n>s<n>\n", t.c_str(), gemv::MAX_SPLIT);
                 return 2;
@@ -981,17 +991,9 @@ int main(int argc, char **argv)
         std::vector<AVariant> avars{{"", 0, 0, -1}};
         for (auto &t : split_csv(opt("attn_variants", ""))) {
             AVariant v{t, 0, 0, -1};
-            size_t i = 0;
-            auto number = [&](int &out) {
-                const size_t b = i;
-                while (i < t.size() && isdigit((unsigned char)t[i])) i++;
-                out = i > b && i - b <= 3 ? atoi(t.substr(b, i - b).c_str()) : -2;
-            };
-            if (i < t.size() && t[i] == 's') i++, number(v.ns);
-            if (i < t.size() && t[i] == 'w') i++, number(v.nw);
-            if (i < t.size() && t[i] == 'p') i++, number(v.pipe);
-            if (i != t.size() || v.ns < 0 || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
-                v.pipe < -1 || v.pipe > 1 || (v.ns == 0 && v.nw == 0 && v.pipe < 0)) {
+            int *const vals[] = {&v.ns, &v.nw, &v.pipe};
+            if (!parse_variant(t, "swp", vals, 3) || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
+                v.pipe > 1 || (v.ns == 0 && v.nw == 0 && v.pipe < 0)) {
                 fprintf(stderr, "--attn_variants: '%s' is not [s<1..%d>][w<4|8>][p<0|1>]\n", t.c_str(), attn::MAX_SPLITS);
                 return 2;
             }
