@@ -79,12 +79,15 @@
 #include <algorithm>
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 namespace attn {
 
 enum KvType { KV_BF16 = 0, KV_E4M3 = 1, KV_E5M2 = 2 };
 
 constexpr int HD = 128, STAGES = 6;
+static_assert(STAGES >= 2, "S a stage ahead holds two stages");
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
 struct Params {
@@ -713,6 +716,14 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
 // p.split_tokens must be a multiple of stage_tokens(kv, p.nw) (plan()).
 inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
 {
+    // the producer's lanes hold a stage's boxes (one a page or part of one)
+    const int T = stage_tokens(kv, p.nw), P = 1 << p.page_shift;
+    if ((p.nw != 4 && p.nw != 8) || p.split_tokens <= 0 || p.split_tokens % T || T / std::min(T, P) > 32) {
+        fprintf(stderr, "attn::launch: %d warps, split of %d tokens, pages of %d: needs 4 or 8 warps, splits of whole "
+                        "%d-token stages and at most 32 boxes a stage (plan() gives that; contiguous caches of >= %d tokens)\n",
+                p.nw, p.split_tokens, P, T, T / 32);
+        std::abort();
+    }
     const CUtensorMap tk = pool_map(kv, p.k, p), tv = pool_map(kv, p.v, p);
     with_kernel(kv, p.Hq / p.Hkv, p.nw, p.pipe, [&](auto k) {
         using K = decltype(k);

@@ -1116,6 +1116,10 @@ int main(int argc, char **argv)
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: attn::plan's choice)
     attn::force_pipe = atoi(opt("attn_pipe", "-1").c_str()); // tuning: S a stage ahead, 0 or 1 (-1: attn::plan's)
+    if (attn::force_pipe < -1 || attn::force_pipe > 1) {
+        fprintf(stderr, "--attn_pipe=%d: 0 or 1\n", attn::force_pipe);
+        return 2;
+    }
     if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
         fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
         return 2;
