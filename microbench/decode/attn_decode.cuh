@@ -640,6 +640,23 @@ inline int stage_tokens(int kv, int nw) { return (kv == KV_BF16 ? 8 : 16) * nw; 
 // The S pipeline: -1 lets plan() choose; 0 or 1 forces (--attn_pipe).
 inline int force_nw = 0, force_pipe = -1;
 
+// The tuning flags --attn_warps=0|4|8 and --attn_pipe=-1|0|1 (decode and
+// decode_step) into force_nw and force_pipe; false, with a message, for
+// anything else.
+inline bool set_forced(const char *warps, const char *pipe)
+{
+    force_nw = atoi(warps), force_pipe = atoi(pipe);
+    if (force_nw != 0 && force_nw != 4 && force_nw != 8) {
+        fprintf(stderr, "--attn_warps=%s: 0, 4 or 8\n", warps);
+        return false;
+    }
+    if (force_pipe < -1 || force_pipe > 1) {
+        fprintf(stderr, "--attn_pipe=%s: 0 or 1 (-1: the planner's)\n", pipe);
+        return false;
+    }
+    return true;
+}
+
 // Split the context so that B x Hkv x splits fills the resident CTAs without
 // starting a second, nearly empty wave, keeping at least 2 stages a split,
 // and, launched alone, at most 16 splits where a split stays short (below).

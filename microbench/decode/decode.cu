@@ -895,16 +895,8 @@ int main(int argc, char **argv)
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
     g_attn_pdl = opt("attn_pdl", "1") != "0";
-    attn::force_nw = atoi(opt("attn_warps", "0").c_str()); // tuning: 4 or 8 consumer warps (0: plan()'s choice)
-    attn::force_pipe = atoi(opt("attn_pipe", "-1").c_str()); // tuning: 0 or 1 (-1: plan()'s choice)
-    if (attn::force_pipe < -1 || attn::force_pipe > 1) {
-        fprintf(stderr, "--attn_pipe=%d: 0 or 1\n", attn::force_pipe);
-        return 2;
-    }
-    if (attn::force_nw != 0 && attn::force_nw != 4 && attn::force_nw != 8) {
-        fprintf(stderr, "--attn_warps=%d: 0, 4 or 8\n", attn::force_nw);
-        return 2;
-    }
+    // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
+    if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
 
 #ifdef ATTN_TRACE
     if (bench::options().extra.count("attn_trace")) {
