@@ -24,15 +24,17 @@
 #   stepomit the step (8B, 70B; BF16 and FP8 + FP8 KV; batch 1, 16; 4K)
 #            with each kind of kernel left out in turn (--omit): what each
 #            costs inside the step
-#   stepab   the step's quick list, $AB_A and $AB_B in turn, twice (default
-#            build/decode_step_prev, an earlier commit's binary, carried, and
-#            build/decode_step); a/b > 1: b is faster
+#   stepab   the step's quick list (or $STEP_ARGS, e.g. a filter), $AB_A
+#            and $AB_B in turn, twice (default build/decode_step_prev, an
+#            earlier commit's binary, carried, and build/decode_step); a/b >
+#            1: b is faster
 #   stepsplits the step's quick list at batch 1 (or what $BFILTER selects) with
 #            the attention's context splits forced to each of $SPLITS
 #            (default 0 8 24 32 0; 0: the planner's, first and last)
 #   attnab   our attention (BF16, E4M3; $ATTN_MODELS' heads, default
-#            llama3.1-8b; three layouts; batch 1, 4, 16, 64; 4K, 32K), the
-#            planner's and $ATTN_VARIANTS (default w4,w8), with $AB_A and
+#            llama3.1-8b; three layouts; batch 1, 4, 16, 64; 4K, 32K, or
+#            the cases the regex $ATTN_CASES selects), the planner's and
+#            $ATTN_VARIANTS (default w4,w8), with $AB_A and
 #            $AB_B in turn, twice (default build/decode --attn_pdl=0 and
 #            build/decode); the faster median of each variant kept; ratios
 #            to the first command's planner
@@ -140,7 +142,7 @@ for step in "$@"; do
         for run in 1 2; do
             for v in a b; do
                 [ $v = a ] && cmd=$A || cmd=$B
-                timeout 200 $cmd --quick --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+                timeout 200 $cmd ${STEP_ARGS:---quick} --benchmark_min_time=0.02 --benchmark_repetitions=3 \
                     --benchmark_report_aggregates_only=true --benchmark_out="$O/ab_${v}_$run.json" \
                     --benchmark_out_format=json >"$O/ab_${v}_$run.log" 2>&1
                 echo "$v ($cmd) run $run: rc=$?"
@@ -193,7 +195,7 @@ PY
                 [ $v = a ] && cmd=$A || cmd=$B
                 timeout 150 $cmd --only=attn --models=${ATTN_MODELS:-llama3.1-8b} --benchmark_min_time=0.02 --benchmark_repetitions=3 \
                     --benchmark_report_aggregates_only=true --attn_variants="${ATTN_VARIANTS:-w4,w8}" \
-                    --benchmark_filter='^attn_decode/fp8kit[-swp0-9]*/(bf16|e4m3)/b(1|4|16|64)_l(4096|32768)_' \
+                    --benchmark_filter="^attn_decode/fp8kit[-swp0-9]*/(bf16|e4m3)/${ATTN_CASES:-b(1|4|16|64)_l(4096|32768)_}" \
                     --benchmark_out="$O/attnab_${v}_$run.json" --benchmark_out_format=json >"$O/attnab_${v}_$run.log" 2>&1
                 echo "$v ($cmd) run $run: rc=$?"
             done
