@@ -703,9 +703,10 @@ inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool
 }
 
 // Eight consumer warps (one CTA an SM, a stage twice as long) where the grid
-// is one wave of them and a split holds at least 8 of their stages;
-// otherwise four (two CTAs an SM). The header gives the measurements behind
-// the rule.
+// is one wave of them and covers at least a quarter of the SMs; otherwise
+// four (two CTAs an SM). (Until 8 warps were timed under PDL, a split also
+// had to hold 8 of their stages; that kept batch 1-4 at 1K-4K on 4 warps.)
+// The header gives the measurements behind the rule.
 inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false)
 {
     if (force_nw) return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, force_nw);
@@ -713,7 +714,7 @@ inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8,
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const Plan p8 = plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 8);
-    if (p8.split_tokens >= 8 * stage_tokens(kv, 8) && p8.blocks <= sms) return p8;
+    if (p8.blocks <= sms && 4 * p8.blocks >= sms) return p8;
     return plan_nw(kv, B, Hkv, L, force_nsplit, G, in_step, 4);
 }
 
