@@ -128,6 +128,13 @@ $(BUILD)/gemv_rows: tests/gemv_rows.cu $(DECODE_SRC)
 TESTS += decode-gemv-rows
 test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
 TEST_DEPS += $(BUILD)/gemv_rows
+# The attention epilogue's shared-memory layout (host only, no GPU needed)
+$(BUILD)/attn_smem: tests/attn_smem.cu $(DECODE_SRC)
+	@mkdir -p $(BUILD)
+	$(NVCC) $(NVFLAGS) $< -o $@
+TESTS += decode-attn-smem
+test-cmd-decode-attn-smem = $(BUILD)/attn_smem
+TEST_DEPS += $(BUILD)/attn_smem
 # KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 TESTS += decode-kv-capacity
 test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json

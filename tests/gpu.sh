@@ -28,14 +28,14 @@ ev = {}
 for line in open(sys.argv[1]):
     m = re.match(r"\s+(\d) .*? n\s+(\d+)\s+min\s+([\d.]+)\s+median\s+([\d.]+)\s+max\s+([\d.]+) us", line)
     if m: ev[int(m.group(1))] = (int(m.group(2)), float(m.group(3)), float(m.group(4)))
-assert sorted(ev) == list(range(8)), ev
-assert all(ev[e][0] == 128 for e in range(7)) and ev[7][0] == 8, ev
-med = [ev[e][2] for e in range(8)]
-assert med[0] <= med[1] <= min(med[2], med[3]) <= max(med[2], med[3]) <= med[4] <= med[5] <= med[6], med
-assert ev[7][1] >= ev[6][1], ev
+assert sorted(ev) == list(range(10)), ev
+assert all(ev[e][0] == 128 for e in range(9)) and ev[9][0] == 8, ev
+med = [ev[e][2] for e in range(10)]
+assert med[0] <= med[1] <= min(med[2], med[3]) <= max(med[2], med[3]) <= med[4] <= med[5] <= med[6] <= med[7] <= med[8], med
+assert ev[9][1] >= ev[8][1], ev
 PY
 then
-    echo "ok   attention trace: 8 points from 128 CTAs, in order"
+    echo "ok   attention trace: 10 points from 128 CTAs, in order"
 else
     echo "FAIL attention trace:"; cat "$d/trace"; fail=1
 fi

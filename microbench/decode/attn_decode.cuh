@@ -129,23 +129,39 @@ __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
 }
 
 #ifdef ATTN_TRACE
-// Diagnostic build (-DATTN_TRACE): %globaltimer (ns) at 8 points of every
-// CTA's life, for `decode --attn_trace`: 0 entry, 1 ring ready, 2 first copy
-// issued, 3 q in registers, 4 first stage arrived, 5 main loop done, 6 the
-// CTA's part written and counted, 7 the merge done (the last CTA only).
-constexpr int TRACE_CTAS = 8192;
-__device__ unsigned long long trace_ns[TRACE_CTAS * 8];
+// Diagnostic build (-DATTN_TRACE): %globaltimer (ns) at TRACE_POINTS points
+// of every CTA's life, for `decode --attn_trace`: 0 entry, 1 ring ready, 2
+// first copy issued, 3 q in registers, 4 first stage arrived, 5 main loop
+// done (warp 0), 6 every warp's (m, l, O) in shared memory, 7 the CTA's part
+// in the workspace (stores issued), 8 counted (the acq_rel atomic back), 9
+// the merge done (the last CTA only).
+constexpr int TRACE_CTAS = 8192, TRACE_POINTS = 10;
+__device__ unsigned long long trace_ns[TRACE_CTAS * TRACE_POINTS];
 __device__ __forceinline__ void trace(int e)
 {
     unsigned long long t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-    if (blockIdx.x < TRACE_CTAS) trace_ns[blockIdx.x * 8 + e] = t;
+    if (blockIdx.x < TRACE_CTAS) trace_ns[blockIdx.x * TRACE_POINTS + e] = t;
 }
 #define ATTN_TRACE_AT(cond, e) \
     if (cond) trace(e)
 #else
 #define ATTN_TRACE_AT(cond, e)
 #endif
+
+// A warp's O in the epilogue's shared memory, [16 heads][HD]: d of head h at
+// column o_col(h, d). Lane (g, c) stores d 16g + 2j (+1) (FP8) or 16j + g
+// (+8) (BF16) of heads 2c, 2c + 1 (+8), j = 0..7: unswizzled, a store's 32
+// lanes fall on 2 (FP8) or 8 (BF16) banks, 16- or 4-way conflicts (2.3 us
+// of a batch-1 FP8 CTA with 8 warps). XOR-ing d's low bits with the head
+// pair (and for FP8 with d / 32) puts them on 32 banks, and a reader's 32
+// consecutive d of one head stay on 32 (tests/attn_smem.cu checks both).
+template <bool FP8> __host__ __device__ constexpr int o_col(int h, int d)
+{
+    return d ^ (FP8 ? (((h >> 1) & 3) << 2) | ((d >> 5) & 3) : ((h >> 1) & 3) << 3);
+}
+// What o_col XORs into every d lane (g, c) stores (for FP8 its d / 32 is g / 2)
+template <bool FP8> __host__ __device__ constexpr int o_lane_xor(int g, int c) { return FP8 ? (c << 2) | (g >> 1) : c << 3; }
 
 template <int KV, bool G16, int NW, bool PIPE>
 __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
@@ -185,6 +201,9 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     };
     int pages = warp == NW ? page_batch(0) : 0;
     const int L = p.seq_len[b];
+    // (the scales and lengths are the step's constants, not written by the
+    // kernel before: read before its PDL wait; vs is for the epilogue)
+    const float vs = FP8 ? p.v_scale[h] : 1.f;
     const int t_end = min(L, t_begin + p.split_tokens);
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
     ATTN_TRACE_AT(threadIdx.x == 0, 0);
@@ -451,9 +470,10 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     // ---- each warp's (m, l, O) -> shared memory (over the ring, now idle)
     ATTN_TRACE_AT(threadIdx.x == 0, 5);
     __syncthreads();
-    float *sm_o = reinterpret_cast<float *>(smem); // [NW][16][HD]
+    float *sm_o = reinterpret_cast<float *>(smem); // [NW][16][HD], d at o_col(h, d)
     if (warp < NW) {
         const int g = lane >> 2, c = lane & 3;
+        const int xm = o_lane_xor<FP8>(g, c);
 #pragma unroll
         for (int hh = 0; hh < NH; hh++) {
             float lt = l[hh];
@@ -468,23 +488,18 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
 #pragma unroll
             for (int j = 0; j < 8; j++) {
                 // FP8: o[j] rows d 16g + 2j (+1); BF16: d 16(j/2) + 8(j%2)... see the loops above
-                int d0, d1;
-                if (FP8) d0 = 16 * g + 2 * j, d1 = d0 + 1;
-                else d0 = 8 * j + g, d1 = -1;
-                if (FP8) {
-                    ow[h0 * HD + d0] = o[hh][j][0], ow[(h0 + 1) * HD + d0] = o[hh][j][1];
-                    ow[h0 * HD + d1] = o[hh][j][2], ow[(h0 + 1) * HD + d1] = o[hh][j][3];
-                } else {
-                    // MMA j = 2pp + e covers chunks 4pp + 2e (rows 0-7) and 4pp + 2e + 1 (rows 8-15)
-                    const int da = 8 * (2 * j) + g, db = 8 * (2 * j + 1) + g;
-                    ow[h0 * HD + da] = o[hh][j][0], ow[(h0 + 1) * HD + da] = o[hh][j][1];
-                    ow[h0 * HD + db] = o[hh][j][2], ow[(h0 + 1) * HD + db] = o[hh][j][3];
-                    (void)d0, (void)d1;
+                int d0 = 16 * g + 2 * j, d1 = d0 + 1;
+                if (!FP8) { // MMA j = 2pp + e covers chunks 4pp + 2e (rows 0-7) and 4pp + 2e + 1 (rows 8-15)
+                    d0 = 8 * (2 * j) + g, d1 = 8 * (2 * j + 1) + g;
                 }
+                d0 ^= xm, d1 ^= xm;
+                ow[h0 * HD + d0] = o[hh][j][0], ow[(h0 + 1) * HD + d0] = o[hh][j][1];
+                ow[h0 * HD + d1] = o[hh][j][2], ow[(h0 + 1) * HD + d1] = o[hh][j][3];
             }
         }
     }
     __syncthreads();
+    ATTN_TRACE_AT(threadIdx.x == 0, 6);
     // per head: the CTA's maximum M, each warp's factor 2^(m_w - M) (in
     // place of m_w; 0 for a warp that saw no token) and the sum L
     if (threadIdx.x < G) {
@@ -503,7 +518,6 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     __syncthreads();
 
     dec::pdl_wait(); // (the producer's threads write too)
-    const float vs = FP8 ? p.v_scale[h] : 1.f;
     // the workspace: O [B*Hkv][nsplit][G][HD], then (m, l) [B*Hkv][nsplit][G][2]
     // (O's float4 columns stay 16-byte aligned for any G)
     float *wsi = p.ws + (size_t)item * p.nsplit * G * HD;
@@ -513,7 +527,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
         const float M = sm_M[hd], Ls = sm_L[hd];
         float O = 0.f;
 #pragma unroll
-        for (int w = 0; w < NW; w++) O += sm_o[((size_t)w * 16 + hd) * HD + d] * sm_m[w][hd];
+        for (int w = 0; w < NW; w++) O += sm_o[((size_t)w * 16 + hd) * HD + o_col<FP8>(hd, d)] * sm_m[w][hd];
         if (p.nsplit == 1) { // an empty sequence (Ls = 0) gives 0, as the merge does
             p.out[((size_t)b * p.Hq + h * G + hd) * HD + d] = __float2bfloat16_rn(Ls > 0.f ? O / Ls * vs : 0.f);
         } else {
@@ -528,12 +542,13 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     // as CUTLASS's semaphores do): it publishes this CTA's part and, in the
     // last CTA, makes every other part visible; no separate fences.
     __syncthreads();
+    ATTN_TRACE_AT(threadIdx.x == 0, 7);
     if (threadIdx.x == 0) {
         int old;
         asm volatile("atom.add.acq_rel.gpu.global.s32 %0, [%1], 1;" : "=r"(old) : "l"(p.counter + item) : "memory");
         sm_last = old == p.nsplit - 1;
     }
-    ATTN_TRACE_AT(threadIdx.x == 0, 6);
+    ATTN_TRACE_AT(threadIdx.x == 0, 8);
     __syncthreads();
     if (!sm_last) return;
     // The merge is a chain of L2 round trips, so it has few: a thread takes
@@ -578,7 +593,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
         dst[1] = __floats2bfloat162_rn(acc.z * sc, acc.w * sc);
     }
     if (threadIdx.x == 0) p.counter[item] = 0;
-    ATTN_TRACE_AT(threadIdx.x == 0, 7);
+    ATTN_TRACE_AT(threadIdx.x == 0, 9);
 }
 
 // ---- host side ----

@@ -837,7 +837,8 @@ static void attn_trace(const std::string &list)
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
         const attn::Params p = attn_params(set, (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p, Hq, pl);
         for (int i = 0; i < 20; i++) attn::launch(kv, p, 0);
-        std::vector<unsigned long long> t((size_t)attn::TRACE_CTAS * 8, 0);
+        constexpr int NP = attn::TRACE_POINTS;
+        std::vector<unsigned long long> t((size_t)attn::TRACE_CTAS * NP, 0);
         CUDA_CHECK(cudaMemcpyToSymbol(attn::trace_ns, t.data(), t.size() * 8));
         attn::launch(kv, p, 0);
         CUDA_CHECK_LAUNCH();
@@ -846,17 +847,18 @@ static void attn_trace(const std::string &list)
         const int n = std::min(pl.blocks, attn::TRACE_CTAS);
         unsigned long long t0 = ~0ull, t1 = 0;
         for (int b = 0; b < n; b++) {
-            t0 = std::min(t0, t[b * 8]);
-            for (int e = 0; e < 8; e++) t1 = std::max(t1, t[b * 8 + e]);
+            t0 = std::min(t0, t[b * NP]);
+            for (int e = 0; e < NP; e++) t1 = std::max(t1, t[b * NP + e]);
         }
         printf("%s b%d l%d splits %d, %d warps (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.nw,
                pl.blocks, (t1 - t0) / 1e3);
-        const char *what[8] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in", "main loop done",
-                               "part written, counted", "merge done (last CTAs)"};
-        for (int e = 0; e < 8; e++) {
+        const char *what[NP] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in",
+                                "main loop done (warp 0)", "warps' parts in smem", "part stored", "counted",
+                                "merge done (last CTAs)"};
+        for (int e = 0; e < NP; e++) {
             std::vector<double> v;
             for (int b = 0; b < n; b++)
-                if (t[b * 8 + e]) v.push_back((t[b * 8 + e] - t0) / 1e3);
+                if (t[b * NP + e]) v.push_back((t[b * NP + e] - t0) / 1e3);
             if (v.empty()) continue;
             std::sort(v.begin(), v.end());
             printf("  %d %-24s n %5zu  min %6.2f  median %6.2f  max %6.2f us\n", e, what[e], v.size(), v.front(),
