@@ -41,36 +41,41 @@
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
 // and not; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 070971a, where 16-token pages
-// kept 4 warps and page ids came a stage at a time (below); timed under
-// programmatic dependent launch like the GEMV; fraction of the 4.25 TB/s
-// copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.95-1.00,
-// E4M3 0.90-0.97 (1.89-1.95x over BF16); at 4K 0.89-0.97 / 0.79-0.91
-// (1.74-1.91x); batch 1 0.11-0.97 / 0.06-0.88 (at 4K 10.4 us FP8, 11.0 us
+// Measured (H200, results/h200/decode.json at 071185b; timed under
+// programmatic dependent launch like the GEMV; fraction of the 4.27 TB/s
+// copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.99-1.00,
+// E4M3 0.93-0.97 (1.88-1.96x over BF16); at 4K 0.94-0.98 / 0.82-0.93
+// (1.73-1.91x); batch 1 0.16-0.96 / 0.07-0.89 (at 4K 7.9 us FP8, 9.8 us
 // BF16: a launch's fixed cost against 4-8 MB of cache). PyTorch SDPA (BF16)
-// in the same run: 0.94-1.10 at batch >= 16 and >= 4K. Target 0.85 at >=
-// 4K: met at batch >= 16 from 16K (FP8 0.88-0.99) and at batch 64 from 4K,
-// at batch 16 and 4K only for 8B heads in contiguous caches (0.85; paged
-// and 70B heads 0.79-0.84), missed at batch 1.
-// The plan's warps and S pipeline (same binary, same call, forced both
-// ways; NOTES.md v10): 8 warps against 4 at batch 1-16, contiguous or
-// 64-token pages, 0.98-1.08x (batch 16, 4K: 1.04-1.05x, one split and no
-// merge); batch 64 (several waves) 0.95-1.00x. In 16-token pages, with page
-// ids read a stage at a time, 8 warps ran FP8 0.83-0.94x from batch 4 (one
-// producer reading the next stage's 8 page ids after issuing this one's 8
-// boxes); read 32 boxes ahead (ee18bb4) 8 warps ran 1.03-1.13x faster there
-// and beat or matched 4: batch 4 at 4K 1.12-1.17x, elsewhere at batch 4-16
-// 0.99-1.02x, so the rule no longer looks at the page size. The batched
-// page ids against the old producer, each with the old planner (same
-// call): 0.97-1.04x alone (FP8 at 4K and batch 4-16 0.97-1.01x; BF16 in
-// 16-token pages 1.02-1.05x), 0.995-1.031x in the decode step. S ahead:
-// 1.03-1.07x at batch 4-16 and 32K with 8 warps; 0.93-1.00x at 4K and with
-// 4 warps.
-// Where batch 1 at 4K goes (build/decode_trace, 16 splits of 256 tokens):
-// ~1.1 us to the first stage, 2.6 us of main loop (an FP8 stage costs the
-// consumers ~0.65 us), ~2.5 us to publish the part, ~2 us of merge. Batch
-// 16 at 4K, 8 warps: first stage 2.5 us, main loop done 30.8-36.5 us over
-// the CTAs (the bytes at copy speed: 31.5 us), no merge.
+// in the same run: 0.92-1.07 at batch >= 16 and >= 4K. Target 0.85 at >=
+// 4K: met at batch >= 16 from 16K (FP8 0.91-0.99), at batch 64 from 4K
+// (0.91-0.93), at batch 16 and 4K in contiguous caches and 64-token pages
+// (0.85-0.88) but not in 16-token pages (0.82-0.84); missed at batch 1.
+// Each change below measured in one binary and call against the one before
+// (NOTES.md v10, v11):
+// - The epilogue's O in shared memory at o_col's swizzled columns
+//   (071185b; before, 16-way bank conflicts for FP8, 4-way for BF16: 2.3 us
+//   of a batch-1 FP8 CTA with 8 warps, 2.4 us at batch 16): E4M3 batch 1
+//   4K 1.18-1.21x, 32K 1.07x, batch 4 4K 1.11-1.13x, batch 16 4K
+//   1.04-1.05x, batch 64 4K 1.02x; BF16 1.00-1.02x.
+// - plan()'s warps (829ec1a: a quarter of the SMs, where before a split had
+//   to hold 8 stages): batch 1 at 4K 1.03-1.21x, BF16 at 1K 1.11-1.31x,
+//   batch 4 at 1K with 70B heads 1.10-1.17x; E4M3 batch 1 at 1K (32 CTAs
+//   of 8 warps) keeps 4 (8: 0.91-0.98x). Earlier, 8 warps against 4 at
+//   batch 1-16 where a split held 8 stages 0.98-1.08x; batch 64 (several
+//   waves) 0.95-1.00x. In 16-token pages, with page ids read a stage at a
+//   time, 8 warps ran FP8 0.83-0.94x from batch 4 (one producer reading the
+//   next stage's 8 page ids after issuing this one's 8 boxes); read 32 boxes
+//   ahead (ee18bb4) they ran 1.03-1.13x faster and beat or matched 4.
+// - S ahead: 1.03-1.07x at batch 4-16 and 32K with 8 warps; 0.93-1.00x at
+//   4K and with 4 warps.
+// - More splits at batch 16 and 4K (2-8, 4 or 8 warps): 0.62-0.98x.
+// Where batch 1 at 4K goes (build/decode_trace, E4M3, 16 splits of 256
+// tokens, 8 warps, before 071185b): 1.4 us to the first stage, 1.8 us of
+// main loop, 2.3 us of the bank conflicts, 0.8 us to store the part, 0.6 us
+// to count it, 1.2-1.5 us of merge. Batch 16 at 4K, 8 warps: first stage
+// 2.5 us, main loop done 30.1-35.2 us over the CTAs (the bytes at copy
+// speed: 31.5 us), every warp's O in shared memory 0.8 us later, no merge.
 #pragma once
 
 #include "common.cuh"

@@ -79,10 +79,10 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 070971a): FP8 weights
-// + FP8 KV over BF16 at batch <= 16: 8B 1.44-1.83x, 70B 1.70-1.85x, 405B
-// 1.81-1.90x (geometric mean 1.70x; target 1.9x); batch 64 1.54-1.89x;
-// batch 256 1.58-1.96x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
+// Speed (H200, results/h200/decode_step.json, commit 071185b): FP8 weights
+// + FP8 KV over BF16 at batch <= 16: 8B 1.44-1.83x, 70B 1.71-1.82x, 405B
+// 1.79-1.92x (geometric mean 1.70x; target 1.9x); batch 64 1.57-2.00x;
+// batch 256 1.60-1.96x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
 // FP8 KV batch 1 4K 1.033x, batch 16 1.015x (same call, --fuse_rope=0);
 // SiLU in gate_up's: BF16 8B 1.006-1.017x, FP8 8B (E4M3 in 1x64 groups)
 // 1.012-1.026x at 4K (--fuse_silu=0). Every kernel but the wgmma GEMM is launched with
@@ -91,12 +91,17 @@
 // run against PDL for the GEMVs alone (--pdl=gemv, quick list): 8B FP8 +
 // FP8 KV batch 1 3.50 -> 3.10 ms, BF16 4.64 -> 4.47; 70B FP8 batch 16
 // 24.3 -> 23.2 ms. The attention's splits fill every resident slot here
-// (attn::plan's in_step; 32 at batch 1, where alone 16 are best): 8B at
-// batch 1 and 32K 1.06-1.08x, 70B 1.00-1.03x; with 8 consumer warps a CTA
-// where one wave of them fills the GPU (attn::plan: batch 16, and batch 1
-// at 32K; S a stage ahead at batch 16 and 32K) against 4 (--attn_warps=4
-// --attn_pipe=0, same call): 8B FP8 + FP8 KV batch 16 32K 1.050x, 70B at
-// 32K 1.01-1.03x, elsewhere 0.99-1.01x. The small batches are held down by
+// (attn::plan's in_step; with 4 warps 32 at batch 1, where alone 16 are
+// best): 8B at batch 1 and 32K 1.06-1.08x, 70B 1.00-1.03x; with 8
+// consumer warps a CTA where one wave of them fills the GPU (attn::plan at
+// v10: batch 16, and batch 1 at 32K; S a stage ahead at batch 16 and 32K)
+// against 4 (--attn_warps=4 --attn_pipe=0, same call): 8B FP8 + FP8 KV
+// batch 16 32K 1.050x, 70B at 32K 1.01-1.03x, elsewhere 0.99-1.01x; where
+// that wave covers a quarter of the SMs (829ec1a: batch 1 from 4K, batch 4
+// from 1K) against the rule before: 8B batch 1 4K 1.005-1.035x, 70B
+// 1.006-1.021x, batch 4 at 1K 0.992-1.008x; the attention's epilogue
+// without bank conflicts (071185b): 8B FP8 + FP8 KV 1.013-1.015x, 70B
+// 1.003-1.007x (same call each). The small batches are held down by
 // fixed costs that FP8 does not shorten (--omit measures each kind
 // of kernel inside the step; NOTES.md v7, before the fusions): at 8B batch
 // 1 and 4K, ~85 us a FP8 layer against 53 us of bytes, of which attention ~10 us over its

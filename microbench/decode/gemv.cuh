@@ -51,13 +51,13 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit 070971a, results/h200/decode.json; this kernel as
-// at 2e90319; fraction of the 4.25 TB/s copy bandwidth, M <= 16,
-// Llama-3.1-8B/70B layers): BF16 0.74-1.01 (cuBLASLt 0.60-1.04); W8A8
-// 0.48-0.97 (cuBLASLt's per-tensor W8A8 0.54-1.03); W8A16 0.38-0.92. Below
+// Measured (H200, commit 071185b, results/h200/decode.json; this kernel as
+// at 2e90319; fraction of the 4.27 TB/s copy bandwidth, M <= 16,
+// Llama-3.1-8B/70B layers): BF16 0.73-1.00 (cuBLASLt 0.59-1.00); W8A8
+// 0.48-0.96 (cuBLASLt's per-tensor W8A8 0.54-0.98); W8A16 0.38-0.89. Below
 // the 0.90 target on the small 8B layers (8B o 0.55 / 0.48 at M = 1 / 16,
-// where cuBLASLt's W8A8 is 0.54 / 0.55): a launch's fixed cost against 16
-// MB. FP8 over BF16: 1.75x (W8A8), cuBLASLt 1.82x. Before k groups
+// where cuBLASLt's W8A8 is 0.54 / 0.54): a launch's fixed cost against 16
+// MB. FP8 over BF16: 1.75x (W8A8), cuBLASLt 1.84x. Before k groups
 // (bb09fae): BF16 0.53-0.95, W8A8 0.28-0.90, 1.59x. NOTES.md (v5) has the
 // runs. E4M3_A8G (same file): 0.44-0.96, 1.00-1.08x the time of E4M3_A8 at
 // 2e90319 (geometric mean 1.02x; 8B o at M = 1 0.55 -> 0.52: a stage's
