@@ -59,7 +59,7 @@
 //   4K 1.18-1.21x, 32K 1.07x, batch 4 4K 1.11-1.13x, batch 16 4K
 //   1.04-1.05x, batch 64 4K 1.02x; BF16 1.00-1.02x.
 // - plan()'s warps (829ec1a: a quarter of the SMs, where before a split had
-//   to hold 8 stages): batch 1 at 4K 1.03-1.21x, BF16 at 1K 1.11-1.31x,
+//   to hold 8 stages): batch 1 at 4K 1.04-1.21x, BF16 at 1K 1.12-1.31x,
 //   batch 4 at 1K with 70B heads 1.10-1.17x; E4M3 batch 1 at 1K (32 CTAs
 //   of 8 warps) keeps 4 (8: 0.91-0.98x). Earlier, 8 warps against 4 at
 //   batch 1-16 where a split held 8 stages 0.98-1.08x; batch 64 (several
@@ -72,7 +72,8 @@
 // - More splits at batch 16 and 4K (2-8, 4 or 8 warps): 0.62-0.98x.
 // Where batch 1 at 4K goes (build/decode_trace, E4M3, 16 splits of 256
 // tokens, 8 warps, before 071185b): 1.4 us to the first stage, 1.8 us of
-// main loop, 2.3 us of the bank conflicts, 0.8 us to store the part, 0.6 us
+// main loop, 2.3 us to the barrier after the O stores (the bank conflicts,
+// and the last warp), 0.8 us to store the part, 0.6 us
 // to count it, 1.2-1.5 us of merge. Batch 16 at 4K, 8 warps: first stage
 // 2.5 us, main loop done 30.1-35.2 us over the CTAs (the bytes at copy
 // speed: 31.5 us), every warp's O in shared memory 0.8 us later, no merge.
@@ -492,7 +493,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
             const int h0 = 8 * hh + 2 * c;
 #pragma unroll
             for (int j = 0; j < 8; j++) {
-                // FP8: o[j] rows d 16g + 2j (+1); BF16: d 16(j/2) + 8(j%2)... see the loops above
+                // FP8: o[j] rows d 16g + 2j (+1); BF16: d 16j + g and 16j + 8 + g (below)
                 int d0 = 16 * g + 2 * j, d1 = d0 + 1;
                 if (!FP8) { // MMA j = 2pp + e covers chunks 4pp + 2e (rows 0-7) and 4pp + 2e + 1 (rows 8-15)
                     d0 = 8 * (2 * j) + g, d1 = 8 * (2 * j + 1) + g;
@@ -725,7 +726,8 @@ inline Plan plan_nw(int kv, int B, int Hkv, int L, int force_nsplit, int G, bool
 // Eight consumer warps (one CTA an SM, a stage twice as long) where the grid
 // is one wave of them and covers at least a quarter of the SMs; otherwise
 // four (two CTAs an SM). (Until 8 warps were timed under PDL, a split also
-// had to hold 8 of their stages; that kept batch 1-4 at 1K-4K on 4 warps.)
+// had to hold 8 of their stages; that kept batch 1 at 1K-4K and batch 4 at
+// 1K on 4 warps.)
 // The header gives the measurements behind the rule.
 inline Plan plan(int kv, int B, int Hkv, int L, int force_nsplit = 0, int G = 8, bool in_step = false)
 {

@@ -97,8 +97,8 @@
 // v10: batch 16, and batch 1 at 32K; S a stage ahead at batch 16 and 32K)
 // against 4 (--attn_warps=4 --attn_pipe=0, same call): 8B FP8 + FP8 KV
 // batch 16 32K 1.050x, 70B at 32K 1.01-1.03x, elsewhere 0.99-1.01x; where
-// that wave covers a quarter of the SMs (829ec1a: batch 1 from 4K, batch 4
-// from 1K) against the rule before: 8B batch 1 4K 1.005-1.035x, 70B
+// that wave covers a quarter of the SMs (829ec1a: batch 1 from 4K, with
+// BF16 KV from 1K; batch 4 from 1K) against the rule before: 8B batch 1 4K 1.005-1.035x, 70B
 // 1.006-1.021x, batch 4 at 1K 0.992-1.008x; the attention's epilogue
 // without bank conflicts (071185b): 8B FP8 + FP8 KV 1.013-1.015x, 70B
 // 1.003-1.007x (same call each). The small batches are held down by
