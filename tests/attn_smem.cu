@@ -1,15 +1,19 @@
 // The attention epilogue's shared-memory layout of a warp's O
-// (microbench/decode/attn_decode.cuh, o_col and o_lane_xor), checked on the
-// host: for FP8 and BF16 KV, every head's 128 columns are a permutation of
-// d (nothing overwritten), each store instruction of the epilogue puts its
-// 32 lanes on 32 distinct banks at the column o_col gives (the lanes' XOR
-// and o_col agree), and the reader's 32 consecutive d of a head fall on 32
+// (microbench/decode/attn_decode.cuh, o_col, o_lane_xor and the P V
+// fragment's o_frag_h / o_frag_d, which the kernel's stores use), checked
+// on the host: for FP8 and BF16 KV, every head's 128 columns are a
+// permutation of d (nothing overwritten), the fragments cover each of 8
+// heads x 128 d once, each store instruction of the epilogue puts its 32
+// lanes on 32 distinct banks at the column o_col gives (the lanes' XOR and
+// o_col agree), and the reader's 32 consecutive d of a head fall on 32
 // banks. A wrong column would corrupt the output (decode --check sees that
 // on a GPU); a conflict only costs time, which no GPU check sees.
 #include "decode/attn_decode.cuh"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 static int fails = 0;
 
@@ -28,16 +32,18 @@ template <bool FP8> static void check()
             bad_read += banks.size() != 32;
         }
     }
-    // the stores: lane (g, c) of the MMA fragments, o[hh][j][i]: head 8hh + 2c
-    // (+1 for i odd), d as the kernel's epilogue computes it
-    for (int hh = 0; hh < 2; hh++)
+    // the stores: lane (g, c)'s o[hh][j][i] at the kernel's o_frag_h / o_frag_d
+    // (each head's 128 d once over the lanes and j: checked below too)
+    for (int hh = 0; hh < 2; hh++) {
+        std::set<std::pair<int, int>> held;
         for (int j = 0; j < 8; j++)
             for (int i = 0; i < 4; i++) {
                 std::set<int> banks, plain;
                 for (int lane = 0; lane < 32; lane++) {
                     const int g = lane >> 2, c = lane & 3;
-                    const int h = 8 * hh + 2 * c + (i & 1);
-                    const int d = FP8 ? 16 * g + 2 * j + (i >> 1) : 8 * (2 * j + (i >> 1)) + g;
+                    const int h = attn::o_frag_h(hh, c, i);
+                    const int d = attn::o_frag_d<FP8>(g, j, i);
+                    held.insert({h, d});
                     const int col = d ^ attn::o_lane_xor<FP8>(g, c);
                     bad_store += col != attn::o_col<FP8>(h, d);
                     banks.insert((h * HD + col) % 32);
@@ -46,6 +52,9 @@ template <bool FP8> static void check()
                 bad_store += banks.size() != 32;
                 worst_plain = std::max(worst_plain, 32 / (int)plain.size());
             }
+        // 8 heads x 128 d, each held by exactly one (lane, j, i)
+        bad_store += held.size() != 8 * HD || held.begin()->first != 8 * hh || held.rbegin()->first != 8 * hh + 7;
+    }
     const bool ok = !bad_perm && !bad_store && !bad_read;
     printf("%s attention O in shared memory, %s: %s (unswizzled: %d-way store conflicts)\n", ok ? "ok  " : "FAIL", kv,
            ok ? "each head's columns a permutation of d, every store and read on 32 banks"

@@ -168,6 +168,15 @@ template <bool FP8> __host__ __device__ constexpr int o_col(int h, int d)
 }
 // What o_col XORs into every d lane (g, c) stores (for FP8 its d / 32 is g / 2)
 template <bool FP8> __host__ __device__ constexpr int o_lane_xor(int g, int c) { return FP8 ? (c << 2) | (g >> 1) : c << 3; }
+// Lane (g, c)'s accumulator o[hh][j][i] of P V (i = 0..3) is head
+// o_frag_h(hh, c, i), d o_frag_d(g, j, i): the MMA's C fragment, rows d
+// (FP8: 16g + 2j, +1; BF16: MMA j = 2pp + e covers chunks 4pp + 2e, rows
+// 0-7, and 4pp + 2e + 1, rows 8-15), columns heads 2c, 2c + 1
+__host__ __device__ constexpr int o_frag_h(int hh, int c, int i) { return 8 * hh + 2 * c + (i & 1); }
+template <bool FP8> __host__ __device__ constexpr int o_frag_d(int g, int j, int i)
+{
+    return FP8 ? 16 * g + 2 * j + (i >> 1) : 16 * j + 8 * (i >> 1) + g;
+}
 
 template <int KV, bool G16, int NW, bool PIPE>
 __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
@@ -490,17 +499,12 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
                 sm_l[warp][g + 8 * hh] = lt;
             }
             float *ow = sm_o + (size_t)warp * 16 * HD;
-            const int h0 = 8 * hh + 2 * c;
+            const int h0 = o_frag_h(hh, c, 0), h1 = o_frag_h(hh, c, 1);
 #pragma unroll
             for (int j = 0; j < 8; j++) {
-                // FP8: o[j] rows d 16g + 2j (+1); BF16: d 16j + g and 16j + 8 + g (below)
-                int d0 = 16 * g + 2 * j, d1 = d0 + 1;
-                if (!FP8) { // MMA j = 2pp + e covers chunks 4pp + 2e (rows 0-7) and 4pp + 2e + 1 (rows 8-15)
-                    d0 = 8 * (2 * j) + g, d1 = 8 * (2 * j + 1) + g;
-                }
-                d0 ^= xm, d1 ^= xm;
-                ow[h0 * HD + d0] = o[hh][j][0], ow[(h0 + 1) * HD + d0] = o[hh][j][1];
-                ow[h0 * HD + d1] = o[hh][j][2], ow[(h0 + 1) * HD + d1] = o[hh][j][3];
+                const int d0 = o_frag_d<FP8>(g, j, 0) ^ xm, d1 = o_frag_d<FP8>(g, j, 2) ^ xm;
+                ow[h0 * HD + d0] = o[hh][j][0], ow[h1 * HD + d0] = o[hh][j][1];
+                ow[h0 * HD + d1] = o[hh][j][2], ow[h1 * HD + d1] = o[hh][j][3];
             }
         }
     }
