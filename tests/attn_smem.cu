@@ -58,7 +58,8 @@ template <bool FP8> static void check()
     const bool ok = !bad_perm && !bad_store && !bad_read;
     printf("%s attention O in shared memory, %s: %s (unswizzled: %d-way store conflicts)\n", ok ? "ok  " : "FAIL", kv,
            ok ? "each head's columns a permutation of d, every store and read on 32 banks"
-              : "columns repeated, or a store or read with a bank conflict, or the lanes' XOR is not o_col",
+              : "columns repeated, fragments not covering each (head, d) once, a store or read with a bank "
+                "conflict, or the lanes' XOR not o_col",
            worst_plain);
     fails += !ok;
 }
