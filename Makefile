@@ -121,20 +121,17 @@ $(BUILD)/decode_step: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 GPU_BINS += $(BUILD)/decode_step
-# The rows the GEMV's pair epilogues give each CTA (host only, no GPU needed)
-$(BUILD)/gemv_rows: tests/gemv_rows.cu $(DECODE_SRC)
+# Host-only checks of the decode kernels' index math (no GPU needed): the
+# rows the GEMV's pair epilogues give each CTA, and the attention epilogue's
+# shared-memory layout (the headers include ../gemm/hopper.cuh)
+DECODE_HOST_TESTS := $(BUILD)/gemv_rows $(BUILD)/attn_smem
+$(DECODE_HOST_TESTS): $(BUILD)/%: tests/%.cu $(DECODE_SRC) $(GEMM_SRC)
 	@mkdir -p $(BUILD)
 	$(NVCC) $(NVFLAGS) $< -o $@
-TESTS += decode-gemv-rows
+TESTS += decode-gemv-rows decode-attn-smem
 test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
-TEST_DEPS += $(BUILD)/gemv_rows
-# The attention epilogue's shared-memory layout (host only, no GPU needed)
-$(BUILD)/attn_smem: tests/attn_smem.cu $(DECODE_SRC)
-	@mkdir -p $(BUILD)
-	$(NVCC) $(NVFLAGS) $< -o $@
-TESTS += decode-attn-smem
 test-cmd-decode-attn-smem = $(BUILD)/attn_smem
-TEST_DEPS += $(BUILD)/attn_smem
+TEST_DEPS += $(DECODE_HOST_TESTS)
 # KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 TESTS += decode-kv-capacity
 test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json
