@@ -109,11 +109,11 @@ $(BUILD)/decode: microbench/decode/decode.cu $(DECODE_SRC) $(BENCH_DEP) $(CODEC)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
 GPU_BINS += $(BUILD)/decode
-# the same with attention's per-CTA timestamps (diagnostic: decode --attn_trace=e4m3:1:4096:16)
+# the same with per-CTA timestamps of the attention and the GEMV (diagnostic: decode --attn_trace=e4m3:1:4096:16, --gemv_trace=e4m3_a8:1:4096:4096)
 $(BUILD)/decode_trace: microbench/decode/decode.cu $(DECODE_SRC) $(BENCH_DEP) $(CODEC)
 	@mkdir -p $(BUILD)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
-	$(NVCC) $(NVFLAGS) -DATTN_TRACE $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
+	$(NVCC) $(NVFLAGS) -DATTN_TRACE -DGEMV_TRACE $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
 GPU_BINS += $(BUILD)/decode_trace
 # The whole decode step (issue 6): every kernel of every layer in one CUDA Graph, our GEMV/GEMM/attention
 $(BUILD)/decode_step: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC) $(BENCH_DEP) $(CODEC)

@@ -21,9 +21,13 @@
 // impl fp8kit-<variant>), --attn_warps=4|8, --attn_pipe=0|1 (force them
 // everywhere, the checks aside), --attn_pdl=0 (time without programmatic
 // dependent launch).
-// GEMV tuning: --gemv_variants=s2,k4,k4s2 (also time our kernel with forced
-// k groups and/or split, impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no programmatic
-// dependent launch), --gemv_min_resident=N (CTAs an SM the ring is sized for).
+// GEMV tuning: --gemv_variants=s2,k4,k4s2,e1,k2e1 (also time our kernel with
+// forced k groups, split and/or the rows split evenly over n CTAs an SM,
+// impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
+// programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
+// is sized for).
+// Diagnostics (build/decode_trace, built with -DATTN_TRACE -DGEMV_TRACE):
+// --attn_trace=..., --gemv_trace=... (per-CTA timestamps; see below).
 #include "bench.h"
 
 using bench::DevBuf;
@@ -36,6 +40,7 @@ using bench::split_csv;
 #include "gemv.cuh"
 #include "random.cuh"
 
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -280,8 +285,10 @@ static bool g_attn_pdl = true;  // --attn_pdl=0: the same for the attention
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 // group_mag: each (token, 64-k group) of X scaled by its own power of two in
 // 2^-8..2^8, so that a group scale applied to the wrong k or token shows.
+// even > 0: the rows split evenly over even CTAs an SM (Plan::even).
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
-                             int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0, bool group_mag = false)
+                             int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0, bool group_mag = false,
+                             int even = 0)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -345,7 +352,7 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     xfd.upload(xf);
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
-    gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages, gemv::pdl_default, kg);
+    gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages, gemv::pdl_default, kg, even);
     DevBuf<uint8_t> own(shared ? 4 : std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
     CUDA_CHECK(cudaMemset(own.p, 0, own.n));
     DevBuf<uint8_t> &wsb = shared ? *shared : own;
@@ -452,6 +459,31 @@ static void gemv_checks()
                              wt_name(wt), M, N, K, sp, kg);
                     check(err <= bound, what, err, bound);
                 }
+        // rows split evenly over one or two CTAs an SM: each CTA loads a whole
+        // tile from its first row and writes only its share (N = 256: 1-2
+        // rows of 32 written; 4096 and 8192: 31-32 of 32, 62-63 of 64)
+        if (wt != gemv::E4M3_BLOCK)
+            for (int even : {1, 2})
+                for (int kg : {4, 2, 1})
+                    for (int M : {1, 16, 40}) {
+                        const int sms = bench::device().multiProcessorCount;
+                        if (!gemv::supported(wt, M, 256, 4096, 1, kg)) continue;
+                        if (gemv::even_fits(256, kg, even * sms)) {
+                            const double bad = gemv_check_one(wt, M, 256, 4096, 1, true, false, 0, nullptr, kg, false, even);
+                            char what[200];
+                            snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=4096 kg=%d, rows evenly over %d CTAs: every code exact (mismatches)",
+                                     wt_name(wt), M, kg, even * sms);
+                            check(bad == 0, what, bad, 0);
+                        }
+                        for (int N : {4096, 8192, 1000}) {
+                            if (!gemv::even_fits(N, kg, even * sms)) continue;
+                            const double err = gemv_check_one(wt, M, N, 4096, 1, false, false, 0, nullptr, kg, false, even);
+                            char what[200];
+                            snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=4096 kg=%d, rows evenly over %d CTAs vs FP64",
+                                     wt_name(wt), M, N, kg, even * sms);
+                            check(err <= bound, what, err, bound);
+                        }
+                    }
         // k groups with and without split K, and rows past N inside a CTA's
         // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
         for (int kg : {2, 4})
@@ -684,6 +716,7 @@ struct GemvCase {
     int ltmode; // -1: ours; else the cuBLASLt mode
     int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<n>)
     int kg;     // ours: 0 = the planner's choice, else forced k groups (fp8kit-k<n>)
+    int even;   // ours: 0 = the planner's choice, else rows evenly over even CTAs an SM (fp8kit-e<n>)
 };
 
 // Launches in one timed CUDA graph: a multiple of the rotation, >= 16.
@@ -698,8 +731,9 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg);
-        if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split, pl.kg)) {
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg, c.even);
+        if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split, pl.kg) ||
+            (pl.even && (c.wt == gemv::E4M3_BLOCK || !gemv::even_fits(c.N, pl.kg, pl.blocks)))) {
             st.SkipWithError("shape not supported");
             return;
         }
@@ -724,6 +758,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         }, graph_len(n));
         st.counters["split"] = pl.split;
         st.counters["kg"] = pl.kg;
+        st.counters["even"] = pl.even;
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {
@@ -868,6 +903,119 @@ static void attn_trace(const std::string &list)
 }
 #endif
 
+#ifdef GEMV_TRACE
+// Diagnostic (build with -DGEMV_TRACE): --gemv_trace=e4m3_a8:1:4096:4096,...
+// (weights as the benchmarks name them, M, N, K, and optionally :n for the
+// rows split evenly over n CTAs an SM; else the planner's plan) captures
+// a CUDA graph of graph_len() launches over rotating weight sets as the
+// benchmark does, replays it, then once more with launches 8..11 recording
+// every CTA's timestamps, and prints for each of those launches and each
+// point of gemv.cuh's trace() the min / median / max over CTAs, in us after
+// the first entry of launch 8: how consecutive launches overlap under
+// programmatic dependent launch.
+static void gemv_trace(const std::string &list)
+{
+    const int wts[] = {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8, gemv::E4M3_A8G};
+    for (auto &c : split_csv(list)) {
+        char wn[16];
+        int M = 0, N = 0, K = 0, wt = -1, even = 0;
+        if (sscanf(c.c_str(), "%15[^:]:%d:%d:%d:%d", wn, &M, &N, &K, &even) >= 4)
+            for (int w : wts)
+                if (std::string(wn) == wt_name(w)) wt = w;
+        const gemv::Plan pl = wt >= 0 ? gemv::plan(wt, M, N, K, 0, 0, gemv::pdl_default, 0, even) : gemv::Plan{};
+        if (wt < 0 || !gemv::supported(wt, M, N, K, pl.split, pl.kg) ||
+            (pl.even && (wt == gemv::E4M3_BLOCK || !gemv::even_fits(N, pl.kg, pl.blocks)))) {
+            fprintf(stderr, "--gemv_trace: '%s' is not a supported wtype:M:N:K[:even] (wtype bf16, e4m3_channel, e4m3_block, e4m3_a8, e4m3_a8g)\n", c.c_str());
+            exit(2);
+        }
+        const size_t wbytes = (size_t)N * K * wt_bytes(wt);
+        const int n = copies(wbytes), len = std::max(graph_len(n), 12);
+        std::vector<std::unique_ptr<GemvSet>> sets;
+        for (int i = 0; i < n; i++) sets.emplace_back(new GemvSet(wt, N, K));
+        // the inputs' values do not matter here, only finite
+        DevBuf<uint8_t> x((size_t)M * K * (gemv::is_a8(wt) ? 1 : 2));
+        if (gemv::is_a8(wt)) launch_fill_codes(x.p, x.n, next_seed());
+        else launch_fill_bf16(x.p, x.n / 2, next_seed(), 1.f);
+        DevBuf<float> xs(wt == gemv::E4M3_A8G ? gemv::xg_count(M, K) : (size_t)M);
+        launch_fill_f32(xs.p, xs.n, next_seed(), 1.f / 512, 1.f / 128);
+        DevBuf<uint16_t> y((size_t)M * N);
+        DevBuf<uint8_t> wsb(std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
+        CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
+        cudaStream_t strm;
+        CUDA_CHECK(cudaStreamCreateWithFlags(&strm, cudaStreamNonBlocking));
+        auto capture = [&](bool traced) {
+            cudaGraph_t g;
+            cudaGraphExec_t ge;
+            CUDA_CHECK(cudaStreamBeginCapture(strm, cudaStreamCaptureModeThreadLocal));
+            for (int i = 0; i < len; i++) {
+                const GemvSet &s = *sets[i % n];
+                gemv::Params p{s.w.p, x.p, s.s.p, (__nv_bfloat16 *)y.p, M, N, K, pl.split, xs.p, wsb.p, wsb.n};
+                p.trace_slot = traced && i >= 8 && i < 8 + gemv::TRACE_LAUNCHES ? i - 8 : -1;
+                gemv::launch(wt, p, pl, strm);
+            }
+            CUDA_CHECK(cudaStreamEndCapture(strm, &g));
+            CUDA_CHECK(cudaGraphInstantiate(&ge, g, 0));
+            CUDA_CHECK(cudaGraphDestroy(g));
+            return ge;
+        };
+        cudaGraphExec_t plain = capture(false), traced = capture(true);
+        for (int r = 0; r < 5; r++) CUDA_CHECK(cudaGraphLaunch(plain, strm));
+        constexpr int NP = gemv::TRACE_POINTS, NC = gemv::TRACE_CTAS;
+        std::vector<unsigned long long> t((size_t)gemv::TRACE_LAUNCHES * NC * NP, 0);
+        CUDA_CHECK(cudaMemcpyToSymbol(gemv::trace_ns, t.data(), t.size() * 8));
+        CUDA_CHECK(cudaGraphLaunch(traced, strm));
+        CUDA_CHECK(cudaStreamSynchronize(strm));
+        CUDA_CHECK_LAUNCH();
+        CUDA_CHECK(cudaMemcpyFromSymbol(t.data(), gemv::trace_ns, t.size() * 8));
+        std::vector<int> sm((size_t)gemv::TRACE_LAUNCHES * gemv::TRACE_CTAS);
+        CUDA_CHECK(cudaMemcpyFromSymbol(sm.data(), gemv::trace_sm, sm.size() * 4));
+        CUDA_CHECK(cudaGraphExecDestroy(plain));
+        CUDA_CHECK(cudaGraphExecDestroy(traced));
+        CUDA_CHECK(cudaStreamDestroy(strm));
+        const int nb = std::min(pl.blocks, NC);
+        unsigned long long t0 = ~0ull;
+        for (int b = 0; b < nb; b++)
+            if (t[(size_t)b * NP]) t0 = std::min(t0, t[(size_t)b * NP]);
+        printf("%s %dx%dx%d: kg %d split %d%s, %d CTAs, %d stages; %d launches a graph, launches 8-%d (us after launch 8's first entry)\n",
+               wn, M, N, K, pl.kg, pl.split, pl.even ? ", rows evenly" : "", pl.blocks, pl.stages, len, 7 + gemv::TRACE_LAUNCHES);
+        const char *what[NP] = {"entry", "weights issued", "PDL wait returned", "first stage in", "main loop done",
+                                "sums in smem", "output written"};
+        for (int l = 0; l < gemv::TRACE_LAUNCHES; l++)
+            for (int e = 0; e < NP; e++) {
+                std::vector<double> v;
+                for (int b = 0; b < nb; b++) {
+                    const unsigned long long x = t[((size_t)l * NC + b) * NP + e];
+                    if (x) v.push_back(((double)x - (double)t0) / 1e3);
+                }
+                if (v.empty()) continue;
+                std::sort(v.begin(), v.end());
+                printf("  launch %d  %d %-18s n %5zu  min %7.2f  median %7.2f  max %7.2f us\n", 8 + l, e, what[e], v.size(),
+                       v.front(), v[v.size() / 2], v.back());
+            }
+        // where the CTAs ran: SMs by how many of one launch's CTAs they held,
+        // and the main loop's end (point 4) of the CTAs on each kind of SM
+        for (int l = 0; l < gemv::TRACE_LAUNCHES; l++) {
+            std::map<int, int> per_sm;
+            for (int b = 0; b < nb; b++) per_sm[sm[(size_t)l * NC + b]]++;
+            std::map<int, std::vector<double>> done; // CTAs on an SM holding k of this launch -> point 4
+            std::map<int, int> sms;                  // k -> SMs
+            for (auto &kv : per_sm) sms[kv.second]++;
+            for (int b = 0; b < nb; b++) {
+                const unsigned long long x = t[((size_t)l * NC + b) * NP + 4];
+                if (x) done[per_sm[sm[(size_t)l * NC + b]]].push_back(((double)x - (double)t0) / 1e3);
+            }
+            printf("  launch %d on %zu SMs:", 8 + l, per_sm.size());
+            for (auto &kv : done) {
+                std::sort(kv.second.begin(), kv.second.end());
+                printf("  %d SMs with %d CTAs (main loop done median %.2f, max %.2f us)", sms[kv.first], kv.first,
+                       kv.second[kv.second.size() / 2], kv.second.back());
+            }
+            printf("\n");
+        }
+    }
+}
+#endif
+
 // ---------------------------------------------------------------- shapes
 
 // A tuning variant's name (--gemv_variants, --attn_variants): each of
@@ -906,6 +1054,12 @@ int main(int argc, char **argv)
         return 0;
     }
 #endif
+#ifdef GEMV_TRACE
+    if (bench::options().extra.count("gemv_trace")) {
+        gemv_trace(opt("gemv_trace", ""));
+        return 0;
+    }
+#endif
     if (o.check) {
         const cudaDeviceProp &p = bench::device();
         printf("# %s, %d SMs\n", p.name, p.multiProcessorCount);
@@ -934,17 +1088,18 @@ int main(int argc, char **argv)
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
                         if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
-        // --gemv_variants=s2,k4,k4s1: also time our kernel with forced k
-        // groups (k<n>) and/or split (s<n>) (tuning)
-        struct Variant { std::string name; int kg, split; };
-        std::vector<Variant> variants{{"", 0, 0}};
+        // --gemv_variants=s2,k4,k4s1,e1,k2e1: also time our kernel with
+        // forced k groups (k<n>), split (s<n>) and/or the rows split evenly
+        // over n CTAs an SM (e<n>, split 1) (tuning)
+        struct Variant { std::string name; int kg, split, even; };
+        std::vector<Variant> variants{{"", 0, 0, 0}};
         for (auto &t : split_csv(opt("gemv_variants", ""))) {
-            // exactly k<n>, s<n> or k<n>s<n> (the names summarize.py reads)
-            Variant v{t, 0, 0};
-            int *const vals[] = {&v.kg, &v.split};
-            if (!parse_variant(t, "ks", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
-                v.split > gemv::MAX_SPLIT || (v.kg == 0 && v.split == 0)) {
-                fprintf(stderr, "--gemv_variants: '%s' is not k<1|2|4>, s<1..%d> or k<n>s<n>\n", t.c_str(), gemv::MAX_SPLIT);
+            // exactly [k<n>][s<n>][e<n>], one at least (the names summarize.py reads)
+            Variant v{t, 0, 0, 0};
+            int *const vals[] = {&v.kg, &v.split, &v.even};
+            if (!parse_variant(t, "kse", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
+                v.split > gemv::MAX_SPLIT || v.even > 2 || (v.even && v.split > 1) || (v.kg == 0 && v.split == 0 && v.even == 0)) {
+                fprintf(stderr, "--gemv_variants: '%s' is not [k<1|2|4>][s<1..%d>][e<1|2>] (e: split 1)\n", t.c_str(), gemv::MAX_SPLIT);
                 return 2;
             }
             variants.push_back(v);
@@ -966,7 +1121,7 @@ int main(int argc, char **argv)
                         const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +
                                                  std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, v.split, v.kg})
+                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, v.split, v.kg, v.even})
                             ->UseManualTime()
                             ->Unit(benchmark::kMicrosecond);
                     }

@@ -393,6 +393,11 @@ struct LinearExec {
 // Prepares y = x W^T for M tokens: x BF16 (GEMV, BF16 GEMM) or xq/xs (E4M3
 // and per-token scales, W8A8 GEMM). Returns why it cannot run ("" if it can).
 // xgroups: xs holds a scale a (token, 64-k group) (gemv E4M3_A8G; the GEMV only).
+// The GEMVs keep to tiles (no rows split evenly over the SMs, gemv::plan's
+// force_even -1): inside the step the kernels before a GEMV hold SM slots
+// unevenly when its CTAs launch, so one CTA an SM is not what the block
+// scheduler gives, and the SMs that get two finish last (H200, 8B o and
+// down evenly: the step 0.93-0.97x at batch 1-16, BF16 and FP8; NOTES v12).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false)
 {
@@ -400,7 +405,7 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, -1);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;

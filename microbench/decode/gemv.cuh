@@ -124,11 +124,19 @@ struct Params {
     //             E4M3_A8G's X. One k group (R = 128): a tile's 64 outputs
     //             of a token are then one group.
     int epi = 0; // EPI_Y
+    // even_ctas > 0 (set by launch() from Plan::even): the N rows are split
+    // evenly over this many CTAs, one tile each of at most R rows, so that
+    // every SM gets the same rows; a CTA loads R rows from its first and
+    // writes only its share. Split 1, EPI_Y, no block scales (launch() checks).
+    int even_ctas = 0;
     step::RopeParams rope{};
     __nv_bfloat16 *act = nullptr;
     int inter = 0;
     uint8_t *act_q = nullptr;
     float *act_s = nullptr;
+#ifdef GEMV_TRACE
+    int trace_slot = -1; // which of TRACE_LAUNCHES records its CTAs' timestamps (-1: none)
+#endif
 };
 enum Epi { EPI_Y = 0, EPI_ROPE = 1, EPI_SILU = 2 };
 
@@ -200,6 +208,35 @@ constexpr int KG_MAX_MT = 2;
 // more) at its end.
 __host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + MIN_ROWS - 1) / MIN_ROWS * 4) + 255) / 256 * 256; }
 
+#ifdef GEMV_TRACE
+// Diagnostic build (-DGEMV_TRACE): %globaltimer (ns) at TRACE_POINTS points
+// of every CTA's life in the launches whose Params::trace_slot is set, for
+// `decode --gemv_trace`: 0 entry, 1 the weights before the PDL wait issued,
+// 2 the wait returned (producer), 3 the first stage in (warp 0), 4 main loop
+// done (warp 0), 5 every warp's sums in shared memory, 6 the CTA's output
+// written (thread 0; split K: the tile's last CTA, or the others' partial sums).
+constexpr int TRACE_LAUNCHES = 4, TRACE_CTAS = 4096, TRACE_POINTS = 7;
+__device__ unsigned long long trace_ns[TRACE_LAUNCHES * TRACE_CTAS * TRACE_POINTS];
+__device__ int trace_sm[TRACE_LAUNCHES * TRACE_CTAS]; // the SM each CTA ran on
+__device__ __forceinline__ void trace(int slot, int e)
+{
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    if (slot >= 0 && slot < TRACE_LAUNCHES && blockIdx.x < TRACE_CTAS) {
+        trace_ns[((size_t)slot * TRACE_CTAS + blockIdx.x) * TRACE_POINTS + e] = t;
+        if (e == 0) {
+            int sm;
+            asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+            trace_sm[slot * TRACE_CTAS + blockIdx.x] = sm;
+        }
+    }
+}
+#define GEMV_TRACE_AT(cond, e) \
+    if (cond) trace(p.trace_slot, e)
+#else
+#define GEMV_TRACE_AT(cond, e)
+#endif
+
 template <int WT, int MT, int KG>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
@@ -221,7 +258,14 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     const int nsteps = s_end - s_beg;
     const int epi = MT <= KG_MAX_MT ? p.epi : EPI_Y; // (launch() refuses the others beyond)
     const bool paired = epi != EPI_Y;
-    const PairRows row_of = pair_rows(epi, tile, C::R, p.inter); // the W row of the tile's row r
+    // the W row of the tile's row r, and the end of the rows this CTA writes
+    PairRows row_of = pair_rows(epi, tile, C::R, p.inter);
+    int row_end = p.N;
+    if (p.even_ctas > 0) {
+        row_of.row0 = (int)((long long)tile * p.N / p.even_ctas);
+        row_end = (int)((long long)(tile + 1) * p.N / p.even_ctas);
+    }
+    GEMV_TRACE_AT(threadIdx.x == 0, 0);
 
     hopper::init_ring(full, empty, STAGES, CWARPS);
     __syncthreads();
@@ -264,7 +308,9 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                 hopper::mbar_expect_tx(&full[s], C::STAGE + C::SCB);
                 load_w(s, s);
             }
+            GEMV_TRACE_AT(true, 1);
             dec::pdl_wait();
+            GEMV_TRACE_AT(true, 2);
             for (int s = 0; s < pre; s++) load_x(s, s);
             for (int s = pre, st = pre % STAGES, ph = pre / STAGES; s < nsteps; s++) {
                 if (s >= STAGES) hopper::mbar_wait(&empty[st], ph ^ 1);
@@ -312,6 +358,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
             float sc = 1.f;
             if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
             hopper::mbar_wait(&full[st], ph);
+            GEMV_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
             // E4M3_A8G: the scales of (first half, second half) of the
             // sub-stage for this lane's tokens 8t + 2c + h (the accumulators' columns)
             float2 xsc[MT][2];
@@ -401,6 +448,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
                     for (int a = 0; a < NA; a++) acc[t][i] += part[a][t][i];
     }
 
+    GEMV_TRACE_AT(threadIdx.x == 0, 4);
     // Epilogue. The warps' sums go through shared memory (the ring, idle
     // now), where each row's k groups are added in order. One CTA a tile:
     // to Y. Split K: each CTA writes its sums to the workspace; the last of
@@ -470,6 +518,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
 #pragma unroll
             for (int i = 0; i < 4; i++) red[((warp * MT + t) * 4 + i) * 32 + lane] = acc[t][i];
     __syncthreads();
+    GEMV_TRACE_AT(threadIdx.x == 0, 5);
     auto sum = [&](int e) {
         float v = red[e];
 #pragma unroll
@@ -480,9 +529,10 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
             int tok, row;
             index(e, tok, row);
-            if (tok < p.M && row_of(row) < p.N) store(tok, row, sum(e));
+            if (tok < p.M && row_of(row) < row_end) store(tok, row, sum(e));
         }
         if (paired) pair_pass();
+        GEMV_TRACE_AT(threadIdx.x == 0, 6);
         return;
     }
     const int ntiles = (p.N + C::R - 1) / C::R;
@@ -502,18 +552,20 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         if (last) *counter = 0; // every CTA of the tile has counted: ready for the next launch
     }
     __syncthreads();
+    GEMV_TRACE_AT(threadIdx.x == 0 && !last, 6);
     if (!last) return;
     __threadfence();
     const float *tws = ws + (size_t)tile * p.split * EO;
     for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
         int tok, row;
         index(e, tok, row);
-        if (tok >= p.M || row_of(row) >= p.N) continue;
+        if (tok >= p.M || row_of(row) >= row_end) continue;
         float v = 0.f;
         for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * EO + e);
         store(tok, row, v);
     }
     if (paired) pair_pass();
+    GEMV_TRACE_AT(threadIdx.x == 0, 6);
 }
 
 // ---- host side ----
@@ -522,6 +574,7 @@ struct Plan {
     int split = 1;
     int mt = 1;
     int kg = 1; // k groups a CTA (Cfg): a CTA owns 128 / kg rows
+    int even = 0; // > 0: even CTAs an SM, the rows split evenly over them (Params::even_ctas); 0: tiles of 128 / kg rows
     int blocks = 0;
     int stages = 0; // the ring's depth
     size_t smem = 0;
@@ -618,6 +671,10 @@ inline bool supported(int wt, int M, int N, int K, int split, int kg)
     return m_ok && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
 }
 
+// Rows split evenly over `ctas` CTAs of 128 / kg rows: each CTA's share fits
+// its tile, and every CTA has a row.
+inline bool even_fits(int N, int kg, int ctas) { return ctas >= 1 && N >= ctas && (N + ctas - 1) / ctas <= BN / kg; }
+
 // A plan that supported() rejects (a forced kg or split) stops the program
 // here: dispatch would otherwise run the KG = 1 kernel with a grid and
 // workspace sized for the k groups asked for.
@@ -646,7 +703,14 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
         fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale; E4M3_A8G: 16-byte aligned, xg_count(M, K) floats)\n");
         std::abort();
     }
-    dispatch<LaunchOp>(wt, pl.mt, pl.kg, &p, &pl, st);
+    Params q = p;
+    q.even_ctas = pl.even > 0 ? pl.blocks : 0;
+    if (pl.even > 0 && (pl.split != 1 || p.epi != EPI_Y || wt == E4M3_BLOCK || !even_fits(p.N, pl.kg, pl.blocks))) {
+        fprintf(stderr, "gemv::launch: rows split evenly over %d CTAs need split 1, no epilogue, no block scales and at "
+                "most %d rows a CTA (N=%d, split %d, epilogue %d)\n", pl.blocks, BN / pl.kg, p.N, pl.split, p.epi);
+        std::abort();
+    }
+    dispatch<LaunchOp>(wt, pl.mt, pl.kg, &q, &pl, st);
 }
 
 // The ring's depth: as deep as the shared memory of an SM allows when it is
@@ -693,8 +757,20 @@ template <int WT, int MT, int KG> struct StagesOp {
 // average, worst 70B qkv (k1 s3 0.69 of copy against k4 s1 0.78 at M = 16).
 // force_split / force_kg > 0 override (the checks use them); force_stages >
 // 0 sets the ring's depth.
+// Rows split evenly over the SMs (Plan::even): where N needs one 32-row tile
+// an SM and each CTA writes at least 7/8 of the rows it loads, up to 16
+// tokens, unless split or k groups are forced: one CTA on every SM, where
+// the tiles (ceil(N / 32) of them, or twice that with split K) leave some
+// SMs idle and others with two CTAs of the launch. H200, Llama-3.1-8B o and
+// down (N = 4096), a chain of the same GEMV under PDL: the tiles' launches
+// ran on 120-124 SMs, 4-8 of them with two CTAs; evenly, every launch on
+// all 132, one each, and against the tiles W8A8 1.05-1.12x (o), 1.06x
+// (down), E4M3_A8G 1.02-1.16x, W8A16 1.02-1.27x, BF16 0.985-1.03x (NOTES.md
+// v12). That needs every SM to have one free slot when the CTAs launch:
+// after other kernels (the decode step) it does not hold, and the step
+// forbids it. force_even > 0 forces n CTAs an SM, < 0 forbids it.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
-                 int force_kg = 0)
+                 int force_kg = 0, int force_even = 0)
 {
     Plan pl;
     pl.pdl = pdl;
@@ -720,6 +796,15 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     pl.kg = force_kg > 0 ? force_kg : best_kg;
     pl.split = force_split > 0 ? force_split : best_split;
     pl.blocks = (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
+    if (force_even > 0) { // the smallest tile (most k groups) that holds a CTA's share, unless kg is forced
+        pl.even = force_even, pl.split = 1, pl.blocks = force_even * sms;
+        if (force_kg <= 0)
+            for (int kg : {1, 2, 4})
+                if (supported(wt, M, N, K, 1, kg) && even_fits(N, kg, pl.blocks)) pl.kg = kg;
+    } else if (force_even == 0 && force_split <= 0 && force_kg <= 0 && wt != E4M3_BLOCK && pl.mt <= KG_MAX_MT &&
+               supported(wt, M, N, K, 1, MAX_KG) && 8 * N > 7 * MIN_ROWS * sms && even_fits(N, MAX_KG, sms)) {
+        pl.even = 1, pl.kg = MAX_KG, pl.split = 1, pl.blocks = sms;
+    }
     const int steps = K / (bk * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;

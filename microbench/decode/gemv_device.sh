@@ -6,8 +6,10 @@
 #   time     our GEMV (W8A16, W8A8, BF16) and cuBLASLt, Llama-3.1-8B/70B
 #            layers, M = $TOKENS; with SHALLOW=n set, ours again with the
 #            ring forced to n stages
-#   variants our GEMV (W8A8, BF16; M = 1, 16) with forced k groups and
-#            splits ($VARIANTS) against the planner's choice
+#   variants our GEMV (W8A8, BF16; M = 1, 16; $GEMV_MODELS' layers, default
+#            Llama-3.1-8B/70B) with forced k groups, splits and rows split
+#            evenly over n CTAs an SM ($VARIANTS, e.g. k4,s2,k4s2,e1,k2e1)
+#            against the planner's choice
 #   nopdl    our GEMV again, launched without programmatic dependent launch
 #   steptime the decode step, quick list (8B, 70B; batch 1, 16, 64)
 #   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
@@ -88,10 +90,10 @@ for step in "$@"; do
         echo "steptime: rc=$?"
         grep -E '_median' "$O/step.log" | awk '{print $1, $2, $3}' | sed 's|/manual_time_median||' ;;
     variants)
-        timeout 200 build/decode --only=gemv --models=$MODELS --tokens=1,16 --benchmark_min_time=0.03 \
+        timeout 300 build/decode --only=gemv --models=${GEMV_MODELS:-$MODELS} --tokens=1,16 --benchmark_min_time=0.03 \
             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
             --gemv_variants="${VARIANTS:-k1,k2,k4,k1s1,k4s1,s2,s4}" \
-            --benchmark_filter='^gemv/fp8kit[-ks0-9]*/(e4m3_a8|bf16)/' \
+            --benchmark_filter='^gemv/fp8kit[-kse0-9]*/(e4m3_a8|bf16)/' \
             --benchmark_out="$O/variants.json" --benchmark_out_format=json >"$O/variants.log" 2>&1
         echo "variants: rc=$?"
         python3 microbench/decode/summarize.py "$O/variants.json" 2>&1 | sed -n '/GEMV tuning/,$p' | tee "$O/variants.txt" ;;
