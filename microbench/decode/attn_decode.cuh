@@ -41,16 +41,17 @@
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
 // and not; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 071185b; timed under
-// programmatic dependent launch like the GEMV; fraction of the 4.27 TB/s
-// copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 0.99-1.00,
-// E4M3 0.93-0.97 (1.88-1.96x over BF16); at 4K 0.94-0.98 / 0.82-0.93
-// (1.73-1.91x); batch 1 0.16-0.96 / 0.07-0.89 (at 4K 7.9 us FP8, 9.8 us
-// BF16: a launch's fixed cost against 4-8 MB of cache). PyTorch SDPA (BF16)
-// in the same run: 0.92-1.07 at batch >= 16 and >= 4K. Target 0.85 at >=
-// 4K: met at batch >= 16 from 16K (FP8 0.91-0.99), at batch 64 from 4K
-// (0.91-0.93), at batch 16 and 4K in contiguous caches and 64-token pages
-// (0.85-0.88) but not in 16-token pages (0.82-0.84); missed at batch 1.
+// Measured (H200, results/h200/decode.json at d2678a2, this kernel as at
+// 071185b; timed under programmatic dependent launch like the GEMV;
+// fraction of the 4.24 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
+// context BF16 0.99-1.01, E4M3 0.93-0.99 (1.86-1.98x over BF16); at 4K
+// 0.95-0.99 / 0.83-0.93 (1.71-1.90x); batch 1 0.16-0.97 / 0.07-0.89 (at 4K
+// 7.9 us FP8, 9.8 us BF16: a launch's fixed cost against 4-8 MB of cache).
+// PyTorch SDPA (BF16) in the same run: 0.94-1.09 at batch >= 16 and >= 4K.
+// Target 0.85 at >= 4K: met at batch >= 16 from 16K (FP8 0.92-1.00), at
+// batch 64 from 4K (0.91-0.93), at batch 16 and 4K in contiguous caches and
+// 64-token pages (0.86-0.88) but not in 16-token pages (0.83-0.84); missed
+// at batch 1.
 // Each change below measured in one binary and call against the one before
 // (NOTES.md v10, v11):
 // - The epilogue's O in shared memory at o_col's swizzled columns
@@ -71,10 +72,13 @@
 //   4K and with 4 warps.
 // - More splits at batch 16 and 4K (2-8, 4 or 8 warps): 0.62-0.98x.
 // Where batch 1 at 4K goes (build/decode_trace, E4M3, 16 splits of 256
-// tokens, 8 warps, before 071185b): 1.4 us to the first stage, 1.8 us of
-// main loop, 2.3 us to the barrier after the O stores (the bank conflicts,
-// and the last warp), 0.8 us to store the part, 0.6 us
-// to count it, 1.2-1.5 us of merge. Batch 16 at 4K, 8 warps: first stage
+// tokens, 8 warps; medians, us after the first CTA's entry): first stage in
+// 1.44, main loop done 3.17, every warp's O in shared memory 3.90 (before
+// 071185b's swizzle 2.3 us after the main loop), part stored 4.70, counted
+// 5.31, merge done 6.85; at 32K the main loop ends at 16.3-19.7 us over the
+// CTAs. With the step's plan (32 splits of 4 warps, alone): every part
+// counted by 5.5 us, the merges of 32 parts (4 rounds of 8 loads) done at
+// 8.1 (median). Batch 16 at 4K, 8 warps: first stage
 // 2.5 us, main loop done 30.1-35.2 us over the CTAs (the bytes at copy
 // speed: 31.5 us), every warp's O in shared memory 0.8 us later, no merge.
 #pragma once

@@ -51,17 +51,18 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit 071185b, results/h200/decode.json; this kernel as
-// at 2e90319; fraction of the 4.27 TB/s copy bandwidth, M <= 16,
-// Llama-3.1-8B/70B layers): BF16 0.73-1.00 (cuBLASLt 0.59-1.00); W8A8
-// 0.48-0.96 (cuBLASLt's per-tensor W8A8 0.54-0.98); W8A16 0.38-0.89. Below
-// the 0.90 target on the small 8B layers (8B o 0.55 / 0.48 at M = 1 / 16,
-// where cuBLASLt's W8A8 is 0.54 / 0.54): a launch's fixed cost against 16
-// MB. FP8 over BF16: 1.75x (W8A8), cuBLASLt 1.84x. Before k groups
-// (bb09fae): BF16 0.53-0.95, W8A8 0.28-0.90, 1.59x. NOTES.md (v5) has the
-// runs. E4M3_A8G (same file): 0.44-0.96, 1.00-1.08x the time of E4M3_A8 at
-// 2e90319 (geometric mean 1.02x; 8B o at M = 1 0.55 -> 0.52: a stage's
-// scales and the folds), 1.71x over BF16.
+// Measured (H200, commit d2678a2, results/h200/decode.json; fraction of the
+// 4.24 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.75-1.01 (cuBLASLt 0.59-1.04); W8A8 0.54-0.97 (cuBLASLt's per-tensor
+// W8A8 0.54-1.03); W8A16 0.48-0.93. Below the 0.90 target on the small 8B
+// layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
+// 0.55): a launch's fixed cost against 16 MB. FP8 over BF16: 1.77x (W8A8),
+// cuBLASLt 1.83x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
+// 1.73x over BF16, 1.00-1.08x the time of E4M3_A8 (2e90319: a stage's
+// scales and the folds). The rows split evenly over the SMs (8B o and down
+// alone, plan()): W8A8 1.05-1.12x, W8A16 0.99-1.27x against the tiles in
+// one call (NOTES.md v12).
 #pragma once
 
 #include "common.cuh"
@@ -765,7 +766,7 @@ template <int WT, int MT, int KG> struct StagesOp {
 // down (N = 4096), a chain of the same GEMV under PDL: the tiles' launches
 // ran on 120-124 SMs, 4-8 of them with two CTAs; evenly, every launch on
 // all 132, one each, and against the tiles W8A8 1.05-1.12x (o), 1.06x
-// (down), E4M3_A8G 1.02-1.16x, W8A16 1.02-1.27x, BF16 0.985-1.03x (NOTES.md
+// (down), E4M3_A8G 0.99-1.16x, W8A16 0.99-1.27x, BF16 0.985-1.03x (NOTES.md
 // v12). That needs every SM to have one free slot when the CTAs launch:
 // after other kernels (the decode step) it does not hold, and the step
 // forbids it. force_even > 0 forces n CTAs an SM, < 0 forbids it.
