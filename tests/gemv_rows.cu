@@ -77,8 +77,38 @@ static void check_xg(int M, int K, int KG)
     fails += bad != 0;
 }
 
+// Rows split evenly over `ctas` CTAs (gemv.cuh even_rows, Plan::even):
+// wherever even_fits() allows the split, the CTAs' shares cover [0, N) once,
+// in order, each at least one row and at most the tile a CTA loads (R =
+// 128 / kg rows from its first), so that no CTA writes a row it did not
+// load and none is written twice.
+static void check_even()
+{
+    int bad = 0, cases = 0;
+    for (int sms : {78, 108, 114, 132, 144})
+        for (int ctas : {sms, 2 * sms})
+            for (int kg : {1, 2, 4})
+                for (int N = 1; N <= 40000; N += N < 300 ? 1 : 97) {
+                    if (!gemv::even_fits(N, kg, ctas)) continue;
+                    cases++;
+                    int next = 0;
+                    for (int t = 0; t < ctas; t++) {
+                        const gemv::EvenRows e = gemv::even_rows(t, N, ctas);
+                        bad += e.lo != next || e.hi - e.lo < 1 || e.hi - e.lo > gemv::BN / kg;
+                        next = e.hi;
+                    }
+                    bad += next != N;
+                }
+    // and even_fits() is what allows it: 4096 rows take 132 CTAs of 32, not 114
+    bad += !gemv::even_fits(4096, 4, 132) || gemv::even_fits(4096, 4, 114) || gemv::even_fits(100, 4, 132);
+    printf("%s gemv rows split evenly: %d (SMs, CTAs, k groups, N) cases: %s\n", bad ? "FAIL" : "ok  ", cases,
+           bad ? "a share out of order, empty, past its tile, or N not covered" : "every row once, each share within its tile");
+    fails += bad != 0;
+}
+
 int main()
 {
+    check_even();
     for (int M : {1, 5, 8, 9, 16})
         for (int K : {1024, 4096, 14336})
             for (int KG : {1, 2, 4}) check_xg(M, K, KG);

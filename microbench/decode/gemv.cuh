@@ -158,6 +158,15 @@ __host__ __device__ inline PairRows pair_rows(int epi, int tile, int R, int inte
     return {tile * R, 0, R};
 }
 
+// Rows split evenly (Params::even_ctas): CTA `tile` of `ctas` owns rows
+// [lo, hi) of N (tests/gemv_rows.cu checks that they cover N once, and fit
+// the tile where even_fits() says so)
+struct EvenRows { int lo, hi; };
+__host__ __device__ inline EvenRows even_rows(int tile, int N, int ctas)
+{
+    return {(int)((long long)tile * N / ctas), (int)((long long)(tile + 1) * N / ctas)};
+}
+
 constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 
 // KG: k groups a CTA. The eight consumer warps are KG groups of 8 / KG;
@@ -263,8 +272,8 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
     PairRows row_of = pair_rows(epi, tile, C::R, p.inter);
     int row_end = p.N;
     if (p.even_ctas > 0) {
-        row_of.row0 = (int)((long long)tile * p.N / p.even_ctas);
-        row_end = (int)((long long)(tile + 1) * p.N / p.even_ctas);
+        const EvenRows er = even_rows(tile, p.N, p.even_ctas);
+        row_of.row0 = er.lo, row_end = er.hi;
     }
     GEMV_TRACE_AT(threadIdx.x == 0, 0);
 
