@@ -418,8 +418,8 @@ static void gemv_checks()
                 if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
                 const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
                 char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, s.N,
-                         s.K, pl.split, pl.kg);
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d%s vs FP64", wt_name(wt), M, s.N,
+                         s.K, pl.split, pl.kg, pl.even ? ", rows evenly (the planner's)" : "");
                 check(err <= bound, what, err, bound);
             }
         // GEMVs of different N sharing one split-K workspace, as the decode
@@ -460,18 +460,18 @@ static void gemv_checks()
                     check(err <= bound, what, err, bound);
                 }
         // rows split evenly over one or two CTAs an SM: each CTA loads a whole
-        // tile from its first row and writes only its share (N = 256: 1-2
+        // tile from its first row and writes only its share (N = 512: 1-4
         // rows of 32 written; 4096 and 8192: 31-32 of 32, 62-63 of 64)
         if (wt != gemv::E4M3_BLOCK)
             for (int even : {1, 2})
                 for (int kg : {4, 2, 1})
                     for (int M : {1, 16, 40}) {
                         const int sms = bench::device().multiProcessorCount;
-                        if (!gemv::supported(wt, M, 256, 4096, 1, kg)) continue;
-                        if (gemv::even_fits(256, kg, even * sms)) {
-                            const double bad = gemv_check_one(wt, M, 256, 4096, 1, true, false, 0, nullptr, kg, false, even);
+                        if (!gemv::supported(wt, M, 512, 4096, 1, kg)) continue;
+                        if (gemv::even_fits(512, kg, even * sms)) {
+                            const double bad = gemv_check_one(wt, M, 512, 4096, 1, true, false, 0, nullptr, kg, false, even);
                             char what[200];
-                            snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=256 K=4096 kg=%d, rows evenly over %d CTAs: every code exact (mismatches)",
+                            snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=512 K=4096 kg=%d, rows evenly over %d CTAs: every code exact (mismatches)",
                                      wt_name(wt), M, kg, even * sms);
                             check(bad == 0, what, bad, 0);
                         }

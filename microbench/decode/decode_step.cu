@@ -397,7 +397,7 @@ struct LinearExec {
 // force_even -1): inside the step the kernels before a GEMV hold SM slots
 // unevenly when its CTAs launch, so one CTA an SM is not what the block
 // scheduler gives, and the SMs that get two finish last (H200, 8B o and
-// down evenly: the step 0.93-0.97x at batch 1-16, BF16 and FP8; NOTES v12).
+// down evenly: the step 0.93-0.99x at batch 1-16, BF16 and FP8; NOTES v12).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false)
 {

@@ -59,8 +59,8 @@
 // 0.55): a launch's fixed cost against 16 MB. FP8 over BF16: 1.77x (W8A8),
 // cuBLASLt 1.83x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
-// 1.73x over BF16, 1.00-1.08x the time of E4M3_A8 (2e90319: a stage's
-// scales and the folds). The rows split evenly over the SMs (8B o and down
+// 1.73x over BF16, 1.00-1.11x the time of E4M3_A8 (geometric mean 1.02x: a
+// stage's scales and the folds). The rows split evenly over the SMs (8B o and down
 // alone, plan()): W8A8 1.05-1.12x, W8A16 0.99-1.27x against the tiles in
 // one call (NOTES.md v12).
 #pragma once
