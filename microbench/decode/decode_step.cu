@@ -118,7 +118,8 @@
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
 // stage ahead or not),
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
-// of their own at every batch).
+// of their own at every batch), --gemv_even=1 (the O and down GEMVs may
+// split their rows evenly over the SMs where gemv::plan would alone).
 #include "bench.h"
 
 #include <set>
@@ -179,6 +180,7 @@ int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tunin
 // gemv::Params::epi. Neither fusion happens under --omit, which times the
 // separate kernels.
 bool g_fuse_rope = true, g_fuse_silu = true;
+bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -398,14 +400,16 @@ struct LinearExec {
 // unevenly when its CTAs launch, so one CTA an SM is not what the block
 // scheduler gives, and the SMs that get two finish last (H200, 8B o and
 // down evenly: the step 0.93-0.99x at batch 1-16, BF16 and FP8; NOTES v12).
+// even_ok with --gemv_even=1 (tuning): the planner's rule (O and down; not
+// QKV or gate_up, whose epilogues pair rows).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
-                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false)
+                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, -1);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1);
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
@@ -591,13 +595,13 @@ struct Step {
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, 0, 0, false, true);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, 0, 0, true)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, 0, 0, true, true)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, 0, 0, false, true);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -797,6 +801,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_attn_splits) add("attn_splits=" + std::to_string(g_attn_splits) + " forced");
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
+    if (g_gemv_even) add("gemv_even=1");
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1130,8 +1135,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;
     }
-    for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu)}) { // tuning
-        const std::string v = opt(f.first, "1");
+    for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu),
+                   std::make_pair("gemv_even", &g_gemv_even)}) { // tuning
+        const std::string v = opt(f.first, f.second == &g_gemv_even ? "0" : "1");
         if (v != "1" && v != "0") {
             fprintf(stderr, "--%s=%s: 1 or 0\n", f.first, v.c_str());
             return 2;
