@@ -115,12 +115,13 @@ $(BUILD)/decode_trace: microbench/decode/decode.cu $(DECODE_SRC) $(BENCH_DEP) $(
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) -DATTN_TRACE -DGEMV_TRACE $< -o $@ $(GBENCH_FLAGS) -lbenchmark -lcublasLt
 GPU_BINS += $(BUILD)/decode_trace
-# The whole decode step (issue 6): every kernel of every layer in one CUDA Graph, our GEMV/GEMM/attention
-$(BUILD)/decode_step: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC) $(BENCH_DEP) $(CODEC)
+# The whole decode step (issue 6): every kernel of every layer in one CUDA Graph, our GEMV/GEMM/attention;
+# decode_step_trace the same with the GEMVs' per-CTA timestamps (diagnostic: --gemv_trace_layer=N)
+$(BUILD)/decode_step $(BUILD)/decode_step_trace: $(BUILD)/%: microbench/decode/decode_step.cu $(DECODE_SRC) $(GEMM_SRC) $(BENCH_DEP) $(CODEC)
 	@mkdir -p $(BUILD)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
-	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
-GPU_BINS += $(BUILD)/decode_step
+	$(NVCC) $(NVFLAGS) $(if $(findstring trace,$*),-DGEMV_TRACE) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
+GPU_BINS += $(BUILD)/decode_step $(BUILD)/decode_step_trace
 # Host-only checks of the decode kernels' index math (no GPU needed): the
 # rows the GEMV's pair epilogues give each CTA, and the attention epilogue's
 # shared-memory layout (the headers include ../gemm/hopper.cuh)

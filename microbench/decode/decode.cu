@@ -40,7 +40,6 @@ using bench::split_csv;
 #include "gemv.cuh"
 #include "random.cuh"
 
-#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -960,57 +959,20 @@ static void gemv_trace(const std::string &list)
         };
         cudaGraphExec_t plain = capture(false), traced = capture(true);
         for (int r = 0; r < 5; r++) CUDA_CHECK(cudaGraphLaunch(plain, strm));
-        constexpr int NP = gemv::TRACE_POINTS, NC = gemv::TRACE_CTAS;
-        std::vector<unsigned long long> t((size_t)gemv::TRACE_LAUNCHES * NC * NP, 0);
-        CUDA_CHECK(cudaMemcpyToSymbol(gemv::trace_ns, t.data(), t.size() * 8));
+        gemv::clear_trace();
         CUDA_CHECK(cudaGraphLaunch(traced, strm));
         CUDA_CHECK(cudaStreamSynchronize(strm));
         CUDA_CHECK_LAUNCH();
-        CUDA_CHECK(cudaMemcpyFromSymbol(t.data(), gemv::trace_ns, t.size() * 8));
-        std::vector<int> sm((size_t)gemv::TRACE_LAUNCHES * gemv::TRACE_CTAS);
-        CUDA_CHECK(cudaMemcpyFromSymbol(sm.data(), gemv::trace_sm, sm.size() * 4));
+        const gemv::TraceDump d = gemv::read_trace();
         CUDA_CHECK(cudaGraphExecDestroy(plain));
         CUDA_CHECK(cudaGraphExecDestroy(traced));
         CUDA_CHECK(cudaStreamDestroy(strm));
-        const int nb = std::min(pl.blocks, NC);
-        unsigned long long t0 = ~0ull;
-        for (int b = 0; b < nb; b++)
-            if (t[(size_t)b * NP]) t0 = std::min(t0, t[(size_t)b * NP]);
         printf("%s %dx%dx%d: kg %d split %d%s, %d CTAs, %d stages; %d launches a graph, launches 8-%d (us after launch 8's first entry)\n",
                wn, M, N, K, pl.kg, pl.split, pl.even ? ", rows evenly" : "", pl.blocks, pl.stages, len, 7 + gemv::TRACE_LAUNCHES);
-        const char *what[NP] = {"entry", "weights issued", "PDL wait returned", "first stage in", "main loop done",
-                                "sums in smem", "output written"};
-        for (int l = 0; l < gemv::TRACE_LAUNCHES; l++)
-            for (int e = 0; e < NP; e++) {
-                std::vector<double> v;
-                for (int b = 0; b < nb; b++) {
-                    const unsigned long long x = t[((size_t)l * NC + b) * NP + e];
-                    if (x) v.push_back(((double)x - (double)t0) / 1e3);
-                }
-                if (v.empty()) continue;
-                std::sort(v.begin(), v.end());
-                printf("  launch %d  %d %-18s n %5zu  min %7.2f  median %7.2f  max %7.2f us\n", 8 + l, e, what[e], v.size(),
-                       v.front(), v[v.size() / 2], v.back());
-            }
-        // where the CTAs ran: SMs by how many of one launch's CTAs they held,
-        // and the main loop's end (point 4) of the CTAs on each kind of SM
+        const unsigned long long t0 = gemv::trace_first(d, 0, pl.blocks);
         for (int l = 0; l < gemv::TRACE_LAUNCHES; l++) {
-            std::map<int, int> per_sm;
-            for (int b = 0; b < nb; b++) per_sm[sm[(size_t)l * NC + b]]++;
-            std::map<int, std::vector<double>> done; // CTAs on an SM holding k of this launch -> point 4
-            std::map<int, int> sms;                  // k -> SMs
-            for (auto &kv : per_sm) sms[kv.second]++;
-            for (int b = 0; b < nb; b++) {
-                const unsigned long long x = t[((size_t)l * NC + b) * NP + 4];
-                if (x) done[per_sm[sm[(size_t)l * NC + b]]].push_back(((double)x - (double)t0) / 1e3);
-            }
-            printf("  launch %d on %zu SMs:", 8 + l, per_sm.size());
-            for (auto &kv : done) {
-                std::sort(kv.second.begin(), kv.second.end());
-                printf("  %d SMs with %d CTAs (main loop done median %.2f, max %.2f us)", sms[kv.first], kv.first,
-                       kv.second[kv.second.size() / 2], kv.second.back());
-            }
-            printf("\n");
+            const std::string name = "launch " + std::to_string(8 + l);
+            gemv::print_trace(d, l, pl.blocks, t0, name.c_str());
         }
     }
 }

@@ -119,7 +119,8 @@
 // stage ahead or not),
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
-// split their rows evenly over the SMs where gemv::plan would alone).
+// split their rows evenly over the SMs where gemv::plan would alone),
+// --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N CTAs an SM).
 #include "bench.h"
 
 #include <set>
@@ -181,6 +182,16 @@ int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tunin
 // separate kernels.
 bool g_fuse_rope = true, g_fuse_silu = true;
 bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
+// --gemv_res_qkv=N, --gemv_res_o=N (tuning): the QKV or O GEMV's ring sized
+// for N CTAs an SM (gemv::min_resident for that GEMV alone; 0: the global)
+int g_res_qkv = 0, g_res_o = 0;
+#ifdef GEMV_TRACE
+// build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
+// gemv.cuh's per-CTA timestamps and SMs (slots 0-3: qkv, o, gate_up, down);
+// printed after the benchmarks, from the last replay of the last case (so
+// select one case with --benchmark_filter).
+int g_trace_layer = -1;
+#endif
 
 // One line of sweeps/models.txt (values from the models' config.json).
 struct ModelCfg {
@@ -403,13 +414,17 @@ struct LinearExec {
 // even_ok with --gemv_even=1 (tuning): the planner's rule (O and down; not
 // QKV or gate_up, whose epilogues pair rows).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
-                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false)
+                        int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false,
+                        int resident = 0)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
         e.gemm = false;
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
+        const int res_was = gemv::min_resident;
+        if (resident > 0) gemv::min_resident = resident;
         e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1);
+        gemv::min_resident = res_was;
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
             return why;
@@ -594,8 +609,8 @@ struct Step {
             // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, 0, 0, false, true);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, g_res_qkv);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, 0, 0, false, true, g_res_o);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
@@ -643,6 +658,13 @@ struct Step {
         gemv_ws.alloc(std::max<size_t>(4, partials + counters));
         CUDA_CHECK(cudaMemset(gemv_ws.p, 0, gemv_ws.bytes()));
         for (auto *e : lins) e->gparams.workspace = gemv_ws.p, e->gparams.workspace_size = gemv_ws.bytes();
+#ifdef GEMV_TRACE
+        if (g_trace_layer >= 0 && g_trace_layer < n) {
+            LayerExec &E = ex[g_trace_layer];
+            int slot = 0;
+            for (LinearExec *e : {&E.qkv, &E.o, &E.gate_up, &E.down}) e->gparams.trace_slot = slot++;
+        }
+#endif
         CUDA_CHECK(cudaDeviceSynchronize());
         CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     }
@@ -802,6 +824,8 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
     if (g_gemv_even) add("gemv_even=1");
+    if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
+    if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1128,6 +1152,10 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    g_res_qkv = atoi(opt("gemv_res_qkv", "0").c_str()), g_res_o = atoi(opt("gemv_res_o", "0").c_str()); // tuning
+#ifdef GEMV_TRACE
+    g_trace_layer = atoi(opt("gemv_trace_layer", "-1").c_str());
+#endif
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
@@ -1225,6 +1253,24 @@ int main(int argc, char **argv)
         }
     }
     benchmark::RunSpecifiedBenchmarks();
+#ifdef GEMV_TRACE
+    if (g_step && g_trace_layer >= 0 && g_trace_layer < g_step->n) {
+        const gemv::TraceDump d = gemv::read_trace();
+        const Step::LayerExec &E = g_step->ex[g_trace_layer];
+        const LinearExec *lin[4] = {&E.qkv, &E.o, &E.gate_up, &E.down};
+        const char *names[4] = {"qkv", "o", "gate_up", "down"};
+        const unsigned long long t0 = lin[0]->gemm ? ~0ull : gemv::trace_first(d, 0, lin[0]->gp.blocks);
+        printf("%s, layer %d's GEMVs in the last replay (us after the QKV GEMV's first entry):\n", g_step_key.c_str(),
+               g_trace_layer);
+        for (int i = 0; i < 4; i++) {
+            if (lin[i]->gemm) continue;
+            const gemv::Plan &pl = lin[i]->gp;
+            printf("%s: %dx%dx%d, kg %d split %d%s, %d CTAs, %d stages\n", names[i], lin[i]->gparams.M, lin[i]->gparams.N,
+                   lin[i]->gparams.K, pl.kg, pl.split, pl.even ? ", rows evenly" : "", pl.blocks, pl.stages);
+            gemv::print_trace(d, i, pl.blocks, t0, names[i]);
+        }
+    }
+#endif
     benchmark::Shutdown();
     g_step.reset();
     g_res.reset();

@@ -75,6 +75,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
+#ifdef GEMV_TRACE
+#include <map>
+#include <vector>
+#endif
 
 namespace gemv {
 
@@ -243,6 +247,68 @@ __device__ __forceinline__ void trace(int slot, int e)
 }
 #define GEMV_TRACE_AT(cond, e) \
     if (cond) trace(p.trace_slot, e)
+
+// Host side (after the traced launches finished): the timestamps and SMs.
+struct TraceDump {
+    std::vector<unsigned long long> t; // [slot][CTA][point], 0 where not recorded
+    std::vector<int> sm;               // [slot][CTA]
+    unsigned long long at(int slot, int cta, int e) const { return t[((size_t)slot * TRACE_CTAS + cta) * TRACE_POINTS + e]; }
+};
+inline void clear_trace()
+{
+    std::vector<unsigned long long> z((size_t)TRACE_LAUNCHES * TRACE_CTAS * TRACE_POINTS, 0);
+    cudaMemcpyToSymbol(trace_ns, z.data(), z.size() * 8);
+}
+inline TraceDump read_trace()
+{
+    TraceDump d;
+    d.t.resize((size_t)TRACE_LAUNCHES * TRACE_CTAS * TRACE_POINTS);
+    d.sm.resize((size_t)TRACE_LAUNCHES * TRACE_CTAS);
+    cudaMemcpyFromSymbol(d.t.data(), trace_ns, d.t.size() * 8);
+    cudaMemcpyFromSymbol(d.sm.data(), trace_sm, d.sm.size() * 4);
+    return d;
+}
+// The first entry of a slot's launch (blocks CTAs), ~0 if none recorded
+inline unsigned long long trace_first(const TraceDump &d, int slot, int blocks)
+{
+    unsigned long long t0 = ~0ull;
+    for (int b = 0; b < std::min(blocks, TRACE_CTAS); b++)
+        if (d.at(slot, b, 0)) t0 = std::min(t0, d.at(slot, b, 0));
+    return t0;
+}
+// Prints each point's min / median / max over the slot's CTAs in us after
+// t0, then its SMs: how many held k of its CTAs, and when those CTAs' main
+// loops ended.
+inline void print_trace(const TraceDump &d, int slot, int blocks, unsigned long long t0, const char *name)
+{
+    const int nb = std::min(blocks, TRACE_CTAS);
+    const char *what[TRACE_POINTS] = {"entry", "weights issued", "PDL wait returned", "first stage in", "main loop done",
+                                      "sums in smem", "output written"};
+    for (int e = 0; e < TRACE_POINTS; e++) {
+        std::vector<double> v;
+        for (int b = 0; b < nb; b++)
+            if (d.at(slot, b, e)) v.push_back(((double)d.at(slot, b, e) - (double)t0) / 1e3);
+        if (v.empty()) continue;
+        std::sort(v.begin(), v.end());
+        printf("  %-9s %d %-18s n %5zu  min %7.2f  median %7.2f  max %7.2f us\n", name, e, what[e], v.size(), v.front(),
+               v[v.size() / 2], v.back());
+    }
+    std::map<int, int> per_sm; // SM -> CTAs of this launch on it
+    for (int b = 0; b < nb; b++)
+        if (d.at(slot, b, 0)) per_sm[d.sm[(size_t)slot * TRACE_CTAS + b]]++;
+    std::map<int, int> sms;                  // k -> SMs holding k
+    std::map<int, std::vector<double>> done; // k -> main loop done of the CTAs on those SMs
+    for (auto &kv : per_sm) sms[kv.second]++;
+    for (int b = 0; b < nb; b++)
+        if (d.at(slot, b, 4)) done[per_sm[d.sm[(size_t)slot * TRACE_CTAS + b]]].push_back(((double)d.at(slot, b, 4) - (double)t0) / 1e3);
+    printf("  %-9s on %zu SMs:", name, per_sm.size());
+    for (auto &kv : done) {
+        std::sort(kv.second.begin(), kv.second.end());
+        printf("  %d SMs with %d CTAs (main loop done median %.2f, max %.2f us)", sms[kv.first], kv.first,
+               kv.second[kv.second.size() / 2], kv.second.back());
+    }
+    printf("\n");
+}
 #else
 #define GEMV_TRACE_AT(cond, e)
 #endif
