@@ -120,7 +120,8 @@
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
-// --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N CTAs an SM).
+// --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N = 1..3 CTAs an
+// SM). Diagnostic: build/decode_step_trace --gemv_trace_layer=N (below).
 #include "bench.h"
 
 #include <set>
@@ -1153,8 +1154,21 @@ int main(int argc, char **argv)
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
     g_res_qkv = atoi(opt("gemv_res_qkv", "0").c_str()), g_res_o = atoi(opt("gemv_res_o", "0").c_str()); // tuning
+    if (g_res_qkv < 0 || g_res_qkv > 3 || g_res_o < 0 || g_res_o > 3) {
+        fprintf(stderr, "--gemv_res_qkv=%d --gemv_res_o=%d: 1 to 3 CTAs an SM (0: --gemv_min_resident's)\n", g_res_qkv, g_res_o);
+        return 2;
+    }
 #ifdef GEMV_TRACE
     g_trace_layer = atoi(opt("gemv_trace_layer", "-1").c_str());
+    if (g_trace_layer < -1) {
+        fprintf(stderr, "--gemv_trace_layer=%d: a layer index (0 ..)\n", g_trace_layer);
+        return 2;
+    }
+#else
+    if (bench::options().extra.count("gemv_trace_layer")) {
+        fprintf(stderr, "--gemv_trace_layer: build/decode_step_trace has the trace (this binary is built without -DGEMV_TRACE)\n");
+        return 2;
+    }
 #endif
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
@@ -1254,14 +1268,22 @@ int main(int argc, char **argv)
     }
     benchmark::RunSpecifiedBenchmarks();
 #ifdef GEMV_TRACE
+    if (g_step && g_trace_layer >= g_step->n)
+        fprintf(stderr, "--gemv_trace_layer=%d: the last case holds %d resident layers; nothing traced\n", g_trace_layer,
+                g_step->n);
     if (g_step && g_trace_layer >= 0 && g_trace_layer < g_step->n) {
         const gemv::TraceDump d = gemv::read_trace();
         const Step::LayerExec &E = g_step->ex[g_trace_layer];
         const LinearExec *lin[4] = {&E.qkv, &E.o, &E.gate_up, &E.down};
         const char *names[4] = {"qkv", "o", "gate_up", "down"};
-        const unsigned long long t0 = lin[0]->gemm ? ~0ull : gemv::trace_first(d, 0, lin[0]->gp.blocks);
-        printf("%s, layer %d's GEMVs in the last replay (us after the QKV GEMV's first entry):\n", g_step_key.c_str(),
-               g_trace_layer);
+        unsigned long long t0 = ~0ull; // the first entry of the traced GEMVs (QKV's unless --omit left it out)
+        for (int i = 0; i < 4; i++)
+            if (!lin[i]->gemm) t0 = std::min(t0, gemv::trace_first(d, i, lin[i]->gp.blocks));
+        // the step's layers i run resident layer i % n: the last i that ran this one
+        const int last_use = g_trace_layer + (g_step->total - 1 - g_trace_layer) / g_step->n * g_step->n;
+        printf("%s, resident layer %d's GEMVs in the last replay (the step's layer %d%s; us after their first entry):\n",
+               g_step_key.c_str(), g_trace_layer, last_use,
+               g_step->n < g_step->total ? ", the last of the layers that reuse it" : "");
         for (int i = 0; i < 4; i++) {
             if (lin[i]->gemm) continue;
             const gemv::Plan &pl = lin[i]->gp;

@@ -225,7 +225,7 @@ __host__ __device__ inline size_t counter_bytes(int N) { return (((size_t)(N + M
 #ifdef GEMV_TRACE
 // Diagnostic build (-DGEMV_TRACE): %globaltimer (ns) at TRACE_POINTS points
 // of every CTA's life in the launches whose Params::trace_slot is set, for
-// `decode --gemv_trace`: 0 entry, 1 the weights before the PDL wait issued,
+// `decode --gemv_trace` and `decode_step_trace --gemv_trace_layer`: 0 entry, 1 the weights before the PDL wait issued,
 // 2 the wait returned (producer), 3 the first stage in (warp 0), 4 main loop
 // done (warp 0), 5 every warp's sums in shared memory, 6 the CTA's output
 // written (thread 0; split K: the tile's last CTA, or the others' partial sums).
@@ -254,18 +254,25 @@ struct TraceDump {
     std::vector<int> sm;               // [slot][CTA]
     unsigned long long at(int slot, int cta, int e) const { return t[((size_t)slot * TRACE_CTAS + cta) * TRACE_POINTS + e]; }
 };
+inline void trace_check(cudaError_t e, const char *what)
+{
+    if (e != cudaSuccess) {
+        fprintf(stderr, "gemv trace: %s: %s\n", what, cudaGetErrorString(e));
+        std::abort();
+    }
+}
 inline void clear_trace()
 {
     std::vector<unsigned long long> z((size_t)TRACE_LAUNCHES * TRACE_CTAS * TRACE_POINTS, 0);
-    cudaMemcpyToSymbol(trace_ns, z.data(), z.size() * 8);
+    trace_check(cudaMemcpyToSymbol(trace_ns, z.data(), z.size() * 8), "clearing trace_ns");
 }
 inline TraceDump read_trace()
 {
     TraceDump d;
     d.t.resize((size_t)TRACE_LAUNCHES * TRACE_CTAS * TRACE_POINTS);
     d.sm.resize((size_t)TRACE_LAUNCHES * TRACE_CTAS);
-    cudaMemcpyFromSymbol(d.t.data(), trace_ns, d.t.size() * 8);
-    cudaMemcpyFromSymbol(d.sm.data(), trace_sm, d.sm.size() * 4);
+    trace_check(cudaMemcpyFromSymbol(d.t.data(), trace_ns, d.t.size() * 8), "reading trace_ns");
+    trace_check(cudaMemcpyFromSymbol(d.sm.data(), trace_sm, d.sm.size() * 4), "reading trace_sm");
     return d;
 }
 // The first entry of a slot's launch (blocks CTAs), ~0 if none recorded
@@ -844,7 +851,8 @@ template <int WT, int MT, int KG> struct StagesOp {
 // (down), E4M3_A8G 0.99-1.16x, W8A16 0.99-1.27x, BF16 0.985-1.03x (NOTES.md
 // v12). That needs every SM to have one free slot when the CTAs launch:
 // after other kernels (the decode step) it does not hold, and the step
-// forbids it. force_even > 0 forces n CTAs an SM, < 0 forbids it.
+// forbids it (decode_step --gemv_even=1, tuning, allows it for O and down).
+// force_even > 0 forces n CTAs an SM, < 0 forbids it.
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
                  int force_kg = 0, int force_even = 0)
 {
