@@ -1179,7 +1179,7 @@ int main(int argc, char **argv)
     }
     for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu),
                    std::make_pair("gemv_even", &g_gemv_even)}) { // tuning
-        const std::string v = opt(f.first, f.second == &g_gemv_even ? "0" : "1");
+        const std::string v = opt(f.first, *f.second ? "1" : "0"); // default: the flag's initial value
         if (v != "1" && v != "0") {
             fprintf(stderr, "--%s=%s: 1 or 0\n", f.first, v.c_str());
             return 2;
