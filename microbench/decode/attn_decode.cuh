@@ -115,6 +115,7 @@ struct Params {
     int nw;                   // consumer warps a CTA, 4 or 8 (Plan::nw)
     bool pipe;                // S = Q K^T a stage ahead (Plan::pipe; FP8 only)
     float sm_scale;
+    bool late_trigger = false; // PDL: let the next kernel launch after the main loop, not at entry (tuning)
 };
 
 template <int KV, int NW> struct Cfg {
@@ -234,8 +235,8 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     // next kernel may start now. The kernel before this one appends each
     // sequence's last token (L - 1) to the cache and writes q: the producer
     // streams every other token before waiting for it, the consumers wait
-    // before they read q.
-    dec::pdl_trigger();
+    // before they read q. (p.late_trigger: after the main loop instead.)
+    if (!p.late_trigger) dec::pdl_trigger();
 
     float o[NH][8][4];
 #pragma unroll
@@ -488,6 +489,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
 
     // ---- each warp's (m, l, O) -> shared memory (over the ring, now idle)
     ATTN_TRACE_AT(threadIdx.x == 0, 5);
+    if (p.late_trigger) dec::pdl_trigger();
     __syncthreads();
     float *sm_o = reinterpret_cast<float *>(smem); // [NW][16][HD], d at o_col(h, d)
     if (warp < NW) {

@@ -121,7 +121,9 @@
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
 // --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N = 1..3 CTAs an
-// SM). Diagnostic: build/decode_step_trace --gemv_trace_layer=N (below).
+// SM), --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
+// launch only after their wait, the attention after its main loop).
+// Diagnostic: build/decode_step_trace --gemv_trace_layer=N (below).
 #include "bench.h"
 
 #include <set>
@@ -186,6 +188,11 @@ bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
 // --gemv_res_qkv=N, --gemv_res_o=N (tuning): the QKV or O GEMV's ring sized
 // for N CTAs an SM (gemv::min_resident for that GEMV alone; 0: the global)
 int g_res_qkv = 0, g_res_o = 0;
+// --pdl_late=attn_norm,attn,quant,mlp_norm (tuning): these kernels let the
+// next one launch (PDL) only once their own wait has returned (the
+// attention: after its main loop), not at their entry, so that the next
+// kernel's CTAs find the SMs the kernel before has left
+std::set<std::string> g_late;
 #ifdef GEMV_TRACE
 // build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
 // gemv.cuh's per-CTA timestamps and SMs (slots 0-3: qkv, o, gate_up, down);
@@ -626,6 +633,7 @@ struct Step {
             a.seq_len = lens.p, a.k_scale = kv[l]->ks.p, a.v_scale = kv[l]->vs.p, a.out = Y(attn_out);
             a.ws = ws.p, a.counter = cnt.p, a.B = B, a.Hq = m.hq, a.Hkv = m.hkv, a.page_shift = PAGE_SHIFT;
             a.nsplit = apl.nsplit, a.split_tokens = apl.split_tokens, a.nw = apl.nw, a.pipe = apl.pipe, a.sm_scale = 1.f / std::sqrt((float)m.hd);
+            a.late_trigger = g_late.count("attn") > 0;
 
             step::RopeParams &r = E.rp;
             r.qkv = X(qkv), r.q_out = Y(q), r.k_cache = kv[l]->k.p, r.v_cache = kv[l]->v.p, r.table = table.p;
@@ -677,7 +685,7 @@ struct Step {
         if (stream) cudaStreamDestroy(stream);
     }
 
-    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, cudaStream_t s)
+    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, bool late, cudaStream_t s)
     {
         step::RmsParams p;
         p.h_in = h_in, p.delta = delta, p.gamma = (const bf16 *)gamma.p, p.h_out = (bf16 *)h.p;
@@ -685,6 +693,7 @@ struct Step {
         p.yq = fp8_out ? xq.p : nullptr;
         p.ys = xs.p;
         p.H = m.hidden, p.eps = m.eps;
+        p.late_trigger = late;
         step::rmsnorm(p, B, s, g_pdl);
     }
 
@@ -698,20 +707,20 @@ struct Step {
             const int l = i % n;
             const LayerW &W = *R.layers[l];
             const LayerExec &E = ex[l];
-            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, s);
+            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, g_late.count("attn_norm"), s);
             if (on("qkv")) E.qkv.run(s);
             if (on("rope") && !E.rope_fused) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
-            if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl);
+            if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl, g_late.count("quant"));
             if (on("o")) E.o.run(s);
-            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, s);
+            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, g_late.count("mlp_norm"), s);
             if (on("gate_up")) E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
             if (on("silu") && !E.silu_fused) step::silu_mul(sp, B, s, g_pdl);
             if (on("down")) E.down.run(s);
         }
         if (on("head")) {
-            rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, s);
+            rmsnorm((const bf16 *)h.p, down_p, R.final_norm, head_w8a8, false, s);
             head.run(s);
         }
     }
@@ -827,6 +836,11 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_gemv_even) add("gemv_even=1");
     if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
     if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
+    if (!g_late.empty()) {
+        std::string late;
+        for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
+        add("pdl_late=" + late);
+    }
     if (!label.empty()) st.SetLabel(label);
 }
 
@@ -1194,6 +1208,13 @@ int main(int argc, char **argv)
     gemv::pdl_default = pdl != "0";
     g_pdl = pdl == "1";
 
+    for (auto &k : split_csv(opt("pdl_late", ""))) {
+        if (k != "attn_norm" && k != "attn" && k != "quant" && k != "mlp_norm") {
+            fprintf(stderr, "--pdl_late=%s: attn_norm, attn, quant, mlp_norm\n", k.c_str());
+            return 2;
+        }
+        g_late.insert(k);
+    }
     for (auto &k : split_csv(opt("omit", ""))) {
         static const std::set<std::string> known = {"norm", "qkv", "rope", "attn", "quant", "o", "gate_up", "silu", "down", "head"};
         if (!known.count(k)) {

@@ -44,6 +44,7 @@ struct RmsParams {
     float *ys;                  // [M] (with yq)
     int H;
     float eps;
+    bool late_trigger = false;  // PDL: the next kernel launches once the one before has finished (tuning)
 };
 
 constexpr int RMS_CHUNKS = 2; // chunks of 8 a thread, at most
@@ -51,7 +52,7 @@ constexpr int RMS_CHUNKS = 2; // chunks of 8 a thread, at most
 __global__ void rmsnorm_kernel(const RmsParams p)
 {
     // the GEMV after this kernel may launch now and stream its weights (PDL)
-    dec::pdl_trigger();
+    if (!p.late_trigger) dec::pdl_trigger();
     const size_t row = (size_t)blockIdx.x * p.H;
     const int step = blockDim.x * 8;
     float g[RMS_CHUNKS][8], h[RMS_CHUNKS][8];
@@ -62,6 +63,7 @@ __global__ void rmsnorm_kernel(const RmsParams p)
     }
     // h_in and delta are the previous kernels' outputs
     dec::pdl_wait();
+    if (p.late_trigger) dec::pdl_trigger();
     const bool copy = p.delta || p.h_out != p.h_in;
     float ss = 0.f;
 #pragma unroll

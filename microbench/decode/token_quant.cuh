@@ -98,12 +98,14 @@ __device__ __forceinline__ float round_bf16(float x) { return __bfloat162float(_
 // The per-token scale of a row whose largest magnitude is amax.
 __device__ __forceinline__ float token_scale(float amax) { return amax > 0.f ? amax / E4M3_MAX : 1.f; }
 
-__global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, int K)
+__global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, int K, bool late_trigger)
 {
     // the GEMV after this kernel may launch now and stream its weights (PDL);
-    // this one waits for the kernel before it
-    dec::pdl_trigger();
+    // this one waits for the kernel before it (late_trigger, tuning: the
+    // GEMV launches once that kernel has finished)
+    if (!late_trigger) dec::pdl_trigger();
     dec::pdl_wait();
+    if (late_trigger) dec::pdl_trigger();
     const size_t row = (size_t)blockIdx.x * K;
     const int step = blockDim.x * 8;
     float amax = 0.f;
@@ -123,9 +125,10 @@ __global__ void quant_rows_kernel(const __nv_bfloat16 *x, uint8_t *q, float *s, 
     if (threadIdx.x == 0) s[blockIdx.x] = sc;
 }
 
-inline void quant_rows(const __nv_bfloat16 *x, uint8_t *q, float *s, int M, int K, cudaStream_t st, bool pdl = false)
+inline void quant_rows(const __nv_bfloat16 *x, uint8_t *q, float *s, int M, int K, cudaStream_t st, bool pdl = false,
+                       bool late_trigger = false)
 {
-    dec::launch_pdl(pdl, quant_rows_kernel, dim3(M), dim3(row_threads(K)), 0, st, x, q, s, K);
+    dec::launch_pdl(pdl, quant_rows_kernel, dim3(M), dim3(row_threads(K)), 0, st, x, q, s, K, late_trigger);
 }
 
 } // namespace step

@@ -1,0 +1,168 @@
+"""Checks the GEMV's per-CTA traces (the -DGEMV_TRACE builds; tests/gpu.sh).
+
+  python3 tests/gemv_trace.py chain LOG   build/decode_trace --gemv_trace=...
+  python3 tests/gemv_trace.py step LOG    build/decode_step_trace --gemv_trace_layer=N
+  python3 tests/gemv_trace.py --selftest  (CPU: logs written in the binaries'
+                                          printf formats, good and broken)
+
+Every traced launch must print all 7 points (gemv.cuh's trace()) from every
+one of its CTAs, in the order a CTA passes them (so the minima, medians and
+maxima are each in order too), and its SM line must account for every CTA.
+A chain's launches must enter in order; inside a step each GEMV's PDL wait
+returns only after the GEMV before it has written its output (the kernels
+between them complete in turn), the causal order a broken trace would not
+keep. Exits 1 with the reason.
+"""
+import re
+import sys
+
+POINT = re.compile(r"^  (\S+(?: \d+)?)\s+(\d) (.+?)\s+n\s+(\d+)\s+min\s+(-?[\d.]+)\s+median\s+(-?[\d.]+)\s+max\s+(-?[\d.]+) us$")
+SMS = re.compile(r"^  (\S+(?: \d+)?)\s+on (\d+) SMs:(.*)$")
+CHAIN_HEAD = re.compile(r"^(\w+) (\d+)x(\d+)x(\d+): kg \d+ split \d+(?:, rows evenly)?, (\d+) CTAs, \d+ stages")
+STEP_HEAD = re.compile(r"^(qkv|o|gate_up|down): (\d+)x(\d+)x(\d+), kg \d+ split \d+(?:, rows evenly)?, (\d+) CTAs, \d+ stages$")
+SKEW = 0.05  # us: %globaltimer read on different SMs
+
+
+def parse(lines, head):
+    """[(case, ctas, {launch: {point: (n, min, median, max)}}, {launch: (sms, ctas counted)})]"""
+    cases = []
+    for line in lines:
+        line = line.rstrip("\n")
+        m = head.match(line)
+        if m:
+            cases.append((m.group(1), int(m.group(5)), {}, {}))
+            continue
+        m = POINT.match(line)
+        if m and cases:
+            cases[-1][2].setdefault(m.group(1), {})[int(m.group(2))] = (
+                int(m.group(4)), float(m.group(5)), float(m.group(6)), float(m.group(7)))
+            continue
+        m = SMS.match(line)
+        if m and cases:
+            pairs = [(int(a), int(b)) for a, b in re.findall(r"(\d+) SMs with (\d+) CTAs", m.group(3))]
+            cases[-1][3][m.group(1)] = (int(m.group(2)), sum(a for a, _ in pairs), sum(a * b for a, b in pairs))
+    return cases
+
+
+def check_launch(what, ctas, pts, sms):
+    if sorted(pts) != list(range(7)):
+        return f"{what}: points {sorted(pts)}, not 0-6"
+    for e in range(7):
+        if pts[e][0] != ctas:
+            return f"{what}: point {e} from {pts[e][0]} CTAs of {ctas}"
+    for i in (1, 2, 3):  # min, median, max
+        v = [pts[e][i] for e in range(7)]
+        if any(b < a for a, b in zip(v, v[1:])):
+            return f"{what}: points out of order: {v}"
+    if sms is None:
+        return f"{what}: no SM line"
+    if sms[1] != sms[0] or sms[2] != ctas:
+        return f"{what}: SM line counts {sms[1]} SMs / {sms[2]} CTAs, says {sms[0]} SMs, launch has {ctas} CTAs"
+    return None
+
+
+def main():
+    mode, log = sys.argv[1], sys.argv[2]
+    lines = open(log).readlines()
+    cases = parse(lines, CHAIN_HEAD if mode == "chain" else STEP_HEAD)
+    if not cases:
+        return "no traced case in the log", None
+    if mode == "chain":
+        for name, ctas, launches, sms in cases:
+            names = [f"launch {i}" for i in range(8, 12)]
+            if sorted(launches) != sorted(names):
+                return f"{name}: launches {sorted(launches)}, not 8-11", None
+            for ln in names:
+                err = check_launch(f"{name} {ln}", ctas, launches[ln], sms.get(ln))
+                if err:
+                    return err, None
+            entries = [launches[ln][0][1] for ln in names]
+            if any(b < a - SKEW for a, b in zip(entries, entries[1:])):
+                return f"{name}: launches entered out of order: {entries}", None
+        return None, f"ok   GEMV trace: {len(cases)} chains of 4 launches, 7 points from every CTA, in order"
+    else:
+        order = ["qkv", "o", "gate_up", "down"]
+        if [c[0] for c in cases] != order:
+            return f"step trace: GEMVs {[c[0] for c in cases]}, not {order}", None
+        for name, ctas, launches, sms in cases:
+            if list(launches) != [name]:
+                return f"{name}: point lines named {list(launches)}", None
+            err = check_launch(name, ctas, launches[name], sms.get(name))
+            if err:
+                return err, None
+        for a, b in zip(cases, cases[1:]):
+            out_max, wait_min = a[2][a[0]][6][3], b[2][b[0]][2][1]
+            if wait_min < out_max - SKEW:
+                return f"step trace: {b[0]}'s PDL wait returned at {wait_min} us, before {a[0]} wrote its output ({out_max} us)", None
+    return None, "ok   GEMV trace in the step: qkv, o, gate_up, down, 7 points from every CTA, each wait after the GEMV before"
+
+
+WHAT = ["entry", "weights issued", "PDL wait returned", "first stage in", "main loop done", "sums in smem",
+        "output written"]
+
+
+def fake_launch(name, ctas, t, sms_one=None):
+    """Lines as gemv.cuh's print_trace() writes them (printf formats copied), points t .. t + 6."""
+    out = [f"  {name:<9s} {e} {WHAT[e]:<18s} n {ctas:5d}  min {t + e:7.2f}  median {t + e + 0.3:7.2f}  max {t + e + 0.6:7.2f} us"
+           for e in range(7)]
+    one = ctas - 8 if sms_one is None else sms_one
+    two = (ctas - one) // 2
+    out.append(f"  {name:<9s} on {one + two} SMs:  {one} SMs with 1 CTAs (main loop done median 1.00, max 2.00 us)"
+               f"  {two} SMs with 2 CTAs (main loop done median 1.50, max 2.50 us)")
+    return out
+
+
+def selftest():
+    import os
+    import tempfile
+    chain = ["e4m3_a8 1x4096x4096: kg 4 split 1, rows evenly, 132 CTAs, 8 stages; 24 launches a graph, launches 8-11 (us after launch 8's first entry)"]
+    for i in range(4):
+        chain += fake_launch(f"launch {8 + i}", 132, 8.0 * i)
+    def make_step(starts):
+        L = ["llama3.1-8b/fp8w_fp8kv/b1_l4096, resident layer 1's GEMVs in the last replay (the step's layer 1; us after their first entry):"]
+        for (n, c), t in zip([("qkv", 192), ("o", 128), ("gate_up", 224), ("down", 256)], starts):
+            L.append(f"{n}: 1x4096x4096, kg 4 split 1, {c} CTAs, 6 stages")
+            L += fake_launch(n, c, t)
+        return L
+    step = make_step([0.0, 10.0, 20.0, 30.0])
+    broken = {
+        "chain": [
+            ("a point missing", lambda L: [x for x in L if "sums in smem" not in x or "launch 9" not in x]),
+            ("a point from fewer CTAs", lambda L: [x.replace("n   132", "n   131", 1) if "launch 10 3" in x else x for x in L]),
+            ("points out of order", lambda L: [x.replace("median    3.30", "median    9.30") if "launch 8" in x else x for x in L]),
+            ("SM line short of CTAs", lambda L: [x.replace("124 SMs with 1", "123 SMs with 1") if "launch 11 on" in x else x for x in L]),
+            ("a launch missing", lambda L: [x for x in L if "launch 11" not in x]),
+            ("launches out of order", lambda L: [x.replace("min   16.00", "min    1.00") if "launch 10 0" in x else x for x in L]),
+        ],
+        "step": [
+            ("a GEMV missing", lambda L: [x for x in L if not x.startswith("gate_up") and "  gate_up" not in x]),
+            ("o waiting before qkv wrote", lambda L: make_step([0.0, 3.0, 20.0, 30.0])),
+        ],
+    }
+    fails = 0
+    with tempfile.TemporaryDirectory() as d:
+        for mode, good in (("chain", chain), ("step", step)):
+            cases = [("good", good)] + [(why, f(good)) for why, f in broken[mode]]
+            for why, lines in cases:
+                log = os.path.join(d, "log")
+                with open(log, "w") as f:
+                    f.write("\n".join(lines) + "\n")
+                sys.argv = ["gemv_trace.py", mode, log]
+                err, _ = main()
+                if (err is None) != (why == "good") or (why != "good" and lines == good):
+                    print(f"FAIL selftest {mode} {why}: {err}")
+                    fails += 1
+                else:
+                    print(f"ok   selftest {mode} {why}: {err or 'passes'}")
+    return fails
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--selftest"]:
+        sys.exit(1 if selftest() else 0)
+    err, ok = main()
+    if ok:
+        print(ok)
+    if err:
+        print("FAIL GEMV trace:", err)
+        sys.exit(1)
