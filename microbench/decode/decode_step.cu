@@ -112,7 +112,8 @@
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
+// --gemv_min_resident=N, --gemv_cluster=1 (split K of 2..8 over a cluster a
+// tile, gemv.cuh), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
@@ -836,6 +837,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_gemv_even) add("gemv_even=1");
     if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
     if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
+    if (gemv::cluster_split) add("gemv_cluster=1");
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1167,6 +1169,7 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    gemv::cluster_split = opt("gemv_cluster", "0") == "1";             // tuning
     g_res_qkv = atoi(opt("gemv_res_qkv", "0").c_str()), g_res_o = atoi(opt("gemv_res_o", "0").c_str()); // tuning
     if (g_res_qkv < 0 || g_res_qkv > 3 || g_res_o < 0 || g_res_o > 3) {
         fprintf(stderr, "--gemv_res_qkv=%d --gemv_res_o=%d: 1 to 3 CTAs an SM (0: --gemv_min_resident's)\n", g_res_qkv, g_res_o);
