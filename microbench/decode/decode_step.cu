@@ -106,7 +106,13 @@
 // of kernel inside the step; NOTES.md v7, before the fusions): at 8B batch
 // 1 and 4K, ~85 us a FP8 layer against 53 us of bytes, of which attention ~10 us over its
 // cache, two norms, RoPE, SiLU and the quantization ~13 us, the GEMVs ~5
-// us; and the BF16 LM head (which alone caps 8B at 1.87x).
+// us; and the BF16 LM head (which alone caps 8B at 1.87x). Not faster
+// (tuning flags, NOTES.md v13): kernels letting the next one launch only
+// after their own wait, so that a GEMV's CTAs find the SMs the attention
+// leaves (--pdl_late, 8B 0.970-1.006x); split K in clusters
+// (--gemv_cluster=1, 0.967-1.008x); other k groups or splits for the O,
+// down and QKV GEMVs (--gemv_force, 0.92-1.01x, 70B QKV k4 s1 at batch 1
+// 1.007-1.014x, not yet adopted).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
@@ -122,12 +128,15 @@
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
 // --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N = 1..3 CTAs an
-// SM), --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
+// SM), --gemv_force=down:k4s1,o:k2s2 (those GEMVs' k groups and split),
+// --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
 // launch only after their wait, the attention after its main loop).
 // Diagnostic: build/decode_step_trace --gemv_trace_layer=N (below).
 #include "bench.h"
 
+#include <map>
 #include <set>
+#include <tuple>
 
 using bench::DevBuf;
 using bench::opt;
@@ -149,7 +158,9 @@ using bench::split_csv;
 
 #include <memory>
 #include <random>
+#include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 namespace {
@@ -194,6 +205,9 @@ int g_res_qkv = 0, g_res_o = 0;
 // attention: after its main loop), not at their entry, so that the next
 // kernel's CTAs find the SMs the kernel before has left
 std::set<std::string> g_late;
+// --gemv_force=down:k4s1,o:k2s2 (tuning): those GEMVs' k groups and split
+// forced (0 or absent: the planner's), outside --check
+std::map<std::string, std::pair<int, int>> g_force;
 #ifdef GEMV_TRACE
 // build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
 // gemv.cuh's per-CTA timestamps and SMs (slots 0-3: qkv, o, gate_up, down);
@@ -600,6 +614,13 @@ struct Step {
             // gate_up at one k group on one layer, the FP8 SiLU epilogue's
             // case, and at two or four on the other)
             int kg = 0, split = 0, kg_gu = 0, split_gu = 0;
+            auto forced = [](const char *name) {
+                const auto f = g_force.find(name);
+                return f == g_force.end() ? std::make_pair(0, 0) : f->second;
+            };
+            std::tie(kg, split) = forced("qkv");
+            std::tie(kg_gu, split_gu) = forced("gate_up");
+            const std::pair<int, int> fo = forced("o"), fd = forced("down");
             if (check) {
                 static const int vk[6] = {4, 2, 1, 1, 4, 2}, vs[6] = {1, 2, 1, 2, 2, 1};
                 const int v = (l + 2 * (B == 1 ? 0 : B <= 8 ? 1 : 2)) % 6, vg = (v + 3) % 6;
@@ -619,13 +640,13 @@ struct Step {
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
             std::string e;
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, g_res_qkv);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, 0, 0, false, true, g_res_o);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.first, fo.second, false, true, g_res_o);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, 0, 0, true, true)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, 0, 0, false, true);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.first, fd.second, true, true)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.first, fd.second, false, true);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -838,6 +859,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
     if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
     if (gemv::cluster_split) add("gemv_cluster=1");
+    for (auto &f : g_force) add("gemv_force=" + f.first + ":k" + std::to_string(f.second.first) + "s" + std::to_string(f.second.second));
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1211,6 +1233,21 @@ int main(int argc, char **argv)
     gemv::pdl_default = pdl != "0";
     g_pdl = pdl == "1";
 
+    for (auto &f : split_csv(opt("gemv_force", ""))) {
+        char name[16];
+        int kg = 0, sp = 0;
+        if (sscanf(f.c_str(), "%15[^:]:k%ds%d", name, &kg, &sp) != 3 || (kg != 1 && kg != 2 && kg != 4) || sp < 1 ||
+            sp > gemv::MAX_SPLIT || (std::string(name) != "qkv" && std::string(name) != "o" &&
+                                     std::string(name) != "gate_up" && std::string(name) != "down")) {
+            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:k<1|2|4>s<1..%d>\n", f.c_str(), gemv::MAX_SPLIT);
+            return 2;
+        }
+        if (o.check) {
+            fprintf(stderr, "--gemv_force and --check: the check forces its own variants\n");
+            return 2;
+        }
+        g_force[name] = {kg, sp};
+    }
     for (auto &k : split_csv(opt("pdl_late", ""))) {
         if (k != "attn_norm" && k != "attn" && k != "quant" && k != "mlp_norm") {
             fprintf(stderr, "--pdl_late=%s: attn_norm, attn, quant, mlp_norm\n", k.c_str());

@@ -39,7 +39,10 @@
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
 // are not one dependent chain. K may also be split over 1..16 CTAs a tile
 // (plan() weighs k groups against splits); the partial sums go to a
-// workspace and the tile's last CTA adds them in rank order (deterministic).
+// workspace and the tile's last CTA adds them in rank order (deterministic);
+// or (Plan::cluster, tuning, off) the split CTAs of a tile form a cluster
+// and rank 0 adds them from their shared memory, in the same order: 0.99x
+// the workspace's speed on average, 0.80x on 70B qkv (NOTES.md v13).
 // Epilogue: Y, or (up to 16 tokens, Params::epi) the decode step's next
 // small kernel done in place: RoPE + KV append after the QKV projection,
 // SiLU * up after gate_up (BF16 out, or E4M3 in 1x64 groups for a W8A8
