@@ -133,10 +133,10 @@ TESTS += decode-gemv-rows decode-attn-smem
 test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
 test-cmd-decode-attn-smem = $(BUILD)/attn_smem
 TEST_DEPS += $(DECODE_HOST_TESTS)
-# KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 # The GEMV trace checker (tests/gpu.sh runs it on the traces) against logs good and broken
 TESTS += decode-gemv-trace-check
 test-cmd-decode-gemv-trace-check = $(PYTHON) tests/gemv_trace.py --selftest
+# KV-cache capacity table (CPU): the committed results/kv_capacity.json must be the script's output
 TESTS += decode-kv-capacity
 test-cmd-decode-kv-capacity = $(PYTHON) microbench/decode/kv_capacity.py --check results/kv_capacity.json
 TESTS += gpu

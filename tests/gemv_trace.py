@@ -1,6 +1,9 @@
 """Checks the GEMV's per-CTA traces (the -DGEMV_TRACE builds; tests/gpu.sh).
 
-  python3 tests/gemv_trace.py chain LOG   build/decode_trace --gemv_trace=...
+  python3 tests/gemv_trace.py chain LOG [--split]
+                                          build/decode_trace --gemv_trace=...
+                                          (--split: one chain at least must
+                                          split K)
   python3 tests/gemv_trace.py step LOG    build/decode_step_trace --gemv_trace_layer=N
   python3 tests/gemv_trace.py --selftest  (CPU: logs written in the binaries'
                                           printf formats, good and broken)
@@ -18,19 +21,19 @@ import sys
 
 POINT = re.compile(r"^  (\S+(?: \d+)?)\s+(\d) (.+?)\s+n\s+(\d+)\s+min\s+(-?[\d.]+)\s+median\s+(-?[\d.]+)\s+max\s+(-?[\d.]+) us$")
 SMS = re.compile(r"^  (\S+(?: \d+)?)\s+on (\d+) SMs:(.*)$")
-CHAIN_HEAD = re.compile(r"^(\w+) (\d+)x(\d+)x(\d+): kg \d+ split \d+(?:, rows evenly)?, (\d+) CTAs, \d+ stages")
-STEP_HEAD = re.compile(r"^(qkv|o|gate_up|down): (\d+)x(\d+)x(\d+), kg \d+ split \d+(?:, rows evenly)?, (\d+) CTAs, \d+ stages$")
+CHAIN_HEAD = re.compile(r"^(\w+) (\d+)x(\d+)x(\d+): kg \d+ split (\d+)(?:, rows evenly)?, (\d+) CTAs, \d+ stages")
+STEP_HEAD = re.compile(r"^(qkv|o|gate_up|down): (\d+)x(\d+)x(\d+), kg \d+ split (\d+)(?:, rows evenly)?, (\d+) CTAs, \d+ stages$")
 SKEW = 0.05  # us: %globaltimer read on different SMs
 
 
 def parse(lines, head):
-    """[(case, ctas, {launch: {point: (n, min, median, max)}}, {launch: (sms, ctas counted)})]"""
+    """[(case, ctas, {launch: {point: (n, min, median, max)}}, {launch: (sms, ctas counted)}, split)]"""
     cases = []
     for line in lines:
         line = line.rstrip("\n")
         m = head.match(line)
         if m:
-            cases.append((m.group(1), int(m.group(5)), {}, {}))
+            cases.append((m.group(1), int(m.group(6)), {}, {}, int(m.group(5))))
             continue
         m = POINT.match(line)
         if m and cases:
@@ -62,13 +65,18 @@ def check_launch(what, ctas, pts, sms):
 
 
 def main():
-    mode, log = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    if len(args) not in (2, 3) or args[0] not in ("chain", "step") or args[2:] not in ([], ["--split"]):
+        return "usage: gemv_trace.py chain|step LOG [--split] (or --selftest)", None
+    mode, log = args[0], args[1]
     lines = open(log).readlines()
     cases = parse(lines, CHAIN_HEAD if mode == "chain" else STEP_HEAD)
     if not cases:
         return "no traced case in the log", None
     if mode == "chain":
-        for name, ctas, launches, sms in cases:
+        if args[2:] == ["--split"] and not any(c[4] > 1 for c in cases):
+            return "no traced chain splits K (--split)", None
+        for name, ctas, launches, sms, _ in cases:
             names = [f"launch {i}" for i in range(8, 12)]
             if sorted(launches) != sorted(names):
                 return f"{name}: launches {sorted(launches)}, not 8-11", None
@@ -84,7 +92,7 @@ def main():
         order = ["qkv", "o", "gate_up", "down"]
         if [c[0] for c in cases] != order:
             return f"step trace: GEMVs {[c[0] for c in cases]}, not {order}", None
-        for name, ctas, launches, sms in cases:
+        for name, ctas, launches, sms, _ in cases:
             if list(launches) != [name]:
                 return f"{name}: point lines named {list(launches)}", None
             err = check_launch(name, ctas, launches[name], sms.get(name))
@@ -133,6 +141,7 @@ def selftest():
             ("SM line short of CTAs", lambda L: [x.replace("124 SMs with 1", "123 SMs with 1") if "launch 11 on" in x else x for x in L]),
             ("a launch missing", lambda L: [x for x in L if "launch 11" not in x]),
             ("launches out of order", lambda L: [x.replace("min   16.00", "min    1.00") if "launch 10 0" in x else x for x in L]),
+            ("no split K where --split asks", lambda L: L),
         ],
         "step": [
             ("a GEMV missing", lambda L: [x for x in L if not x.startswith("gate_up") and "  gate_up" not in x]),
@@ -147,13 +156,21 @@ def selftest():
                 log = os.path.join(d, "log")
                 with open(log, "w") as f:
                     f.write("\n".join(lines) + "\n")
-                sys.argv = ["gemv_trace.py", mode, log]
+                sys.argv = ["gemv_trace.py", mode, log] + (["--split"] if why == "no split K where --split asks" else [])
                 err, _ = main()
-                if (err is None) != (why == "good") or (why != "good" and lines == good):
+                changed = lines != good or sys.argv[3:] == ["--split"]
+                if (err is None) != (why == "good") or (why != "good" and not changed):
                     print(f"FAIL selftest {mode} {why}: {err}")
                     fails += 1
                 else:
                     print(f"ok   selftest {mode} {why}: {err or 'passes'}")
+        # a chain that splits K passes --split
+        with open(os.path.join(d, "log"), "w") as f:
+            f.write("\n".join([chain[0].replace("split 1,", "split 3,")] + chain[1:]) + "\n")
+        sys.argv = ["gemv_trace.py", "chain", os.path.join(d, "log"), "--split"]
+        err, _ = main()
+        print(("FAIL" if err else "ok  ") + f" selftest chain split K with --split: {err or 'passes'}")
+        fails += err is not None
     return fails
 
 

@@ -115,7 +115,11 @@ struct Params {
     int nw;                   // consumer warps a CTA, 4 or 8 (Plan::nw)
     bool pipe;                // S = Q K^T a stage ahead (Plan::pipe; FP8 only)
     float sm_scale;
-    bool late_trigger = false; // PDL: let the next kernel launch after the main loop, not at entry (tuning)
+    // PDL (tuning, decode_step --pdl_late=attn): the next kernel may launch
+    // once each CTA's first thread reaches the end of its main loop (the
+    // producer warp, once it has issued its last stage; in the split holding
+    // token L - 1 that is after its wait), not at the CTA's entry
+    bool late_trigger = false;
 };
 
 template <int KV, int NW> struct Cfg {
@@ -235,7 +239,8 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     // next kernel may start now. The kernel before this one appends each
     // sequence's last token (L - 1) to the cache and writes q: the producer
     // streams every other token before waiting for it, the consumers wait
-    // before they read q. (p.late_trigger: after the main loop instead.)
+    // before they read q. (p.late_trigger: at the end of the main loop
+    // instead; the first thread there, the producer, triggers the CTA.)
     if (!p.late_trigger) dec::pdl_trigger();
 
     float o[NH][8][4];

@@ -33,31 +33,21 @@ namespace dec {
 __device__ __forceinline__ void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
 __device__ __forceinline__ void pdl_trigger() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
 
-// kernel<<<grid, block, smem, st>>>(args...), with PDL when pdl is set,
-// in clusters of `cluster` consecutive CTAs (x) when it is above 1.
+// kernel<<<grid, block, smem, st>>>(args...), with PDL when pdl is set.
 template <class... P, class... A>
-inline void launch_pdl_cluster(bool pdl, int cluster, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
-                               cudaStream_t st, A &&...args)
+inline void launch_pdl(bool pdl, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t st, A &&...args)
 {
-    cudaLaunchAttribute at[2];
+    cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at[0].val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
-    at[1].id = cudaLaunchAttributeClusterDimension;
-    at[1].val.clusterDim.x = cluster > 1 ? cluster : 1;
-    at[1].val.clusterDim.y = at[1].val.clusterDim.z = 1;
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = grid;
     cfg.blockDim = block;
     cfg.dynamicSmemBytes = smem;
     cfg.stream = st;
     cfg.attrs = at;
-    cfg.numAttrs = cluster > 1 ? 2 : 1;
+    cfg.numAttrs = 1;
     cudaLaunchKernelEx(&cfg, kernel, static_cast<A &&>(args)...);
-}
-template <class... P, class... A>
-inline void launch_pdl(bool pdl, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t st, A &&...args)
-{
-    launch_pdl_cluster(pdl, 1, kernel, grid, block, smem, st, static_cast<A &&>(args)...);
 }
 
 // Byte address of (row, 16-byte chunk) of a shared-memory tile of 128-byte

@@ -25,8 +25,7 @@
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
-// is sized for), --gemv_cluster=1 (split K of 2..8 over a cluster a tile,
-// everywhere: the benchmarks and the checks).
+// is sized for).
 // Diagnostics (build/decode_trace, built with -DATTN_TRACE -DGEMV_TRACE):
 // --attn_trace=..., --gemv_trace=... (per-CTA timestamps; see below).
 #include "bench.h"
@@ -288,7 +287,7 @@ static bool g_attn_pdl = true;  // --attn_pdl=0: the same for the attention
 // even > 0: the rows split evenly over even CTAs an SM (Plan::even).
 static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_onehot, bool wide = false,
                              int stages = 0, DevBuf<uint8_t> *shared = nullptr, int kg = 0, bool group_mag = false,
-                             int even = 0, int cluster = -1)
+                             int even = 0)
 {
     GemvSet set(wt, N, K);
     std::vector<uint16_t> xh((size_t)M * K);
@@ -353,7 +352,6 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
     DevBuf<uint16_t> y((size_t)M * N);
     CUDA_CHECK(cudaMemset(y.p, 0xFF, y.n * 2)); // poison: BF16 NaN
     gemv::Plan pl = gemv::plan(wt, M, N, K, split, stages, gemv::pdl_default, kg, even);
-    if (cluster >= 0) pl.cluster = cluster == 1; // (launch() refuses a cluster without a split of 2..8)
     DevBuf<uint8_t> own(shared ? 4 : std::max<size_t>(4, gemv::workspace_bytes(pl, N)));
     CUDA_CHECK(cudaMemset(own.p, 0, own.n));
     DevBuf<uint8_t> &wsb = shared ? *shared : own;
@@ -485,29 +483,6 @@ static void gemv_checks()
                             check(err <= bound, what, err, bound);
                         }
                     }
-        // split K over a cluster (the CTAs of a tile add their sums through
-        // distributed shared memory): every code exact, and rows past N
-        for (int kg : {1, 2, 4})
-            for (int split : {2, 3, 5, 8})
-                for (int M : {16, 1}) {
-                    if (!gemv::supported(wt, M, 256, 4096, split, kg)) continue;
-                    const double bad = gemv_check_one(wt, M, 256, 4096, split, true, false, 0, nullptr, kg, false, 0, 1);
-                    char what[160];
-                    snprintf(what, sizeof what,
-                             "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d kg=%d in a cluster: every code exact (mismatches)",
-                             wt_name(wt), M, split, kg);
-                    check(bad == 0, what, bad, 0);
-                }
-        for (int kg : {1, 2, 4})
-            for (int M : {1, 9, 40}) {
-                const int N = 1000, K = 8192, sp = 3;
-                if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
-                const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg, false, 0, 1);
-                char what[200];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d in a cluster vs FP64", wt_name(wt),
-                         M, N, K, sp, kg);
-                check(err <= bound, what, err, bound);
-            }
         // k groups with and without split K, and rows past N inside a CTA's
         // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
         for (int kg : {2, 4})
@@ -741,7 +716,6 @@ struct GemvCase {
     int split;  // ours: 0 = the planner's choice, else forced (tuning variants fp8kit-s<n>)
     int kg;     // ours: 0 = the planner's choice, else forced k groups (fp8kit-k<n>)
     int even;   // ours: 0 = the planner's choice, else rows evenly over even CTAs an SM (fp8kit-e<n>)
-    int cluster; // ours: -1 = the planner's choice, 1 / 0 = split K over a cluster or not (fp8kit-c<n>)
 };
 
 // Launches in one timed CUDA graph: a multiple of the rotation, >= 16.
@@ -756,12 +730,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     DevBuf<uint16_t> x((size_t)c.M * c.K), y((size_t)c.M * c.N);
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
-        gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg, c.even);
-        if (c.cluster >= 0) pl.cluster = c.cluster == 1 && pl.even == 0 && pl.split > 1 && pl.split <= gemv::MAX_CLUSTER;
-        if (c.cluster == 1 && !pl.cluster) {
-            st.SkipWithError("no split K of 2..8 to put in a cluster");
-            return;
-        }
+        const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg, c.even);
         if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split, pl.kg) ||
             (pl.even && (c.wt == gemv::E4M3_BLOCK || !gemv::even_fits(c.N, pl.kg, pl.blocks)))) {
             st.SkipWithError("shape not supported");
@@ -789,7 +758,6 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         st.counters["split"] = pl.split;
         st.counters["kg"] = pl.kg;
         st.counters["even"] = pl.even;
-        st.counters["cluster"] = pl.cluster;
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {
@@ -1038,7 +1006,6 @@ int main(int argc, char **argv)
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
-    gemv::cluster_split = opt("gemv_cluster", "0") == "1";
     g_attn_pdl = opt("attn_pdl", "1") != "0";
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
@@ -1083,22 +1050,18 @@ int main(int argc, char **argv)
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
                         if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
-        // --gemv_variants=s2,k4,k4s1,e1,k2e1,k1s3c1: also time our kernel with
-        // forced k groups (k<n>), split (s<n>), the rows split evenly
-        // over n CTAs an SM (e<n>, split 1) and/or split K over a cluster or
-        // not (c1, c0) (tuning)
-        struct Variant { std::string name; int kg, split, even, cluster; };
-        std::vector<Variant> variants{{"", 0, 0, 0, -1}};
+        // --gemv_variants=s2,k4,k4s1,e1,k2e1: also time our kernel with
+        // forced k groups (k<n>), split (s<n>) and/or the rows split evenly
+        // over n CTAs an SM (e<n>, split 1) (tuning)
+        struct Variant { std::string name; int kg, split, even; };
+        std::vector<Variant> variants{{"", 0, 0, 0}};
         for (auto &t : split_csv(opt("gemv_variants", ""))) {
-            // exactly [k<n>][s<n>][e<n>][c<n>], one at least (the names summarize.py reads)
-            Variant v{t, 0, 0, 0, -1};
-            int *const vals[] = {&v.kg, &v.split, &v.even, &v.cluster};
-            if (!parse_variant(t, "ksec", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
-                v.split > gemv::MAX_SPLIT || v.even > 2 || (v.even && v.split > 1) || v.cluster > 1 ||
-                (v.cluster == 1 && (v.even || v.split == 1 || v.split > gemv::MAX_CLUSTER)) ||
-                (v.kg == 0 && v.split == 0 && v.even == 0 && v.cluster < 0)) {
-                fprintf(stderr, "--gemv_variants: '%s' is not [k<1|2|4>][s<1..%d>][e<1|2>][c<0|1>] (e: split 1; c1: split 2..%d or the planner's)\n",
-                        t.c_str(), gemv::MAX_SPLIT, gemv::MAX_CLUSTER);
+            // exactly [k<n>][s<n>][e<n>], one at least (the names summarize.py reads)
+            Variant v{t, 0, 0, 0};
+            int *const vals[] = {&v.kg, &v.split, &v.even};
+            if (!parse_variant(t, "kse", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
+                v.split > gemv::MAX_SPLIT || v.even > 2 || (v.even && v.split > 1) || (v.kg == 0 && v.split == 0 && v.even == 0)) {
+                fprintf(stderr, "--gemv_variants: '%s' is not [k<1|2|4>][s<1..%d>][e<1|2>] (e: split 1)\n", t.c_str(), gemv::MAX_SPLIT);
                 return 2;
             }
             variants.push_back(v);
@@ -1120,7 +1083,7 @@ int main(int argc, char **argv)
                         const std::string name = "gemv/" + impl + "/" +
                                                  (im.ltmode >= 0 ? lt::mode_name(im.ltmode) : wt_name(im.wt)) + "/" +
                                                  std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, v.split, v.kg, v.even, v.cluster})
+                        benchmark::RegisterBenchmark(name.c_str(), bm_gemv, GemvCase{im.wt, M, N, K, im.ltmode, v.split, v.kg, v.even})
                             ->UseManualTime()
                             ->Unit(benchmark::kMicrosecond);
                     }

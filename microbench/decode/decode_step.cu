@@ -109,17 +109,16 @@
 // us; and the BF16 LM head (which alone caps 8B at 1.87x). Not faster
 // (tuning flags, NOTES.md v13): kernels letting the next one launch only
 // after their own wait, so that a GEMV's CTAs find the SMs the attention
-// leaves (--pdl_late, 8B 0.970-1.006x); split K in clusters
-// (--gemv_cluster=1, 0.967-1.008x); other k groups or splits for the O,
-// down and QKV GEMVs (--gemv_force, 0.92-1.01x, 70B QKV k4 s1 at batch 1
-// 1.007-1.014x, not yet adopted).
+// leaves (--pdl_late, 8B 0.970-1.006x); split K in thread-block clusters
+// (0.967-1.008x, reverted); other k groups or splits for the O, down and
+// QKV GEMVs (--gemv_force, 0.92-1.01x; 70B QKV k4 s1 at batch 1, FP8
+// 1.007-1.014x, BF16 0.999-1.003x, not yet adopted).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --gemv_cluster=1 (split K of 2..8 over a cluster a
-// tile, gemv.cuh), --pdl=0|gemv (programmatic dependent launch for no
+// --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
@@ -130,13 +129,12 @@
 // --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N = 1..3 CTAs an
 // SM), --gemv_force=down:k4s1,o:k2s2 (those GEMVs' k groups and split),
 // --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
-// launch only after their wait, the attention after its main loop).
+// launch only after their wait; the attention once its producers have
+// issued their last stages).
 // Diagnostic: build/decode_step_trace --gemv_trace_layer=N (below).
 #include "bench.h"
 
-#include <map>
 #include <set>
-#include <tuple>
 
 using bench::DevBuf;
 using bench::opt;
@@ -202,8 +200,9 @@ bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
 int g_res_qkv = 0, g_res_o = 0;
 // --pdl_late=attn_norm,attn,quant,mlp_norm (tuning): these kernels let the
 // next one launch (PDL) only once their own wait has returned (the
-// attention: after its main loop), not at their entry, so that the next
-// kernel's CTAs find the SMs the kernel before has left
+// attention: once each CTA's producer has issued its last stage, the split
+// holding the new token after its wait; attn_decode.cuh), not at their
+// entry, so that the next kernel's CTAs find the SMs the kernel before has left
 std::set<std::string> g_late;
 // --gemv_force=down:k4s1,o:k2s2 (tuning): those GEMVs' k groups and split
 // forced (0 or absent: the planner's), outside --check
@@ -449,7 +448,8 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1);
         gemv::min_resident = res_was;
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
-            snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d", M, L.N, L.K, e.gp.split);
+            snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d kg=%d%s", M, L.N, L.K, e.gp.split,
+                     e.gp.kg, force_kg || force_split ? " (forced)" : "");
             return why;
         }
         // the workspace (split K) is set once the step knows the largest
@@ -858,8 +858,9 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (g_gemv_even) add("gemv_even=1");
     if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
     if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
-    if (gemv::cluster_split) add("gemv_cluster=1");
-    for (auto &f : g_force) add("gemv_force=" + f.first + ":k" + std::to_string(f.second.first) + "s" + std::to_string(f.second.second));
+    if (!use_gemm(fp8w, c.B)) // (the GEMM takes no k groups or split: the flag does nothing there)
+        for (auto &f : g_force)
+            add("gemv_force=" + f.first + ":k" + std::to_string(f.second.first) + "s" + std::to_string(f.second.second));
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1191,7 +1192,6 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
-    gemv::cluster_split = opt("gemv_cluster", "0") == "1";             // tuning
     g_res_qkv = atoi(opt("gemv_res_qkv", "0").c_str()), g_res_o = atoi(opt("gemv_res_o", "0").c_str()); // tuning
     if (g_res_qkv < 0 || g_res_qkv > 3 || g_res_o < 0 || g_res_o > 3) {
         fprintf(stderr, "--gemv_res_qkv=%d --gemv_res_o=%d: 1 to 3 CTAs an SM (0: --gemv_min_resident's)\n", g_res_qkv, g_res_o);
@@ -1235,11 +1235,13 @@ int main(int argc, char **argv)
 
     for (auto &f : split_csv(opt("gemv_force", ""))) {
         char name[16];
-        int kg = 0, sp = 0;
-        if (sscanf(f.c_str(), "%15[^:]:k%ds%d", name, &kg, &sp) != 3 || (kg != 1 && kg != 2 && kg != 4) || sp < 1 ||
-            sp > gemv::MAX_SPLIT || (std::string(name) != "qkv" && std::string(name) != "o" &&
-                                     std::string(name) != "gate_up" && std::string(name) != "down")) {
-            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:k<1|2|4>s<1..%d>\n", f.c_str(), gemv::MAX_SPLIT);
+        int kg = 0, sp = 0, end = 0;
+        if (sscanf(f.c_str(), "%15[^:]:k%ds%d%n", name, &kg, &sp, &end) != 3 || end != (int)f.size() ||
+            (kg != 1 && kg != 2 && kg != 4) || sp < 1 || sp > gemv::MAX_SPLIT || g_force.count(name) ||
+            (std::string(name) != "qkv" && std::string(name) != "o" && std::string(name) != "gate_up" &&
+             std::string(name) != "down")) {
+            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:k<1|2|4>s<1..%d>, each name once\n", f.c_str(),
+                    gemv::MAX_SPLIT);
             return 2;
         }
         if (o.check) {

@@ -39,10 +39,10 @@
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
 // are not one dependent chain. K may also be split over 1..16 CTAs a tile
 // (plan() weighs k groups against splits); the partial sums go to a
-// workspace and the tile's last CTA adds them in rank order (deterministic);
-// or (Plan::cluster, tuning, off) the split CTAs of a tile form a cluster
-// and rank 0 adds them from their shared memory, in the same order: 0.99x
-// the workspace's speed on average, 0.80x on 70B qkv (NOTES.md v13).
+// workspace and the tile's last CTA adds them in rank order (deterministic).
+// (The split CTAs of a tile as a thread-block cluster adding through
+// distributed shared memory instead: 1.00x on average (0.80-1.11x),
+// 0.80-0.83x on 70B qkv, 0.97-1.01x in the step; reverted, NOTES.md v13.)
 // Epilogue: Y, or (up to 16 tokens, Params::epi) the decode step's next
 // small kernel done in place: RoPE + KV append after the QKV projection,
 // SiLU * up after gate_up (BF16 out, or E4M3 in 1x64 groups for a W8A8
@@ -77,7 +77,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 #ifdef GEMV_TRACE
 #include <map>
@@ -138,10 +137,6 @@ struct Params {
     // every SM gets the same rows; a CTA loads R rows from its first and
     // writes only its share. Split 1, EPI_Y, no block scales (launch() checks).
     int even_ctas = 0;
-    // cluster (set by launch() from Plan::cluster): the split CTAs of a
-    // tile are one thread-block cluster and add their sums through
-    // distributed shared memory instead of the workspace (no counter).
-    int cluster = 0;
     step::RopeParams rope{};
     __nv_bfloat16 *act = nullptr;
     int inter = 0;
@@ -215,14 +210,10 @@ template <int WT, int MT, int KG> struct Cfg {
 };
 
 constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
-// split K in a cluster (Params::cluster): up to the portable cluster size
-constexpr int MAX_CLUSTER = 8;
 // CTAs an SM the ring is sized for, at least (tuning: --gemv_min_resident)
 inline int min_resident = 2;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
-// plan() puts a split of 2..MAX_CLUSTER in a cluster (tuning: --gemv_cluster=1)
-inline bool cluster_split = false;
 
 constexpr int MAX_KG = 4, MIN_ROWS = BN / MAX_KG;
 // k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
@@ -630,33 +621,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MIN
         GEMV_TRACE_AT(threadIdx.x == 0, 6);
         return;
     }
-    if (p.cluster) {
-        // Split K over a cluster (rank = the CTA's rank in it): each CTA's
-        // k-group sums in place at the front of its red (a thread reads only
-        // its own e's), then rank 0 adds the cluster's in rank order, the
-        // workspace path's order, from their shared memory; the second
-        // barrier keeps the others' shared memory until it has.
-        namespace cg = cooperative_groups;
-        const cg::cluster_group cl = cg::this_cluster();
-        for (int e = (int)threadIdx.x; e < EO; e += THREADS) red[e] = sum(e);
-        cl.sync(); // release / acquire: the sums are visible cluster-wide
-        if (rank == 0) {
-            const float *parts[MAX_CLUSTER];
-            for (int q = 0; q < p.split; q++) parts[q] = cl.map_shared_rank(red, q);
-            for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
-                int tok, row;
-                index(e, tok, row);
-                if (tok >= p.M || row_of(row) >= row_end) continue;
-                float v = 0.f;
-                for (int q = 0; q < p.split; q++) v += parts[q][e];
-                store(tok, row, v);
-            }
-            if (paired) pair_pass();
-        }
-        cl.sync();
-        GEMV_TRACE_AT(threadIdx.x == 0, 6);
-        return;
-    }
     const int ntiles = (p.N + C::R - 1) / C::R;
     int *counter = reinterpret_cast<int *>(reinterpret_cast<unsigned char *>(p.workspace) + p.workspace_size) - ntiles + tile;
     float *ws = reinterpret_cast<float *>(p.workspace);
@@ -701,7 +665,6 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
-    bool cluster = false; // split K (2..MAX_CLUSTER) over a cluster a tile (Params::cluster)
 };
 
 template <int WT, int MT, int KG> inline void set_attr()
@@ -738,8 +701,8 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
     set_attr<WT, MT, KG>();
     const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
-    dec::launch_pdl_cluster(pl.pdl, pl.cluster ? pl.split : 1, gemv_kernel<WT, MT, KG>, dim3(pl.blocks),
-                            dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p, pl.stages);
+    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
+                    pl.stages);
 }
 
 // Runs Op<WT, MT, KG>::run(args...) with wt, mt (1..8) and kg (1, 2, 4;
@@ -828,12 +791,6 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     }
     Params q = p;
     q.even_ctas = pl.even > 0 ? pl.blocks : 0;
-    q.cluster = pl.cluster ? 1 : 0;
-    if (pl.cluster && (pl.split < 2 || pl.split > MAX_CLUSTER || pl.even > 0)) {
-        fprintf(stderr, "gemv::launch: split K over a cluster needs split 2..%d and tiles (split %d, even %d)\n",
-                MAX_CLUSTER, pl.split, pl.even);
-        std::abort();
-    }
     if (pl.even > 0 && (pl.split != 1 || p.epi != EPI_Y || wt == E4M3_BLOCK || !even_fits(p.N, pl.kg, pl.blocks))) {
         fprintf(stderr, "gemv::launch: rows split evenly over %d CTAs need split 1, no epilogue, no block scales and at "
                 "most %d rows a CTA (N=%d, split %d, epilogue %d)\n", pl.blocks, BN / pl.kg, p.N, pl.split, p.epi);
@@ -935,7 +892,6 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
                supported(wt, M, N, K, 1, MAX_KG) && 8 * N > 7 * MIN_ROWS * sms && even_fits(N, MAX_KG, sms)) {
         pl.even = 1, pl.kg = MAX_KG, pl.split = 1, pl.blocks = sms;
     }
-    pl.cluster = cluster_split && pl.even == 0 && pl.split > 1 && pl.split <= MAX_CLUSTER;
     const int steps = K / (bk * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
@@ -946,8 +902,8 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
 // workspace need the largest partial_bytes plus the largest counter_bytes.
 inline size_t partial_bytes(const Plan &pl)
 {
-    return pl.split > 1 && !pl.cluster ? (size_t)pl.blocks * (CWARPS / pl.kg) * pl.mt * 128 * sizeof(float) : 0;
+    return pl.split > 1 ? (size_t)pl.blocks * (CWARPS / pl.kg) * pl.mt * 128 * sizeof(float) : 0;
 }
-inline size_t workspace_bytes(const Plan &pl, int N) { return pl.split > 1 && !pl.cluster ? partial_bytes(pl) + counter_bytes(N) : 0; }
+inline size_t workspace_bytes(const Plan &pl, int N) { return pl.split > 1 ? partial_bytes(pl) + counter_bytes(N) : 0; }
 
 } // namespace gemv

@@ -93,7 +93,7 @@ for step in "$@"; do
         timeout 300 build/decode --only=gemv --models=${GEMV_MODELS:-$MODELS} --tokens=1,16 --benchmark_min_time=0.03 \
             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
             --gemv_variants="${VARIANTS:-k1,k2,k4,k1s1,k4s1,s2,s4}" \
-            --benchmark_filter='^gemv/fp8kit[-ksec0-9]*/(e4m3_a8|bf16)/' \
+            --benchmark_filter='^gemv/fp8kit[-kse0-9]*/(e4m3_a8|bf16)/' \
             --benchmark_out="$O/variants.json" --benchmark_out_format=json >"$O/variants.log" 2>&1
         echo "variants: rc=$?"
         python3 microbench/decode/summarize.py "$O/variants.json" 2>&1 | sed -n '/GEMV tuning/,$p' | tee "$O/variants.txt" ;;

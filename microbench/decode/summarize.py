@@ -86,13 +86,13 @@ def main(argv):
     # ---- GEMV tuning (--gemv_variants): our kernel with forced k groups / split
     tune = {}
     for n, b in rows.items():
-        m = re.match(r"gemv/fp8kit(-(k\d+)?(s\d+)?(e\d+)?(c\d+)?)?/(\w+)/(\d+)x(\d+)x(\d+)$", n)
+        m = re.match(r"gemv/fp8kit(-(k\d+)?(s\d+)?(e\d+)?)?/(\w+)/(\d+)x(\d+)x(\d+)$", n)
         if m:
-            var = "".join(m.group(i) or "" for i in (2, 3, 4, 5))
-            tune.setdefault((m.group(6), int(m.group(8)), int(m.group(9)), int(m.group(7))), {})[var] = b
-    def order(v):  # k groups, then split, then even rows, then cluster, numerically
-        m = re.match(r"(k(\d+))?(s(\d+))?(e(\d+))?(c(\d+))?$", v)
-        return (int(m.group(2) or 0), int(m.group(4) or 0), int(m.group(6) or 0), int(m.group(8) or -1))
+            var = (m.group(2) or "") + (m.group(3) or "") + (m.group(4) or "")
+            tune.setdefault((m.group(5), int(m.group(7)), int(m.group(8)), int(m.group(6))), {})[var] = b
+    def order(v):  # k groups, then split, then even rows, numerically
+        m = re.match(r"(k(\d+))?(s(\d+))?(e(\d+))?$", v)
+        return (int(m.group(2) or 0), int(m.group(4) or 0), int(m.group(6) or 0))
     variants = sorted({v for t in tune.values() for v in t if v}, key=order)
     if variants:
         print("\nGEMV tuning: fraction of copy; the planner's choice (k groups, split) against forced variants")
@@ -100,9 +100,8 @@ def main(argv):
         for (wd, N, K, M), v in sorted(tune.items(), key=lambda kv: (kv[0][0], kv[0][1] * kv[0][2], kv[0][3])):
             pl = v.get("")
             print("%-14s %-24s %3d %16s " % (wd, names.get((N, K), "%dx%d" % (N, K))[:24], M,
-                                            "%.2f (k%d s%d%s%s)" % (pl.get("frac_copy", 0), pl.get("kg", 1), pl.get("split", 0),
-                                                                      " e%d" % pl["even"] if pl.get("even") else "",
-                                                                      " c" if pl.get("cluster") else "")
+                                            "%.2f (k%d s%d%s)" % (pl.get("frac_copy", 0), pl.get("kg", 1), pl.get("split", 0),
+                                                                    " e%d" % pl["even"] if pl.get("even") else "")
                                             if pl else "-") +
                   " ".join("%6.2f" % v[s].get("frac_copy", 0) if s in v else "%6s" % "-" for s in variants))
 
