@@ -1,0 +1,42 @@
+#!/bin/sh
+# The decode step's tuning and diagnostic flags refuse bad values with a
+# clear message and exit status 2, before any GPU work (so this runs on the
+# CPU, in CI): each line is a binary, its flags and a piece of the message.
+set -u
+B=${BUILD:-build}
+fail=0
+n=0
+while IFS='|' read -r bin args want; do
+    [ -z "$bin" ] && continue
+    n=$((n + 1))
+    # shellcheck disable=SC2086 # the flags are words
+    out=$("$B/$bin" $args 2>&1)
+    rc=$?
+    if [ $rc -eq 2 ] && printf '%s' "$out" | grep -qF -- "$want"; then
+        echo "ok   $bin $args: refused ($want)"
+    else
+        echo "FAIL $bin $args: rc $rc, want 2 and '$want'; got: $(printf '%s' "$out" | grep -v '^# seed' | head -3)"
+        fail=1
+    fi
+done <<'CASES'
+decode_step|--gemv_force=down:k4s1xyz|--gemv_force=down:k4s1xyz: qkv|o|gate_up|down
+decode_step|--gemv_force=down:k3s1|--gemv_force=down:k3s1:
+decode_step|--gemv_force=down:k4s17|--gemv_force=down:k4s17:
+decode_step|--gemv_force=foo:k4s1|--gemv_force=foo:k4s1:
+decode_step|--gemv_force=down:k4s1,down:k2s2|each name once
+decode_step|--gemv_force=down:k4s1 --check|--gemv_force and --check
+decode_step|--pdl_late=bogus|--pdl_late=bogus: attn_norm, attn, quant, mlp_norm
+decode_step|--gemv_res_o=5|1 to 3 CTAs an SM
+decode_step|--gemv_trace_layer=3|built without -DGEMV_TRACE
+decode_step|--attn_splits=-1|--attn_splits=-1: 0 (the planner's)
+decode_step|--attn_warps=5|--attn_warps=5: 0, 4 or 8
+decode_step|--fuse_rope=2|--fuse_rope=2: 1 or 0
+decode_step|--gemv_even=yes|--gemv_even=yes: 1 or 0
+decode_step|--pdl=x|--pdl=x: 1, 0 or gemv
+decode_step|--omit=bogus|--omit=bogus: norm, qkv
+decode_step|--omit=norm --check|--omit and --check
+decode_step_trace|--gemv_trace_layer=-2|--gemv_trace_layer=-2: a layer index
+decode_trace|--gemv_trace=bogus:1:2:3|is not a supported wtype:M:N:K
+CASES
+echo "# decode flags: $n cases"
+exit $fail
