@@ -133,9 +133,9 @@ TESTS += decode-gemv-rows decode-attn-smem
 test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
 test-cmd-decode-attn-smem = $(BUILD)/attn_smem
 TEST_DEPS += $(DECODE_HOST_TESTS)
-# The decode binaries' flags: bad values refused (exit 2, a clear message) before any GPU work
-TESTS += decode-flags
-test-cmd-decode-flags = sh tests/decode_flags.sh
+# The GPU benchmarks' flags: unknown ones and bad values refused (exit 2, a clear message) before any GPU work
+TESTS += bench-flags
+test-cmd-bench-flags = sh tests/bench_flags.sh
 # The GEMV trace checker (tests/gpu.sh runs it on the traces) against logs good and broken
 TESTS += decode-gemv-trace-check
 test-cmd-decode-gemv-trace-check = $(PYTHON) tests/gemv_trace.py --selftest

@@ -23,10 +23,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <random>
 #include <string>
@@ -311,6 +313,23 @@ inline std::vector<std::string> split_csv(const std::string &s)
     return r;
 }
 
+// A tuning variant's name (decode's --gemv_variants and --attn_variants,
+// decode_step's --gemv_force): each of `letters` in order, each optional,
+// followed by 1..max_digits digits, into *vals[i] (left as it was where the
+// letter is absent). False for anything else.
+inline bool parse_variant(const std::string &t, const char *letters, int *const *vals, size_t max_digits)
+{
+    size_t i = 0;
+    for (int k = 0; letters[k]; k++) {
+        if (i >= t.size() || t[i] != letters[k]) continue;
+        const size_t b = ++i;
+        while (i < t.size() && isdigit((unsigned char)t[i])) i++;
+        if (i == b || i - b > max_digits) return false;
+        *vals[k] = atoi(t.substr(b, i - b).c_str());
+    }
+    return i == t.size();
+}
+
 // The run's random seed: --seed=N, else from the clock; printed, so that a
 // failing check can be rerun on the same data.
 inline uint64_t seed_flag()
@@ -363,8 +382,11 @@ inline void add_context()
     if (o.peak_bf16 > 0) benchmark::AddCustomContext("peak_tflops_bf16", std::to_string(o.peak_bf16));
 }
 
-// Google Benchmark takes its flags; we take ours from what is left.
-inline void init(int *argc, char **argv)
+// Google Benchmark takes its flags; we take ours from what is left: the
+// shared ones above, --seed=N, and the binary's own --name=value flags
+// (`flags`, read with opt()). Anything else is refused (exit 2), so that a
+// misspelt or retired flag does not run a different experiment silently.
+inline void init(int *argc, char **argv, std::initializer_list<const char *> flags = {})
 {
     benchmark::Initialize(argc, argv);
     Options &o = options();
@@ -380,9 +402,19 @@ inline void init(int *argc, char **argv)
         else if (const char *v = val("--copy_gbps=")) o.copy_gbps = atof(v);
         else if (const char *v = val("--peak_e4m3=")) o.peak_e4m3 = atof(v);
         else if (const char *v = val("--peak_bf16=")) o.peak_bf16 = atof(v);
-        else if (a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos)
-            o.extra[a.substr(2, a.find('=') - 2)] = a.substr(a.find('=') + 1);
-        else {
+        else if (a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos) {
+            const std::string k = a.substr(2, a.find('=') - 2);
+            bool known = k == "seed";
+            for (const char *f : flags) known |= k == f;
+            if (!known) {
+                std::string list = "--seed";
+                for (const char *f : flags) list += std::string(", --") + f;
+                fprintf(stderr, "unknown argument: %s (this binary's own flags: %s; Google Benchmark's: --help)\n",
+                        argv[i], list.c_str());
+                exit(2);
+            }
+            o.extra[k] = a.substr(a.find('=') + 1);
+        } else {
             fprintf(stderr, "unknown argument: %s\n", argv[i]);
             exit(2);
         }

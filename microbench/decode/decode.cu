@@ -731,8 +731,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     launch_fill_bf16(x.p, x.n, next_seed(), 1.f);
     if (c.ltmode < 0) {
         const gemv::Plan pl = gemv::plan(c.wt, c.M, c.N, c.K, c.split, g_gemv_stages, g_gemv_pdl, c.kg, c.even);
-        if (!gemv::supported(c.wt, c.M, c.N, c.K, pl.split, pl.kg) ||
-            (pl.even && (c.wt == gemv::E4M3_BLOCK || !gemv::even_fits(c.N, pl.kg, pl.blocks)))) {
+        if (!gemv::runs(c.wt, c.M, c.N, c.K, pl)) {
             st.SkipWithError("shape not supported");
             return;
         }
@@ -922,8 +921,7 @@ static void gemv_trace(const std::string &list)
             for (int w : wts)
                 if (std::string(wn) == wt_name(w)) wt = w;
         const gemv::Plan pl = wt >= 0 ? gemv::plan(wt, M, N, K, 0, 0, gemv::pdl_default, 0, even) : gemv::Plan{};
-        if (wt < 0 || !gemv::supported(wt, M, N, K, pl.split, pl.kg) ||
-            (pl.even && (wt == gemv::E4M3_BLOCK || !gemv::even_fits(N, pl.kg, pl.blocks)))) {
+        if (wt < 0 || !gemv::runs(wt, M, N, K, pl)) {
             fprintf(stderr, "--gemv_trace: '%s' is not a supported wtype:M:N:K[:even] (wtype bf16, e4m3_channel, e4m3_block, e4m3_a8, e4m3_a8g)\n", c.c_str());
             exit(2);
         }
@@ -980,26 +978,12 @@ static void gemv_trace(const std::string &list)
 
 // ---------------------------------------------------------------- shapes
 
-// A tuning variant's name (--gemv_variants, --attn_variants): each of
-// `letters` in order, each optional, followed by 1..max_digits digits, into
-// *vals[i] (left as it was where the letter is absent). False for anything
-// else.
-static bool parse_variant(const std::string &t, const char *letters, int *const *vals, size_t max_digits)
-{
-    size_t i = 0;
-    for (int k = 0; letters[k]; k++) {
-        if (i >= t.size() || t[i] != letters[k]) continue;
-        const size_t b = ++i;
-        while (i < t.size() && isdigit((unsigned char)t[i])) i++;
-        if (i == b || i - b > max_digits) return false;
-        *vals[k] = atoi(t.substr(b, i - b).c_str());
-    }
-    return i == t.size();
-}
 
 int main(int argc, char **argv)
 {
-    bench::init(&argc, argv);
+    bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
+                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "attn_variants", "attn_warps", "attn_pipe",
+                              "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
@@ -1015,11 +999,21 @@ int main(int argc, char **argv)
         attn_trace(opt("attn_trace", ""));
         return 0;
     }
+#else
+    if (bench::options().extra.count("attn_trace")) {
+        fprintf(stderr, "--attn_trace: build/decode_trace has the trace (this binary is built without -DATTN_TRACE)\n");
+        return 2;
+    }
 #endif
 #ifdef GEMV_TRACE
     if (bench::options().extra.count("gemv_trace")) {
         gemv_trace(opt("gemv_trace", ""));
         return 0;
+    }
+#else
+    if (bench::options().extra.count("gemv_trace")) {
+        fprintf(stderr, "--gemv_trace: build/decode_trace has the trace (this binary is built without -DGEMV_TRACE)\n");
+        return 2;
     }
 #endif
     if (o.check) {
@@ -1059,7 +1053,7 @@ int main(int argc, char **argv)
             // exactly [k<n>][s<n>][e<n>], one at least (the names summarize.py reads)
             Variant v{t, 0, 0, 0};
             int *const vals[] = {&v.kg, &v.split, &v.even};
-            if (!parse_variant(t, "kse", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
+            if (!bench::parse_variant(t, "kse", vals, 2) || (v.kg != 0 && v.kg != 1 && v.kg != 2 && v.kg != 4) ||
                 v.split > gemv::MAX_SPLIT || v.even > 2 || (v.even && v.split > 1) || (v.kg == 0 && v.split == 0 && v.even == 0)) {
                 fprintf(stderr, "--gemv_variants: '%s' is not [k<1|2|4>][s<1..%d>][e<1|2>] (e: split 1)\n", t.c_str(), gemv::MAX_SPLIT);
                 return 2;
@@ -1107,7 +1101,7 @@ int main(int argc, char **argv)
         for (auto &t : split_csv(opt("attn_variants", ""))) {
             AVariant v{t, 0, 0, -1};
             int *const vals[] = {&v.ns, &v.nw, &v.pipe};
-            if (!parse_variant(t, "swp", vals, 3) || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
+            if (!bench::parse_variant(t, "swp", vals, 3) || v.ns > attn::MAX_SPLITS || (v.nw != 0 && v.nw != 4 && v.nw != 8) ||
                 v.pipe > 1 || (v.ns == 0 && v.nw == 0 && v.pipe < 0)) {
                 fprintf(stderr, "--attn_variants: '%s' is not [s<1..%d>][w<4|8>][p<0|1>]\n", t.c_str(), attn::MAX_SPLITS);
                 return 2;

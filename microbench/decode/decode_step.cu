@@ -126,8 +126,8 @@
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
-// --gemv_res_qkv=N, --gemv_res_o=N (that GEMV's ring for N = 1..3 CTAs an
-// SM), --gemv_force=down:k4s1,o:k2s2 (those GEMVs' k groups and split),
+// --gemv_force=down:k4s1,o:r1 (those GEMVs' k groups, split and ring
+// depth; see g_force),
 // --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
 // launch only after their wait; the attention once its producers have
 // issued their last stages).
@@ -158,7 +158,6 @@ using bench::split_csv;
 #include <random>
 #include <map>
 #include <set>
-#include <tuple>
 #include <sstream>
 
 namespace {
@@ -195,18 +194,19 @@ int g_attn_splits = 0; // --attn_splits=N: the attention's context splits (tunin
 // separate kernels.
 bool g_fuse_rope = true, g_fuse_silu = true;
 bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
-// --gemv_res_qkv=N, --gemv_res_o=N (tuning): the QKV or O GEMV's ring sized
-// for N CTAs an SM (gemv::min_resident for that GEMV alone; 0: the global)
-int g_res_qkv = 0, g_res_o = 0;
 // --pdl_late=attn_norm,attn,quant,mlp_norm (tuning): these kernels let the
 // next one launch (PDL) only once their own wait has returned (the
 // attention: once each CTA's producer has issued its last stage, the split
 // holding the new token after its wait; attn_decode.cuh), not at their
 // entry, so that the next kernel's CTAs find the SMs the kernel before has left
 std::set<std::string> g_late;
-// --gemv_force=down:k4s1,o:k2s2 (tuning): those GEMVs' k groups and split
-// forced (0 or absent: the planner's), outside --check
-std::map<std::string, std::pair<int, int>> g_force;
+// --gemv_force=NAME:[k<n>][s<n>][r<n>],... (tuning; NAME qkv, o, gate_up or
+// down; outside --check): that GEMV's k groups (1, 2, 4), split (1..16)
+// and its ring sized for r CTAs an SM (1..3: gemv::min_resident for that
+// GEMV alone), each absent one the planner's. (NOTES v12's --gemv_res_o=1
+// is o:r1 here.)
+struct GemvForce { int kg = 0, split = 0, resident = 0; };
+std::map<std::string, GemvForce> g_force;
 #ifdef GEMV_TRACE
 // build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
 // gemv.cuh's per-CTA timestamps and SMs (slots 0-3: qkv, o, gate_up, down);
@@ -616,11 +616,10 @@ struct Step {
             int kg = 0, split = 0, kg_gu = 0, split_gu = 0;
             auto forced = [](const char *name) {
                 const auto f = g_force.find(name);
-                return f == g_force.end() ? std::make_pair(0, 0) : f->second;
+                return f == g_force.end() ? GemvForce{} : f->second;
             };
-            std::tie(kg, split) = forced("qkv");
-            std::tie(kg_gu, split_gu) = forced("gate_up");
-            const std::pair<int, int> fo = forced("o"), fd = forced("down");
+            const GemvForce fq = forced("qkv"), fo = forced("o"), fg = forced("gate_up"), fd = forced("down");
+            kg = fq.kg, split = fq.split, kg_gu = fg.kg, split_gu = fg.split;
             if (check) {
                 static const int vk[6] = {4, 2, 1, 1, 4, 2}, vs[6] = {1, 2, 1, 2, 2, 1};
                 const int v = (l + 2 * (B == 1 ? 0 : B <= 8 ? 1 : 2)) % 6, vg = (v + 3) % 6;
@@ -639,14 +638,14 @@ struct Step {
             // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, g_res_qkv);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.first, fo.second, false, true, g_res_o);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.first, fd.second, true, true)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.first, fd.second, false, true);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -856,11 +855,10 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
     if (g_gemv_even) add("gemv_even=1");
-    if (g_res_qkv) add("gemv_res_qkv=" + std::to_string(g_res_qkv));
-    if (g_res_o) add("gemv_res_o=" + std::to_string(g_res_o));
     if (!use_gemm(fp8w, c.B)) // (the GEMM takes no k groups or split: the flag does nothing there)
         for (auto &f : g_force)
-            add("gemv_force=" + f.first + ":k" + std::to_string(f.second.first) + "s" + std::to_string(f.second.second));
+            add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
+                std::to_string(f.second.resident));
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1182,7 +1180,9 @@ int run_checks(const std::string &dir)
 
 int main(int argc, char **argv)
 {
-    bench::init(&argc, argv);
+    bench::init(&argc, argv, {"models_file", "models", "configs", "lm_head", "check_dir", "omit", "pdl", "pdl_late",
+                              "gemv_min_resident", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
+                              "attn_splits", "attn_warps", "attn_pipe"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string lm = opt("lm_head", "bf16");
@@ -1192,11 +1192,6 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
-    g_res_qkv = atoi(opt("gemv_res_qkv", "0").c_str()), g_res_o = atoi(opt("gemv_res_o", "0").c_str()); // tuning
-    if (g_res_qkv < 0 || g_res_qkv > 3 || g_res_o < 0 || g_res_o > 3) {
-        fprintf(stderr, "--gemv_res_qkv=%d --gemv_res_o=%d: 1 to 3 CTAs an SM (0: --gemv_min_resident's)\n", g_res_qkv, g_res_o);
-        return 2;
-    }
 #ifdef GEMV_TRACE
     g_trace_layer = atoi(opt("gemv_trace_layer", "-1").c_str());
     if (g_trace_layer < -1) {
@@ -1234,13 +1229,14 @@ int main(int argc, char **argv)
     g_pdl = pdl == "1";
 
     for (auto &f : split_csv(opt("gemv_force", ""))) {
-        char name[16];
-        int kg = 0, sp = 0, end = 0;
-        if (sscanf(f.c_str(), "%15[^:]:k%ds%d%n", name, &kg, &sp, &end) != 3 || end != (int)f.size() ||
-            (kg != 1 && kg != 2 && kg != 4) || sp < 1 || sp > gemv::MAX_SPLIT || g_force.count(name) ||
-            (std::string(name) != "qkv" && std::string(name) != "o" && std::string(name) != "gate_up" &&
-             std::string(name) != "down")) {
-            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:k<1|2|4>s<1..%d>, each name once\n", f.c_str(),
+        const size_t colon = f.find(':');
+        const std::string name = f.substr(0, colon), v = colon == std::string::npos ? "" : f.substr(colon + 1);
+        GemvForce g;
+        int *const vals[] = {&g.kg, &g.split, &g.resident};
+        if (!bench::parse_variant(v, "ksr", vals, 2) || v.empty() || (g.kg != 0 && g.kg != 1 && g.kg != 2 && g.kg != 4) ||
+            g.split > gemv::MAX_SPLIT || g.resident > 3 || g_force.count(name) ||
+            (name != "qkv" && name != "o" && name != "gate_up" && name != "down")) {
+            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:[k<1|2|4>][s<1..%d>][r<1..3>], each name once\n", f.c_str(),
                     gemv::MAX_SPLIT);
             return 2;
         }
@@ -1248,7 +1244,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "--gemv_force and --check: the check forces its own variants\n");
             return 2;
         }
-        g_force[name] = {kg, sp};
+        g_force[name] = g;
     }
     for (auto &k : split_csv(opt("pdl_late", ""))) {
         if (k != "attn_norm" && k != "attn" && k != "quant" && k != "mlp_norm") {

@@ -761,6 +761,13 @@ inline bool supported(int wt, int M, int N, int K, int split, int kg)
 // its tile, and every CTA has a row.
 inline bool even_fits(int N, int kg, int ctas) { return ctas >= 1 && N >= ctas && (N + ctas - 1) / ctas <= BN / kg; }
 
+// Whether a plan (forced variants included) runs on (wt, M, N, K) with the
+// plain epilogue: supported(), and rows split evenly only where they fit.
+inline bool runs(int wt, int M, int N, int K, const Plan &pl)
+{
+    return supported(wt, M, N, K, pl.split, pl.kg) && (!pl.even || (wt != E4M3_BLOCK && even_fits(N, pl.kg, pl.blocks)));
+}
+
 // A plan that supported() rejects (a forced kg or split) stops the program
 // here: dispatch would otherwise run the KG = 1 kernel with a grid and
 // workspace sized for the k groups asked for.
@@ -839,8 +846,10 @@ template <int WT, int MT, int KG> struct StagesOp {
 // KiB); 1 beyond, where k groups do not exist (the earlier waves model, as
 // measured there). Ties go to more k groups, then to the smaller split.
 // Fitted to 32 measured (layer, M, variant) cases of Llama-3.1-8B/70B at M =
-// 1 and 16 (H200, NOTES.md): the pick runs at 0.99 of the best variant on
-// average, worst 70B qkv (k1 s3 0.69 of copy against k4 s1 0.78 at M = 16).
+// 1 and 16 (H200, NOTES.md v5); against 14 forced variants over 48 (layer,
+// M, type) cases of Llama-3.1-8B/70B/405B (NOTES.md v13) the pick runs at
+// 0.991 of the best, worst 70B qkv W8A8 at M = 1 (k1 s3 0.80 of copy
+// against k4 s1 0.85).
 // force_split / force_kg > 0 override (the checks use them); force_stages >
 // 0 sets the ring's depth.
 // Rows split evenly over the SMs (Plan::even): where N needs one 32-row tile

@@ -694,7 +694,7 @@ int run_check()
 
 int main(int argc, char **argv)
 {
-    bench::init(&argc, argv);
+    bench::init(&argc, argv, {"tokens", "variants", "check_shapes", "check_impl"});
     const bench::Options &o = bench::options();
     if (o.check) return run_check();
     bench::add_context();

@@ -938,7 +938,7 @@ int run_checks()
 
 int main(int argc, char **argv)
 {
-    bench::init(&argc, argv);
+    bench::init(&argc, argv, {"variants"});
     if (bench::options().check) return run_checks();
     bench::add_context();
     const bool quick = bench::options().quick;

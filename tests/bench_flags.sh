@@ -1,6 +1,7 @@
 #!/bin/sh
-# The decode step's tuning and diagnostic flags refuse bad values with a
-# clear message and exit status 2, before any GPU work (so this runs on the
+# The GPU benchmarks refuse flags they do not know (bench::init), and the
+# decode step's tuning and diagnostic flags refuse bad values, each with a
+# clear message and exit status 2 before any GPU work (so this runs on the
 # CPU, in CI): each line is a binary, its flags and a piece of the message.
 set -u
 B=${BUILD:-build}
@@ -22,11 +23,18 @@ done <<'CASES'
 decode_step|--gemv_force=down:k4s1xyz|--gemv_force=down:k4s1xyz: qkv|o|gate_up|down
 decode_step|--gemv_force=down:k3s1|--gemv_force=down:k3s1:
 decode_step|--gemv_force=down:k4s17|--gemv_force=down:k4s17:
+decode_step|--gemv_force=o:r4|--gemv_force=o:r4:
+decode_step|--gemv_force=o:|--gemv_force=o::
+decode_step|--gemv_force=o|--gemv_force=o:
 decode_step|--gemv_force=foo:k4s1|--gemv_force=foo:k4s1:
-decode_step|--gemv_force=down:k4s1,down:k2s2|each name once
+decode_step|--gemv_force=down:k4s1,down:r1|each name once
 decode_step|--gemv_force=down:k4s1 --check|--gemv_force and --check
+decode_step|--gemv_res_o=1|unknown argument: --gemv_res_o=1 (this binary's own flags: --seed, --models_file
+decode|--gemv_force=o:r1|unknown argument: --gemv_force=o:r1
+gemm|--token=16|unknown argument: --token=16
+quant|--variant=1|unknown argument: --variant=1
+ceilings|--copy=1|unknown argument: --copy=1
 decode_step|--pdl_late=bogus|--pdl_late=bogus: attn_norm, attn, quant, mlp_norm
-decode_step|--gemv_res_o=5|1 to 3 CTAs an SM
 decode_step|--gemv_trace_layer=3|built without -DGEMV_TRACE
 decode_step|--attn_splits=-1|--attn_splits=-1: 0 (the planner's)
 decode_step|--attn_warps=5|--attn_warps=5: 0, 4 or 8
@@ -36,7 +44,9 @@ decode_step|--pdl=x|--pdl=x: 1, 0 or gemv
 decode_step|--omit=bogus|--omit=bogus: norm, qkv
 decode_step|--omit=norm --check|--omit and --check
 decode_step_trace|--gemv_trace_layer=-2|--gemv_trace_layer=-2: a layer index
+decode|--gemv_trace=e4m3_a8:1:4096:4096|built without -DGEMV_TRACE
+decode|--attn_trace=e4m3:1:4096:16|built without -DATTN_TRACE
 decode_trace|--gemv_trace=bogus:1:2:3|is not a supported wtype:M:N:K
 CASES
-echo "# decode flags: $n cases"
+echo "# benchmark flags: $n cases"
 exit $fail
