@@ -330,6 +330,15 @@ inline bool parse_variant(const std::string &t, const char *letters, int *const 
     return i == t.size();
 }
 
+// A diagnostic flag given to the binary built without it (the trace builds):
+// says which build has it; true if the flag was given (the caller exits 2).
+inline bool refuse_unbuilt(const char *flag, const char *build, const char *define)
+{
+    if (!options().extra.count(flag)) return false;
+    fprintf(stderr, "--%s: %s has it (this binary is built without -D%s)\n", flag, build, define);
+    return true;
+}
+
 // The run's random seed: --seed=N, else from the clock; printed, so that a
 // failing check can be rerun on the same data.
 inline uint64_t seed_flag()

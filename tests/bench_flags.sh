@@ -35,7 +35,7 @@ gemm|--token=16|unknown argument: --token=16
 quant|--variant=1|unknown argument: --variant=1
 ceilings|--copy=1|unknown argument: --copy=1
 decode_step|--pdl_late=bogus|--pdl_late=bogus: attn_norm, attn, quant, mlp_norm
-decode_step|--gemv_trace_layer=3|built without -DGEMV_TRACE
+decode_step|--gemv_trace_layer=3|--gemv_trace_layer: build/decode_step_trace has it (this binary is built without -DGEMV_TRACE)
 decode_step|--attn_splits=-1|--attn_splits=-1: 0 (the planner's)
 decode_step|--attn_warps=5|--attn_warps=5: 0, 4 or 8
 decode_step|--fuse_rope=2|--fuse_rope=2: 1 or 0

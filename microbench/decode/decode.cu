@@ -1000,10 +1000,7 @@ int main(int argc, char **argv)
         return 0;
     }
 #else
-    if (bench::options().extra.count("attn_trace")) {
-        fprintf(stderr, "--attn_trace: build/decode_trace has the trace (this binary is built without -DATTN_TRACE)\n");
-        return 2;
-    }
+    if (bench::refuse_unbuilt("attn_trace", "build/decode_trace", "ATTN_TRACE")) return 2;
 #endif
 #ifdef GEMV_TRACE
     if (bench::options().extra.count("gemv_trace")) {
@@ -1011,10 +1008,7 @@ int main(int argc, char **argv)
         return 0;
     }
 #else
-    if (bench::options().extra.count("gemv_trace")) {
-        fprintf(stderr, "--gemv_trace: build/decode_trace has the trace (this binary is built without -DGEMV_TRACE)\n");
-        return 2;
-    }
+    if (bench::refuse_unbuilt("gemv_trace", "build/decode_trace", "GEMV_TRACE")) return 2;
 #endif
     if (o.check) {
         const cudaDeviceProp &p = bench::device();

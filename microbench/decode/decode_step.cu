@@ -1199,10 +1199,7 @@ int main(int argc, char **argv)
         return 2;
     }
 #else
-    if (bench::options().extra.count("gemv_trace_layer")) {
-        fprintf(stderr, "--gemv_trace_layer: build/decode_step_trace has the trace (this binary is built without -DGEMV_TRACE)\n");
-        return 2;
-    }
+    if (bench::refuse_unbuilt("gemv_trace_layer", "build/decode_step_trace", "GEMV_TRACE")) return 2;
 #endif
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
