@@ -107,12 +107,15 @@
 // 1 and 4K, ~85 us a FP8 layer against 53 us of bytes, of which attention ~10 us over its
 // cache, two norms, RoPE, SiLU and the quantization ~13 us, the GEMVs ~5
 // us; and the BF16 LM head (which alone caps 8B at 1.87x). Not faster
-// (tuning flags, NOTES.md v13): kernels letting the next one launch only
-// after their own wait, so that a GEMV's CTAs find the SMs the attention
-// leaves (--pdl_late, 8B 0.970-1.006x); split K in thread-block clusters
+// (NOTES.md v13, v14): kernels letting the next one launch only after
+// their own wait, so that a GEMV's CTAs find the SMs the attention leaves
+// (--pdl_late, 8B 0.970-1.006x); split K in thread-block clusters
 // (0.967-1.008x, reverted); other k groups or splits for the O, down and
-// QKV GEMVs (--gemv_force, 0.92-1.01x; 70B QKV k4 s1 at batch 1, FP8
-// 1.007-1.014x, BF16 0.999-1.003x, not yet adopted).
+// QKV GEMVs (--gemv_force, 0.92-1.01x); the O or gate_up GEMV prefetching
+// its weights past the ring into L2 before its PDL wait (0.95-1.00x,
+// reverted; v7 found the same for every GEMV).
+// The 70B QKV GEMV runs k4 s1 up to 8 tokens (gemv::plan, v14: 1.004-1.016x
+// at batch 1 and 4 against k1 s3).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),

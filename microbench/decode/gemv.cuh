@@ -849,7 +849,7 @@ template <int WT, int MT, int KG> struct StagesOp {
 // 1 and 16 (H200, NOTES.md v5); against 14 forced variants over 48 (layer,
 // M, type) cases of Llama-3.1-8B/70B/405B (NOTES.md v13) the pick runs at
 // 0.991 of the best, worst 70B qkv W8A8 at M = 1 (k1 s3 0.80 of copy
-// against k4 s1 0.85).
+// against k4 s1 0.85; since v14 the rule below picks k4 s1 there).
 // force_split / force_kg > 0 override (the checks use them); force_stages >
 // 0 sets the ring's depth.
 // Rows split evenly over the SMs (Plan::even): where N needs one 32-row tile
@@ -888,6 +888,17 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
             const double cost = (double)((tiles * s + slots - 1) / slots) * ((double)steps / s + 2.0 + (s > 1 ? 10.0 : 0.0));
             if (cost < best_cost - 1e-9) best_kg = kg, best_split = s, best_cost = cost;
         }
+    }
+    // At one token tile (up to 8 tokens) a split is not worth a second
+    // round of unsplit 32-row CTAs when that round is at most half the
+    // slots: the model's whole round overstates it. H200, Llama-3.1-70B qkv
+    // (N = 10240, K = 8192: 320 CTAs on 264 slots, where the model picks k1
+    // s3): alone 0.85 of copy against 0.80 at M = 1 (NOTES.md v13); in the
+    // decode step 1.004-1.016x at batch 1 and 4, every configuration, 3
+    // alternations of 5 repetitions (v14); at 16 tokens it lost (0.994x)
+    if (force_split <= 0 && force_kg <= 0 && pl.mt == 1 && best_split > 1 && supported(wt, M, N, K, 1, MAX_KG)) {
+        const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS;
+        if (tiles4 > slots && 2 * tiles4 <= 3 * slots) best_kg = MAX_KG, best_split = 1;
     }
     pl.kg = force_kg > 0 ? force_kg : best_kg;
     pl.split = force_split > 0 ? force_split : best_split;
