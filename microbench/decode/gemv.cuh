@@ -54,15 +54,15 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit d2678a2, results/h200/decode.json; fraction of the
-// 4.24 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.75-1.01 (cuBLASLt 0.59-1.04); W8A8 0.54-0.97 (cuBLASLt's per-tensor
-// W8A8 0.54-1.03); W8A16 0.48-0.93. Below the 0.90 target on the small 8B
+// Measured (H200, commit 2c07f2b, results/h200/decode.json; fraction of the
+// 4.25 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
+// W8A8 0.54-0.99); W8A16 0.48-0.90. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
-// 0.55): a launch's fixed cost against 16 MB. FP8 over BF16: 1.77x (W8A8),
-// cuBLASLt 1.83x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.80x (W8A8),
+// cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
-// 1.73x over BF16, 1.00-1.11x the time of E4M3_A8 (geometric mean 1.02x: a
+// 1.75x over BF16, 1.00-1.10x the time of E4M3_A8 (geometric mean 1.02x: a
 // stage's scales and the folds). The rows split evenly over the SMs (8B o and down
 // alone, plan()): W8A8 1.05-1.12x, W8A16 0.99-1.27x against the tiles in
 // one call (NOTES.md v12).
