@@ -123,14 +123,15 @@ $(BUILD)/decode_step $(BUILD)/decode_step_trace: $(BUILD)/%: microbench/decode/d
 	$(NVCC) $(NVFLAGS) $(if $(findstring trace,$*),-DGEMV_TRACE) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 GPU_BINS += $(BUILD)/decode_step $(BUILD)/decode_step_trace
 # Host-only checks of the decode kernels' index math (no GPU needed): the
-# rows the GEMV's pair epilogues give each CTA, and the attention epilogue's
-# shared-memory layout (the headers include ../gemm/hopper.cuh)
-DECODE_HOST_TESTS := $(BUILD)/gemv_rows $(BUILD)/attn_smem
+# rows the GEMV's pair epilogues give each CTA, the GEMV planner's plans,
+# and the attention epilogue's shared-memory layout (the headers include ../gemm/hopper.cuh)
+DECODE_HOST_TESTS := $(BUILD)/gemv_rows $(BUILD)/gemv_plan $(BUILD)/attn_smem
 $(DECODE_HOST_TESTS): $(BUILD)/%: tests/%.cu $(DECODE_SRC) $(GEMM_SRC)
 	@mkdir -p $(BUILD)
 	$(NVCC) $(NVFLAGS) $< -o $@
-TESTS += decode-gemv-rows decode-attn-smem
+TESTS += decode-gemv-rows decode-gemv-plan decode-attn-smem
 test-cmd-decode-gemv-rows = $(BUILD)/gemv_rows
+test-cmd-decode-gemv-plan = $(BUILD)/gemv_plan
 test-cmd-decode-attn-smem = $(BUILD)/attn_smem
 TEST_DEPS += $(DECODE_HOST_TESTS)
 # The GPU benchmarks' flags: unknown ones and bad values refused (exit 2, a clear message) before any GPU work

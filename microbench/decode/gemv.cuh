@@ -865,15 +865,12 @@ template <int WT, int MT, int KG> struct StagesOp {
 // after other kernels (the decode step) it does not hold, and the step
 // forbids it (decode_step --gemv_even=1, tuning, allows it for O and down).
 // force_even > 0 forces n CTAs an SM, < 0 forbids it.
-inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
-                 int force_kg = 0, int force_even = 0)
+// shape(): the k groups, split, rows evenly and grid for `sms` SMs (host
+// only, no GPU: tests/gemv_plan.cu checks its picks); plan() adds the ring.
+inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int force_kg = 0, int force_even = 0)
 {
     Plan pl;
-    pl.pdl = pdl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
-    int dev = 0, sms = 0;
-    cudaGetDevice(&dev);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     const int bk = wt == BF16 ? ROWB / 2 : ROWB;
     const int slots = sms * (pl.mt <= KG_MAX_MT ? 2 : 1);
     int best_kg = 1, best_split = 1;
@@ -912,7 +909,18 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
                supported(wt, M, N, K, 1, MAX_KG) && 8 * N > 7 * MIN_ROWS * sms && even_fits(N, MAX_KG, sms)) {
         pl.even = 1, pl.kg = MAX_KG, pl.split = 1, pl.blocks = sms;
     }
-    const int steps = K / (bk * pl.kg);
+    return pl;
+}
+
+inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
+                 int force_kg = 0, int force_even = 0)
+{
+    int dev = 0, sms = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even);
+    pl.pdl = pdl;
+    const int steps = K / ((wt == BF16 ? ROWB / 2 : ROWB) * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
 }

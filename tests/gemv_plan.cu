@@ -1,0 +1,99 @@
+// The decode GEMV's planner (microbench/decode/gemv.cuh, shape()), checked
+// on the host: every plan it makes over real and odd shapes runs (runs():
+// supported k groups and split, rows evenly only where they fit), its grid
+// is the one its k groups, split and rows evenly imply, and forced k groups
+// and splits are kept. Then the picks that other code and tests rely on, on
+// 132 SMs (H100 SXM, H200), as NOTES.md records them:
+//  - 70B qkv takes 32-row CTAs unsplit up to 8 tokens (v14) and splits K at
+//    16 (tests/gpu.sh traces that launch as its split-K chain);
+//  - 8B gate_up has one k group up to 16 tokens (decode_step's SiLU-to-E4M3
+//    epilogue needs a CTA to hold 64 outputs of a token), 70B's four;
+//  - 8B o and down split their rows evenly alone and keep tiles where the
+//    step forbids that (force_even -1).
+// A planner change that moves one of these must move what relies on it.
+#include "decode/gemv.cuh"
+
+#include <cstdio>
+
+static int fails = 0;
+
+static void expect(bool cond, const char *what)
+{
+    if (!cond) {
+        printf("FAIL gemv plan: %s\n", what);
+        fails++;
+    }
+}
+
+int main()
+{
+    using namespace gemv;
+    // Llama-3.1-8B/70B/405B layers (N x K), then odd ones
+    const int shapes[][2] = {{6144, 4096},   {4096, 4096},   {28672, 4096},  {4096, 14336}, {10240, 8192},
+                             {8192, 8192},   {57344, 8192},  {8192, 28672},  {18432, 16384}, {16384, 16384},
+                             {106496, 16384}, {16384, 53248}, {1000, 512},    {256, 1024},    {32, 128},
+                             {131, 384},     {4097, 2048},   {128256, 4096}};
+    const int ms[] = {1, 2, 5, 8, 9, 12, 16, 17, 24, 32, 40, 64};
+    const int sm_counts[] = {132, 114, 78, 16};
+    int plans = 0;
+    char what[256];
+    for (int wt = BF16; wt <= E4M3_A8G; wt++)
+        for (auto &nk : shapes)
+            for (int M : ms)
+                for (int sms : sm_counts) {
+                    const int N = nk[0], K = nk[1];
+                    if (!supported(wt, M, N, K, 1, 1)) continue;
+                    for (int fe : {0, -1}) {
+                        const Plan pl = shape(wt, M, N, K, sms, 0, 0, fe);
+                        plans++;
+                        const int grid = pl.even ? pl.even * sms : (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
+                        snprintf(what, sizeof what, "wt %d M %d N %d K %d sms %d force_even %d: kg %d split %d even %d blocks %d",
+                                 wt, M, N, K, sms, fe, pl.kg, pl.split, pl.even, pl.blocks);
+                        if (!runs(wt, M, N, K, pl) || pl.blocks != grid || pl.mt != (M + 7) / 8 || (fe < 0 && pl.even) ||
+                            (pl.even && pl.split != 1))
+                            expect(false, what);
+                    }
+                    for (int kg : {1, 2, 4})
+                        for (int split : {1, 2, 3}) {
+                            if (!supported(wt, M, N, K, split, kg)) continue;
+                            const Plan pl = shape(wt, M, N, K, sms, split, kg);
+                            plans++;
+                            if (pl.kg != kg || pl.split != split || pl.even) {
+                                snprintf(what, sizeof what, "wt %d M %d N %d K %d: forced kg %d split %d gave kg %d split %d even %d",
+                                         wt, M, N, K, kg, split, pl.kg, pl.split, pl.even);
+                                expect(false, what);
+                            }
+                        }
+                }
+    if (!fails) printf("ok   gemv plan: %d plans over %d shapes x 5 types x %d M x %d SM counts run, their grids as implied, forced k groups and splits kept\n",
+                       plans, (int)(sizeof shapes / sizeof shapes[0]), (int)(sizeof ms / sizeof ms[0]),
+                       (int)(sizeof sm_counts / sizeof sm_counts[0]));
+
+    const int before = fails;
+    auto pick = [&](const char *layer, int wt, int M, int N, int K, int fe, int kg, int split, int even) {
+        const Plan pl = shape(wt, M, N, K, 132, 0, 0, fe);
+        const bool good = pl.kg == kg && (split < 0 ? pl.split > 1 : pl.split == split) && pl.even == even;
+        snprintf(what, sizeof what, "%s (%s, M %d%s): kg %d split %d even %d, expected kg %d split %s%d even %d", layer,
+                 wt == BF16 ? "bf16" : "e4m3_a8", M, fe < 0 ? ", in the step" : "", pl.kg, pl.split, pl.even, kg,
+                 split < 0 ? "> " : "", split < 0 ? 1 : split, even);
+        expect(good, what);
+    };
+    for (int wt : {(int)E4M3_A8, (int)BF16}) {
+        for (int M : {1, 2, 4, 8}) pick("70B qkv", wt, M, 10240, 8192, 0, 4, 1, 0);
+        pick("70B qkv", wt, 16, 10240, 8192, 0, 1, -1, 0);
+        for (int M : {1, 16}) {
+            pick("8B qkv", wt, M, 6144, 4096, 0, 4, 1, 0);
+            pick("8B o", wt, M, 4096, 4096, 0, 4, 1, 1);
+            pick("8B down", wt, M, 4096, 14336, 0, 4, 1, 1);
+            pick("8B o", wt, M, 4096, 4096, -1, 4, 1, 0);
+            pick("8B down", wt, M, 4096, 14336, -1, 4, 2, 0);
+            pick("70B down", wt, M, 8192, 28672, -1, 4, 1, 0);
+        }
+    }
+    for (int M : {1, 5, 12, 16}) {
+        pick("8B gate_up", E4M3_A8, M, 28672, 4096, -1, 1, 1, 0);
+        pick("70B gate_up", E4M3_A8, M, 57344, 8192, -1, 4, 1, 0);
+    }
+    if (fails == before) printf("ok   gemv plan: the picks that the step's epilogues, tests/gpu.sh and NOTES.md rely on (132 SMs)\n");
+    return fails ? 1 : 0;
+}
