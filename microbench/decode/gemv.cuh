@@ -59,7 +59,7 @@
 // 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
 // W8A8 0.54-0.99); W8A16 0.48-0.90. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
-// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.80x (W8A8),
+// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.79x (W8A8),
 // cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
 // 1.75x over BF16, 1.00-1.10x the time of E4M3_A8 (geometric mean 1.02x: a
