@@ -976,9 +976,6 @@ static void gemv_trace(const std::string &list)
 }
 #endif
 
-// ---------------------------------------------------------------- shapes
-
-
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",

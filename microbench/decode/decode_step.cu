@@ -157,9 +157,9 @@ using bench::split_csv;
 
 #include <cerrno>
 
+#include <map>
 #include <memory>
 #include <random>
-#include <map>
 #include <set>
 #include <sstream>
 

@@ -745,13 +745,16 @@ template <int WT, int MT, int KG> struct LaunchOp {
     }
 };
 
+// k a sub-stage (a 128-byte row of W): 128 for FP8 weights, 64 for BF16
+inline int k_sub(int wt) { return wt == BF16 ? ROWB / 2 : ROWB; }
+
 // Whether (wt, M, N, K) is supported with this split and these k groups:
 // K a multiple of a stage's k (128 kg for FP8, 64 kg for BF16) with at
 // least one stage a CTA, M 1..64, k groups only up to KG_MAX_MT * 8 tokens,
 // group-scaled X (E4M3_A8G) too.
 inline bool supported(int wt, int M, int N, int K, int split, int kg)
 {
-    const int bk = (wt == BF16 ? ROWB / 2 : ROWB) * kg;
+    const int bk = k_sub(wt) * kg;
     const bool kg_ok = kg == 1 || ((kg == 2 || kg == 4) && (M + 7) / 8 <= KG_MAX_MT);
     const bool m_ok = M >= 1 && (wt == E4M3_A8G ? (M + 7) / 8 <= KG_MAX_MT : M <= 64);
     return m_ok && N >= 1 && kg_ok && K % bk == 0 && split >= 1 && split <= MAX_SPLIT && K / bk >= split;
@@ -871,7 +874,7 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
 {
     Plan pl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
-    const int bk = wt == BF16 ? ROWB / 2 : ROWB;
+    const int bk = k_sub(wt);
     const int slots = sms * (pl.mt <= KG_MAX_MT ? 2 : 1);
     int best_kg = 1, best_split = 1;
     double best_cost = 1e300;
@@ -920,7 +923,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even);
     pl.pdl = pdl;
-    const int steps = K / ((wt == BF16 ? ROWB / 2 : ROWB) * pl.kg);
+    const int steps = K / (k_sub(wt) * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
 }
