@@ -238,6 +238,9 @@ def run_family(fam, args, out_dir, extra, env, telemetry_cmd, device):
     if "min_time" in fam:  # a family's own --benchmark_min_time (seconds a repetition)
         extra = [a for a in extra if not a.startswith("--benchmark_min_time=")] + \
             ["--benchmark_min_time=%s" % fam["min_time"]]
+    if "warmup" in fam:  # seconds each benchmark runs untimed before its repetitions
+        extra = [a for a in extra if not a.startswith("--benchmark_min_warmup_time=")] + \
+            ["--benchmark_min_warmup_time=%s" % fam["warmup"]]
     cmd = [binary] + (fam["quick_args"] if args.quick else fam["args"]) + extra
     final = os.path.join(out_dir, fam["name"] + ".json")
     tmp = final + ".partial"

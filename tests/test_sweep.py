@@ -78,7 +78,7 @@ def setup(tmp):
     fams = {
         "ceilings": {"commands": [[bench, "ok", "ceiling/copy/1024MiB,ceiling/cublaslt/e4m3/8192x8192x8192"]]},
         "families": [
-            {"name": "good", "kind": "gpu", "binary": bench, "args": ["skip", "gemm/a/1x1x1,gemm/b/2x2x2"], "min_time": 0.02,
+            {"name": "good", "kind": "gpu", "binary": bench, "args": ["skip", "gemm/a/1x1x1,gemm/b/2x2x2"], "min_time": 0.02, "warmup": 0.1,
              "baselines": [[sys.executable, base]],
              "quick_args": ["ok", "gemm/a/1x1x1"]},
             {"name": "bad", "kind": "gpu", "binary": bench, "args": ["crash", "x/1,x/2,x/3"],
@@ -139,6 +139,8 @@ def main():
         check("--benchmark_min_time=0.02" in cmd and "--benchmark_min_time=0.05" not in cmd
               and good["context"]["fp8kit"]["elapsed_s"] >= 0,
               "a family's own min_time replaces the default; the family's time is recorded", " ".join(cmd))
+        check(cmd.count("--benchmark_min_warmup_time=0.1") == 1,
+              "a family's warmup becomes its --benchmark_min_warmup_time", " ".join(cmd))
         check(os.path.exists(os.path.join(tmp, "cpu.txt")), "CPU families run after the GPU families", out)
 
         rc, out = sweep(tmp, smi, fams, "NVIDIA H100 80GB HBM3", "--gpu", "h100", "--resume", "--only", "good")
