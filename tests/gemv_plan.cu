@@ -4,12 +4,14 @@
 // is the one its k groups, split and rows evenly imply, and forced k groups
 // and splits are kept. Then the picks that other code and tests rely on, on
 // 132 SMs (H100 SXM, H200), as NOTES.md records them:
-//  - 70B qkv takes 32-row CTAs unsplit up to 8 tokens (v14) and splits K at
-//    16 (tests/gpu.sh traces that launch as its split-K chain);
+//  - 70B qkv takes 32-row CTAs unsplit up to 8 tokens (v14); at 9-16 W8A8
+//    keeps them with the kernel for three CTAs an SM (v15) and BF16 splits
+//    K (tests/gpu.sh traces that launch as its split-K chain);
 //  - 8B gate_up has one k group up to 16 tokens (decode_step's SiLU-to-E4M3
 //    epilogue needs a CTA to hold 64 outputs of a token), 70B's four;
 //  - 8B o and down split their rows evenly alone and keep tiles where the
-//    step forbids that (force_even -1).
+//    step forbids that (force_even -1);
+//  - nothing else among the Llama layers takes the three-CTA kernel.
 // A planner change that moves one of these must move what relies on it.
 #include "decode/gemv.cuh"
 
@@ -47,10 +49,11 @@ int main()
                         const Plan pl = shape(wt, M, N, K, sms, 0, 0, fe);
                         plans++;
                         const int grid = pl.even ? pl.even * sms : (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
-                        snprintf(what, sizeof what, "wt %d M %d N %d K %d sms %d force_even %d: kg %d split %d even %d blocks %d",
-                                 wt, M, N, K, sms, fe, pl.kg, pl.split, pl.even, pl.blocks);
+                        snprintf(what, sizeof what, "wt %d M %d N %d K %d sms %d force_even %d: kg %d split %d even %d blocks %d minb %d",
+                                 wt, M, N, K, sms, fe, pl.kg, pl.split, pl.even, pl.blocks, pl.minb);
                         if (!runs(wt, M, N, K, pl) || pl.blocks != grid || pl.mt != (M + 7) / 8 || (fe < 0 && pl.even) ||
-                            (pl.even && pl.split != 1))
+                            (pl.even && pl.split != 1) || !minb_built(wt, pl.mt, pl.kg, pl.minb) ||
+                            (pl.minb && (pl.even || pl.blocks > 3 * sms || pl.blocks <= 2 * sms)))
                             expect(false, what);
                     }
                     for (int kg : {1, 2, 4})
@@ -58,9 +61,9 @@ int main()
                             if (!supported(wt, M, N, K, split, kg)) continue;
                             const Plan pl = shape(wt, M, N, K, sms, split, kg);
                             plans++;
-                            if (pl.kg != kg || pl.split != split || pl.even) {
-                                snprintf(what, sizeof what, "wt %d M %d N %d K %d: forced kg %d split %d gave kg %d split %d even %d",
-                                         wt, M, N, K, kg, split, pl.kg, pl.split, pl.even);
+                            if (pl.kg != kg || pl.split != split || pl.even || pl.minb) {
+                                snprintf(what, sizeof what, "wt %d M %d N %d K %d: forced kg %d split %d gave kg %d split %d even %d minb %d",
+                                         wt, M, N, K, kg, split, pl.kg, pl.split, pl.even, pl.minb);
                                 expect(false, what);
                             }
                         }
@@ -70,17 +73,31 @@ int main()
                        (int)(sizeof sm_counts / sizeof sm_counts[0]));
 
     const int before = fails;
-    auto pick = [&](const char *layer, int wt, int M, int N, int K, int fe, int kg, int split, int even) {
+    auto pick = [&](const char *layer, int wt, int M, int N, int K, int fe, int kg, int split, int even, int minb = 0) {
         const Plan pl = shape(wt, M, N, K, 132, 0, 0, fe);
-        const bool good = pl.kg == kg && (split < 0 ? pl.split > 1 : pl.split == split) && pl.even == even;
-        snprintf(what, sizeof what, "%s (%s, M %d%s): kg %d split %d even %d, expected kg %d split %s%d even %d", layer,
-                 wt == BF16 ? "bf16" : "e4m3_a8", M, fe < 0 ? ", in the step" : "", pl.kg, pl.split, pl.even, kg,
-                 split < 0 ? "> " : "", split < 0 ? 1 : split, even);
+        const bool good = pl.kg == kg && (split < 0 ? pl.split > 1 : pl.split == split) && pl.even == even && pl.minb == minb;
+        snprintf(what, sizeof what, "%s (%s, M %d%s): kg %d split %d even %d minb %d, expected kg %d split %s%d even %d minb %d",
+                 layer, wt == BF16 ? "bf16" : wt == E4M3_A8 ? "e4m3_a8" : "e4m3_a8g", M, fe < 0 ? ", in the step" : "",
+                 pl.kg, pl.split, pl.even, pl.minb, kg, split < 0 ? "> " : "", split < 0 ? 1 : split, even, minb);
         expect(good, what);
     };
+    for (int M : {9, 12, 16}) {
+        pick("70B qkv", E4M3_A8, M, 10240, 8192, 0, 4, 1, 0, 3);
+        pick("70B qkv", E4M3_A8G, M, 10240, 8192, 0, 4, 1, 0, 3);
+        pick("70B qkv", E4M3_A8, M, 10240, 8192, -1, 4, 1, 0, 3);
+        pick("70B qkv", BF16, M, 10240, 8192, 0, 1, -1, 0);
+    }
+    for (int wt = BF16; wt <= E4M3_A8G; wt++) // the three-CTA kernel nowhere else among the Llama layers
+        for (int i = 0; i < 12; i++)
+            for (int M : {1, 8, 9, 16, 17})
+                if (supported(wt, M, shapes[i][0], shapes[i][1], 1, 1) && shapes[i][0] != 10240) {
+                    const Plan pl = shape(wt, M, shapes[i][0], shapes[i][1], 132);
+                    snprintf(what, sizeof what, "wt %d M %d N %d K %d: minb %d, expected 0", wt, M, shapes[i][0],
+                             shapes[i][1], pl.minb);
+                    expect(pl.minb == 0, what);
+                }
     for (int wt : {(int)E4M3_A8, (int)BF16}) {
         for (int M : {1, 2, 4, 8}) pick("70B qkv", wt, M, 10240, 8192, 0, 4, 1, 0);
-        pick("70B qkv", wt, 16, 10240, 8192, 0, 1, -1, 0);
         for (int M : {1, 16}) {
             pick("8B qkv", wt, M, 6144, 4096, 0, 4, 1, 0);
             pick("8B o", wt, M, 4096, 4096, 0, 4, 1, 1);

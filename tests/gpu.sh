@@ -40,9 +40,9 @@ else
     echo "FAIL attention trace:"; cat "$d/trace"; fail=1
 fi
 # The GEMV's traces: chains of launches (the planner's plans: rows evenly,
-# 8B o; tiles, 8B qkv at 16 tokens; split K, 70B qkv at 16 tokens, k1 s3) and one
+# 8B o; tiles, 8B qkv at 16 tokens; split K, 70B qkv at 16 tokens in BF16) and one
 # layer's four GEMVs inside the 8B step (tests/gemv_trace.py).
-"$B/decode_trace" --gemv_trace=e4m3_a8:1:4096:4096,bf16:16:6144:4096,e4m3_a8:16:10240:8192 >"$d/gtrace" 2>&1 &&
+"$B/decode_trace" --gemv_trace=e4m3_a8:1:4096:4096,bf16:16:6144:4096,bf16:16:10240:8192 >"$d/gtrace" 2>&1 &&
     python3 tests/gemv_trace.py chain "$d/gtrace" --split || { cat "$d/gtrace"; fail=1; }
 "$B/decode_step_trace" --quick --models=llama3.1-8b --configs=fp8w_fp8kv --benchmark_filter='llama3.1-8b/fp8w_fp8kv/b1_l4096' \
     --gemv_trace_layer=1 --benchmark_min_time=0.02 --benchmark_repetitions=1 >"$d/strace" 2>&1 &&

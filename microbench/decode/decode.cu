@@ -409,16 +409,18 @@ static void gemv_checks()
                     check(bad == 0, what, bad, 0);
                 }
         struct S { int N, K, split; };
+        // (10240 x 8192 at 9-16 tokens: W8A8's kernel for three CTAs an SM)
         for (S s : {S{4096, 4096, 0}, S{6144, 4096, 0}, S{576, 7168, 0}, S{1536, 1536, 4}, S{28672, 4096, 0},
-                    S{4096, 14336, 0}, S{1024, 2048, 2}})
+                    S{4096, 14336, 0}, S{10240, 8192, 0}, S{1024, 2048, 2}})
             for (int M : {1, 3, 8, 13, 16, 24, 40, 64}) {
                 if (s.N * (size_t)s.K > 50000000 && M > 16 && M != 64) continue;
                 const gemv::Plan pl = gemv::plan(wt, M, s.N, s.K, s.split);
                 if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
                 const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
                 char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d%s vs FP64", wt_name(wt), M, s.N,
-                         s.K, pl.split, pl.kg, pl.even ? ", rows evenly (the planner's)" : "");
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d%s%s vs FP64", wt_name(wt), M, s.N,
+                         s.K, pl.split, pl.kg, pl.even ? ", rows evenly (the planner's)" : "",
+                         pl.minb ? ", three CTAs an SM (the planner's)" : "");
                 check(err <= bound, what, err, bound);
             }
         // GEMVs of different N sharing one split-K workspace, as the decode
@@ -757,6 +759,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         st.counters["split"] = pl.split;
         st.counters["kg"] = pl.kg;
         st.counters["even"] = pl.even;
+        st.counters["minb"] = pl.minb;
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {

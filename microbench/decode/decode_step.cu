@@ -115,7 +115,9 @@
 // its weights past the ring into L2 before its PDL wait (0.95-1.00x,
 // reverted; v7 found the same for every GEMV).
 // The 70B QKV GEMV runs k4 s1 up to 8 tokens (gemv::plan, v14: 1.004-1.016x
-// at batch 1 and 4 against k1 s3).
+// at batch 1 and 4 against k1 s3), and with FP8 weights at 9-16 tokens too,
+// in the kernel built for three CTAs an SM (v15: 1.011-1.023x at batch 12
+// and 16, 4K; 0.999x at batch 16, 32K).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
@@ -440,7 +442,7 @@ struct LinearExec {
 // QKV or gate_up, whose epilogues pair rows).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false,
-                        int resident = 0)
+                        int resident = 0, int force_minb = 0)
 {
     char why[160];
     if (!use_gemm(L.fp8, M)) {
@@ -448,7 +450,8 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
         const int res_was = gemv::min_resident;
         if (resident > 0) gemv::min_resident = resident;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1,
+                          force_minb);
         gemv::min_resident = res_was;
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d kg=%d%s", M, L.N, L.K, e.gp.split,
@@ -640,15 +643,19 @@ struct Step {
             // plan has one k group (Llama-3.1-8B; 70B's has four, 32-row
             // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
             const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
+            // the check runs layer 0's W8A8 GEMVs of four k groups at 9-16
+            // tokens with the kernel for three CTAs an SM (gemv::Plan::minb),
+            // which the planner takes only on larger layers, and layer 1's with two
+            const int mb = check && l == 0 ? 3 : 0;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -997,8 +1004,12 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
         const uint16_t cv = kv8 ? nv[i] : (uint16_t)(nv[i] | nv[i + 1] << 8);
         bad += !finite_code(ck, kv8) + !finite_code(cv, kv8);
     }
-    printf("%s decode_step check %s: logits and new K/V all finite (%zu non-finite of %zu)\n", bad ? "FAIL" : "ok  ",
-           name.c_str(), bad, logits.size() + 2 * nk.size() / eb);
+    int minb3 = 0; // GEMVs that ran the kernel for three CTAs an SM
+    for (const auto &E : S.ex)
+        for (const LinearExec *x : {&E.qkv, &E.o, &E.gate_up, &E.down}) minb3 += !x->gemm && x->gp.minb == 3;
+    printf("%s decode_step check %s: logits and new K/V all finite (%zu non-finite of %zu)%s\n", bad ? "FAIL" : "ok  ",
+           name.c_str(), bad, logits.size() + 2 * nk.size() / eb,
+           minb3 ? (" (" + std::to_string(minb3) + " GEMVs with three CTAs an SM)").c_str() : "");
     fflush(stdout);
 
     Dump d;
@@ -1346,8 +1357,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < 4; i++) {
             if (lin[i]->gemm) continue;
             const gemv::Plan &pl = lin[i]->gp;
-            printf("%s: %dx%dx%d, kg %d split %d%s, %d CTAs, %d stages\n", names[i], lin[i]->gparams.M, lin[i]->gparams.N,
-                   lin[i]->gparams.K, pl.kg, pl.split, pl.even ? ", rows evenly" : "", pl.blocks, pl.stages);
+            printf("%s: %dx%dx%d, kg %d split %d%s%s, %d CTAs, %d stages\n", names[i], lin[i]->gparams.M, lin[i]->gparams.N,
+                   lin[i]->gparams.K, pl.kg, pl.split, pl.even ? ", rows evenly" : "", pl.minb ? ", three CTAs an SM" : "",
+                   pl.blocks, pl.stages);
             gemv::print_trace(d, i, pl.blocks, t0, names[i]);
         }
     }

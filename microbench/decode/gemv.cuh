@@ -182,7 +182,7 @@ constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 // the groups' sums in shared memory at the end (no workspace, no second
 // pass). A stage is KG sub-stages, each the weights' R rows x 128 bytes and
 // the X boxes of the same k.
-template <int WT, int MT, int KG> struct Cfg {
+template <int WT, int MT, int KG, int MB = 0> struct Cfg {
     static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
     static constexpr int BK = ROWB / WB;               // k a sub-stage: 128 (FP8) or 64 (BF16)
@@ -196,7 +196,9 @@ template <int WT, int MT, int KG> struct Cfg {
     static constexpr int WBOX = R * ROWB;              // one sub-stage of W
     static constexpr int WTILE = BN * ROWB;            // 16 KiB: KG boxes of W
     static constexpr int STAGE = WTILE + KG * XBOXES * XBOX;
-    static constexpr int MINB = MT <= 1 ? 3 : MT <= 4 ? 2 : 1; // CTAs an SM the registers allow (launch bounds)
+    // CTAs an SM the registers allow (launch bounds); MB > 0 overrides (the
+    // second instantiation plan() may take at two token tiles: Plan::minb)
+    static constexpr int MINB = MB > 0 ? MB : MT <= 1 ? 3 : MT <= 4 ? 2 : 1;
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     // E4M3_A8G: a stage's X scales (KG blocks of 8 MT tokens x 2 groups),
     // in a region of their own after the ring
@@ -323,11 +325,11 @@ inline void print_trace(const TraceDump &d, int slot, int blocks, unsigned long 
 #define GEMV_TRACE_AT(cond, e)
 #endif
 
-template <int WT, int MT, int KG>
-__global__ void __launch_bounds__(Cfg<WT, MT, KG>::THREADS, Cfg<WT, MT, KG>::MINB)
+template <int WT, int MT, int KG, int MB>
+__global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, MB>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
-    using C = Cfg<WT, MT, KG>;
+    using C = Cfg<WT, MT, KG, MB>;
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = (unsigned char *)(((uintptr_t)smem_raw + 1023) & ~(uintptr_t)1023);
@@ -662,20 +664,23 @@ struct Plan {
     int kg = 1; // k groups a CTA (Cfg): a CTA owns 128 / kg rows
     int even = 0; // > 0: even CTAs an SM, the rows split evenly over them (Params::even_ctas); 0: tiles of 128 / kg rows
     int blocks = 0;
+    // > 0: the kernel built with launch bounds for minb CTAs an SM (Cfg's MB;
+    // only 3, at two token tiles, four k groups, W8A8); 0: Cfg's default
+    int minb = 0;
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
 };
 
-template <int WT, int MT, int KG> inline void set_attr()
+template <int WT, int MT, int KG, int MB> inline void set_attr()
 {
     static bool done = [] {
         int dev = 0, optin = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
         cudaFuncAttributes fa{};
-        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT, KG>);
-        cudaFuncSetAttribute(gemv_kernel<WT, MT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT, KG, MB>);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT, KG, MB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              optin - (int)fa.sharedSizeBytes);
         return true;
     }();
@@ -696,51 +701,63 @@ inline CUtensorMap x_map(int wt, int mt, const Params &p)
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
-template <int WT, int MT, int KG>
+template <int WT, int MT, int KG, int MB>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    set_attr<WT, MT, KG>();
-    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
-    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG>::THREADS), pl.smem, st, tw, tx, p,
-                    pl.stages);
+    set_attr<WT, MT, KG, MB>();
+    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG, MB>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
+    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG, MB>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG, MB>::THREADS), pl.smem, st,
+                    tw, tx, p, pl.stages);
 }
 
-// Runs Op<WT, MT, KG>::run(args...) with wt, mt (1..8) and kg (1, 2, 4;
-// above 1 only where mt <= KG_MAX_MT) as constants.
-template <template <int, int, int> class Op, int WT, int MT, class... A> inline auto dispatch_kg(int kg, A... a)
+// Whether the kernel of launch bounds for `minb` CTAs an SM exists for
+// (wt, mt, kg): only 3, for W8A8 at two token tiles and four k groups
+// (Plan::minb); 0 (the default bounds) always.
+inline bool minb_built(int wt, int mt, int kg, int minb)
+{
+    return minb == 0 || (minb == 3 && mt == 2 && kg == MAX_KG && (wt == E4M3_A8 || wt == E4M3_A8G));
+}
+
+// Runs Op<WT, MT, KG, MB>::run(args...) with wt, mt (1..8), kg (1, 2, 4;
+// above 1 only where mt <= KG_MAX_MT) and the launch bounds' minb (0, or 3
+// where minb_built()) as constants.
+template <template <int, int, int, int> class Op, int WT, int MT, class... A>
+inline auto dispatch_kg(int kg, int minb, A... a)
 {
     static_assert(MT <= KG_MAX_MT, "k groups only up to KG_MAX_MT token tiles");
-    if (kg == 4) return Op<WT, MT, 4>::run(a...);
-    if (kg == 2) return Op<WT, MT, 2>::run(a...);
-    return Op<WT, MT, 1>::run(a...);
+    if constexpr (MT == 2 && (WT == E4M3_A8 || WT == E4M3_A8G))
+        if (kg == 4 && minb == 3) return Op<WT, MT, 4, 3>::run(a...);
+    if (kg == 4) return Op<WT, MT, 4, 0>::run(a...);
+    if (kg == 2) return Op<WT, MT, 2, 0>::run(a...);
+    return Op<WT, MT, 1, 0>::run(a...);
 }
-template <template <int, int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, int kg, A... a)
+template <template <int, int, int, int> class Op, int WT, class... A> inline auto dispatch_mt(int mt, int kg, int minb, A... a)
 {
     switch (mt) {
-    case 1: return dispatch_kg<Op, WT, 1>(kg, a...);
-    case 2: return dispatch_kg<Op, WT, 2>(kg, a...);
-    case 3: return Op<WT, 3, 1>::run(a...);
-    case 4: return Op<WT, 4, 1>::run(a...);
-    case 5: return Op<WT, 5, 1>::run(a...);
-    case 6: return Op<WT, 6, 1>::run(a...);
-    case 7: return Op<WT, 7, 1>::run(a...);
-    default: return Op<WT, 8, 1>::run(a...);
+    case 1: return dispatch_kg<Op, WT, 1>(kg, minb, a...);
+    case 2: return dispatch_kg<Op, WT, 2>(kg, minb, a...);
+    case 3: return Op<WT, 3, 1, 0>::run(a...);
+    case 4: return Op<WT, 4, 1, 0>::run(a...);
+    case 5: return Op<WT, 5, 1, 0>::run(a...);
+    case 6: return Op<WT, 6, 1, 0>::run(a...);
+    case 7: return Op<WT, 7, 1, 0>::run(a...);
+    default: return Op<WT, 8, 1, 0>::run(a...);
     }
 }
-template <template <int, int, int> class Op, class... A> inline auto dispatch(int wt, int mt, int kg, A... a)
+template <template <int, int, int, int> class Op, class... A> inline auto dispatch(int wt, int mt, int kg, int minb, A... a)
 {
-    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, kg, a...);
-    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, kg, a...);
-    if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, kg, a...);
+    if (wt == BF16) return dispatch_mt<Op, BF16>(mt, kg, minb, a...);
+    if (wt == E4M3_CHANNEL) return dispatch_mt<Op, E4M3_CHANNEL>(mt, kg, minb, a...);
+    if (wt == E4M3_A8) return dispatch_mt<Op, E4M3_A8>(mt, kg, minb, a...);
     if (wt == E4M3_A8G) // up to 16 tokens (supported())
-        return mt <= 1 ? dispatch_kg<Op, E4M3_A8G, 1>(kg, a...) : dispatch_kg<Op, E4M3_A8G, 2>(kg, a...);
-    return dispatch_mt<Op, E4M3_BLOCK>(mt, kg, a...);
+        return mt <= 1 ? dispatch_kg<Op, E4M3_A8G, 1>(kg, minb, a...) : dispatch_kg<Op, E4M3_A8G, 2>(kg, minb, a...);
+    return dispatch_mt<Op, E4M3_BLOCK>(mt, kg, minb, a...);
 }
 
-template <int WT, int MT, int KG> struct LaunchOp {
+template <int WT, int MT, int KG, int MB> struct LaunchOp {
     static int run(const Params *p, const Plan *pl, cudaStream_t st)
     {
-        launch_mt<WT, MT, KG>(*p, *pl, st);
+        launch_mt<WT, MT, KG, MB>(*p, *pl, st);
         return 0;
     }
 };
@@ -776,9 +793,10 @@ inline bool runs(int wt, int M, int N, int K, const Plan &pl)
 // workspace sized for the k groups asked for.
 inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 {
-    if (!supported(wt, p.M, p.N, p.K, pl.split, pl.kg) || pl.mt != std::max(1, std::min(8, (p.M + 7) / 8))) {
-        fprintf(stderr, "gemv::launch: plan (kg %d, split %d, mt %d) does not fit M=%d N=%d K=%d\n", pl.kg, pl.split,
-                pl.mt, p.M, p.N, p.K);
+    if (!supported(wt, p.M, p.N, p.K, pl.split, pl.kg) || pl.mt != std::max(1, std::min(8, (p.M + 7) / 8)) ||
+        !minb_built(wt, pl.mt, pl.kg, pl.minb)) {
+        fprintf(stderr, "gemv::launch: plan (kg %d, split %d, mt %d, minb %d) does not fit M=%d N=%d K=%d\n", pl.kg,
+                pl.split, pl.mt, pl.minb, p.M, p.N, p.K);
         std::abort();
     }
     // (block scales: a CTA's scale row is its first row's 128-row block, which
@@ -806,7 +824,7 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
                 "most %d rows a CTA (N=%d, split %d, epilogue %d)\n", pl.blocks, BN / pl.kg, p.N, pl.split, p.epi);
         std::abort();
     }
-    dispatch<LaunchOp>(wt, pl.mt, pl.kg, &q, &pl, st);
+    dispatch<LaunchOp>(wt, pl.mt, pl.kg, pl.minb, &q, &pl, st);
 }
 
 // The ring's depth: as deep as the shared memory of an SM allows when it is
@@ -815,10 +833,10 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // CTAs issue all their loads at once; and at most half an SM where the
 // registers allow two CTAs, so that a following GEMV (programmatic
 // dependent launch) can start beside this one.
-template <int WT, int MT, int KG> struct StagesOp {
+template <int WT, int MT, int KG, int MB> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
-        using C = Cfg<WT, MT, KG>;
+        using C = Cfg<WT, MT, KG, MB>;
         int dev = 0, per_sm = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
@@ -867,10 +885,13 @@ template <int WT, int MT, int KG> struct StagesOp {
 // v12). That needs every SM to have one free slot when the CTAs launch:
 // after other kernels (the decode step) it does not hold, and the step
 // forbids it (decode_step --gemv_even=1, tuning, allows it for O and down).
-// force_even > 0 forces n CTAs an SM, < 0 forbids it.
+// force_even > 0 forces n CTAs an SM, < 0 forbids it. force_minb > 0 takes
+// the kernel with launch bounds for that many CTAs an SM where it is built
+// (minb_built(); the checks use it).
 // shape(): the k groups, split, rows evenly and grid for `sms` SMs (host
 // only, no GPU: tests/gemv_plan.cu checks its picks); plan() adds the ring.
-inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int force_kg = 0, int force_even = 0)
+inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int force_kg = 0, int force_even = 0,
+                  int force_minb = 0)
 {
     Plan pl;
     pl.mt = std::max(1, std::min(8, (M + 7) / 8));
@@ -900,31 +921,44 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
         const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS;
         if (tiles4 > slots && 2 * tiles4 <= 3 * slots) best_kg = MAX_KG, best_split = 1;
     }
+    // At two token tiles (9-16 tokens) the kernel's registers allow two CTAs
+    // an SM; where unsplit 32-row CTAs need more than two slots an SM but at
+    // most three, W8A8 takes them in one round with the kernel built for
+    // three (launch bounds of 72 registers: 8-24 bytes of spills). H200,
+    // Llama-3.1-70B qkv (320 CTAs) at 16 tokens alone: k4 s1 with three
+    // slots 0.80 of copy (E4M3_A8G 0.82) against 0.67 with two and the
+    // model's k1 s3 0.69; three slots for every kernel at 9-16 tokens lost
+    // 2-6% elsewhere (NOTES.md v14)
+    if (force_split <= 0 && force_kg <= 0 && pl.mt == 2 && is_a8(wt) && supported(wt, M, N, K, 1, MAX_KG)) {
+        const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS;
+        if (tiles4 > 2 * sms && tiles4 <= 3 * sms) best_kg = MAX_KG, best_split = 1, pl.minb = 3;
+    }
     pl.kg = force_kg > 0 ? force_kg : best_kg;
     pl.split = force_split > 0 ? force_split : best_split;
+    if (force_minb > 0) pl.minb = minb_built(wt, pl.mt, pl.kg, force_minb) ? force_minb : 0;
     pl.blocks = (N + BN / pl.kg - 1) / (BN / pl.kg) * pl.split;
     if (force_even > 0) { // the smallest tile (most k groups) that holds a CTA's share, unless kg is forced
-        pl.even = force_even, pl.split = 1, pl.blocks = force_even * sms;
+        pl.even = force_even, pl.split = 1, pl.blocks = force_even * sms, pl.minb = 0;
         if (force_kg <= 0)
             for (int kg : {1, 2, 4})
                 if (supported(wt, M, N, K, 1, kg) && even_fits(N, kg, pl.blocks)) pl.kg = kg;
     } else if (force_even == 0 && force_split <= 0 && force_kg <= 0 && wt != E4M3_BLOCK && pl.mt <= KG_MAX_MT &&
                supported(wt, M, N, K, 1, MAX_KG) && 8 * N > 7 * MIN_ROWS * sms && even_fits(N, MAX_KG, sms)) {
-        pl.even = 1, pl.kg = MAX_KG, pl.split = 1, pl.blocks = sms;
+        pl.even = 1, pl.kg = MAX_KG, pl.split = 1, pl.blocks = sms, pl.minb = 0;
     }
     return pl;
 }
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
-                 int force_kg = 0, int force_even = 0)
+                 int force_kg = 0, int force_even = 0, int force_minb = 0)
 {
     int dev = 0, sms = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even);
+    Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even, force_minb);
     pl.pdl = pdl;
     const int steps = K / (k_sub(wt) * pl.kg);
-    dispatch<StagesOp>(wt, pl.mt, pl.kg, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
+    dispatch<StagesOp>(wt, pl.mt, pl.kg, pl.minb, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
 }
 
