@@ -41,14 +41,14 @@
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
 // and not; rel L2 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 2c07f2b, this kernel as at
+// Measured (H200, results/h200/decode.json at 921f5d9, this kernel as at
 // 071185b; timed under programmatic dependent launch like the GEMV;
-// fraction of the 4.25 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
-// context BF16 0.99-1.00, E4M3 0.93-0.97 (1.86-1.94x over BF16); at 4K
-// 0.94-0.98 / 0.83-0.93 (1.75-1.91x); batch 1 0.16-0.97 / 0.07-0.89 (at 4K
+// fraction of the 4.27 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
+// context BF16 0.99-1.00, E4M3 0.94-0.97 (1.87-1.95x over BF16); at 4K
+// 0.95-0.98 / 0.83-0.93 (1.75-1.91x); batch 1 0.16-0.96 / 0.07-0.89 (at 4K
 // 8.0 us FP8, 9.8 us BF16: a launch's fixed cost against 4-8 MB of cache).
-// PyTorch SDPA (BF16) in the same run: 0.93-1.07 at batch >= 16 and >= 4K.
-// Target 0.85 at >= 4K: met at batch >= 16 from 16K (FP8 0.91-1.00), at
+// PyTorch SDPA (BF16) in the same run: 0.92-1.08 at batch >= 16 and >= 4K.
+// Target 0.85 at >= 4K: met at batch >= 16 from 16K (FP8 0.92-1.00), at
 // batch 64 from 4K (0.91-0.93), at batch 16 and 4K in contiguous caches and
 // 64-token pages (0.86-0.88) but not in 16-token pages (0.83-0.84); missed
 // at batch 1.
