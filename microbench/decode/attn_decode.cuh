@@ -43,7 +43,7 @@
 // and not; rel L2 1.6e-3..2.0e-3.
 // Measured (H200, results/h200/decode.json at 921f5d9, this kernel as at
 // 071185b; timed under programmatic dependent launch like the GEMV;
-// fraction of the 4.27 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
+// fraction of the 4.25 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
 // context BF16 0.99-1.00, E4M3 0.94-0.97 (1.87-1.95x over BF16); at 4K
 // 0.95-0.98 / 0.83-0.93 (1.75-1.91x); batch 1 0.16-0.96 / 0.07-0.89 (at 4K
 // 8.0 us FP8, 9.8 us BF16: a launch's fixed cost against 4-8 MB of cache).

@@ -82,7 +82,7 @@
 // Speed (H200, results/h200/decode_step.json, commit 921f5d9, 0.1 s of
 // warm-up a case): FP8 weights + FP8 KV over BF16 at batch <= 16: 8B
 // 1.46-1.81x, 70B 1.61-1.84x (1.61x: batch 16 at 32K, power-throttled,
-// 7.6% between repetitions), 405B 1.78-1.90x (geometric mean 1.70x; target
+// repetitions of about 40.6, 46.3 and 46.7 ms), 405B 1.78-1.90x (geometric mean 1.70x; target
 // 1.9x); batch 64 1.58-1.87x; batch 256 1.66-1.99x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
 // FP8 KV batch 1 4K 1.033x, batch 16 1.015x (same call, --fuse_rope=0);
 // SiLU in gate_up's: BF16 8B 1.006-1.017x, FP8 8B (E4M3 in 1x64 groups)
@@ -117,8 +117,8 @@
 // reverted; v7 found the same for every GEMV).
 // The 70B QKV GEMV runs k4 s1 up to 8 tokens (gemv::plan, v14: 1.004-1.016x
 // at batch 1 and 4 against k1 s3), and with FP8 weights at 9-16 tokens too,
-// in the kernel built for three CTAs an SM (v15: 1.011-1.023x at batch 12
-// and 16, 4K; 0.999x at batch 16, 32K).
+// in the kernel built for three CTAs an SM (v15: 1.011-1.022x at batch 12
+// and 16, 4K; 1.017-1.023x at batch 12, 32K; 0.999x at batch 16, 32K).
 //
 // Flags (besides Google Benchmark's): --shapes=FILE (default
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),

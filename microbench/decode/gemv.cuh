@@ -55,14 +55,15 @@
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
 // Measured (H200, commit 921f5d9, results/h200/decode.json; fraction of the
-// 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 4.25 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
 // 0.74-1.01 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
 // W8A8 0.54-0.99); W8A16 0.48-0.90. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
 // 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.80x (W8A8),
 // cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
-// 1.76x over BF16 (a stage's scales and the folds). W8A8 at 9-16 tokens
+// 1.76x over BF16, 1.02x the time of E4M3_A8 (geometric mean: a stage's
+// scales and the folds). W8A8 at 9-16 tokens
 // on 70B qkv with the kernel for three CTAs an SM (Plan::minb): 0.77 of
 // copy (0.68 before; NOTES.md v15). The rows split evenly over the SMs (8B o and down
 // alone, plan()): W8A8 1.05-1.12x, W8A16 0.99-1.27x against the tiles in
