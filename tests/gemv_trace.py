@@ -14,15 +14,18 @@ maxima are each in order too), and its SM line must account for every CTA.
 A chain's launches must enter in order; inside a step each GEMV's PDL wait
 returns only after the GEMV before it has written its output (the kernels
 between them complete in turn), the causal order a broken trace would not
-keep. Exits 1 with the reason.
+keep. The step's two norms (rmsnorm.cuh's trace, block 0) must print their
+points in order, the MLP norm's wait returning after the O GEMV's output
+and each norm's stores before the next GEMV's wait. Exits 1 with the reason.
 """
 import re
 import sys
 
 POINT = re.compile(r"^  (\S+(?: \d+)?)\s+(\d) (.+?)\s+n\s+(\d+)\s+min\s+(-?[\d.]+)\s+median\s+(-?[\d.]+)\s+max\s+(-?[\d.]+) us$")
 SMS = re.compile(r"^  (\S+(?: \d+)?)\s+on (\d+) SMs:(.*)$")
-CHAIN_HEAD = re.compile(r"^(\w+) (\d+)x(\d+)x(\d+): kg \d+ split (\d+)(?:, rows evenly)?, (\d+) CTAs, \d+ stages")
-STEP_HEAD = re.compile(r"^(qkv|o|gate_up|down): (\d+)x(\d+)x(\d+), kg \d+ split (\d+)(?:, rows evenly)?, (\d+) CTAs, \d+ stages$")
+CHAIN_HEAD = re.compile(r"^(\w+) (\d+)x(\d+)x(\d+): kg \d+ split (\d+)(?:, rows evenly)?(?:, three CTAs an SM)?, (\d+) CTAs, \d+ stages")
+STEP_HEAD = re.compile(r"^(qkv|o|gate_up|down): (\d+)x(\d+)x(\d+), kg \d+ split (\d+)(?:, rows evenly)?(?:, three CTAs an SM)?, (\d+) CTAs, \d+ stages$")
+NORM = re.compile(r"^  (attn_norm|mlp_norm)\s+(\d) (.+?)\s+(-?[\d.]+) us$")
 SKEW = 0.05  # us: %globaltimer read on different SMs
 
 
@@ -102,7 +105,27 @@ def main():
             out_max, wait_min = a[2][a[0]][6][3], b[2][b[0]][2][1]
             if wait_min < out_max - SKEW:
                 return f"step trace: {b[0]}'s PDL wait returned at {wait_min} us, before {a[0]} wrote its output ({out_max} us)", None
-    return None, "ok   GEMV trace in the step: qkv, o, gate_up, down, 7 points from every CTA, each wait after the GEMV before"
+        norms = {}
+        for line in lines:
+            m = NORM.match(line.rstrip("\n"))
+            if m:
+                norms.setdefault(m.group(1), {})[int(m.group(2))] = float(m.group(4))
+        if sorted(norms) != ["attn_norm", "mlp_norm"]:
+            return f"step trace: norms {sorted(norms)}, not attn_norm and mlp_norm", None
+        for name, pts in norms.items():
+            if not {0, 1, 2, 3, 5} <= set(pts) or not set(pts) <= set(range(6)):
+                return f"{name}: points {sorted(pts)}, not 0-3 and 5 (4 with E4M3 out)", None
+            v = [pts[e] for e in sorted(pts)]
+            if any(b < a for a, b in zip(v, v[1:])):
+                return f"{name}: points out of order: {v}", None
+        gemv = {c[0]: c[2][c[0]] for c in cases}
+        if norms["mlp_norm"][2] < gemv["o"][6][3] - SKEW:
+            return f"mlp_norm's PDL wait returned at {norms['mlp_norm'][2]} us, before o wrote its output ({gemv['o'][6][3]} us)", None
+        for name, nxt in (("attn_norm", "qkv"), ("mlp_norm", "gate_up")):
+            if gemv[nxt][2][1] < norms[name][5] - SKEW:
+                return f"{nxt}'s PDL wait returned at {gemv[nxt][2][1]} us, before {name} stored ({norms[name][5]} us)", None
+    return None, ("ok   GEMV trace in the step: qkv, o, gate_up, down, 7 points from every CTA, each wait after the GEMV "
+                  "before; both norms' points in order, between the GEMVs")
 
 
 WHAT = ["entry", "weights issued", "PDL wait returned", "first stage in", "main loop done", "sums in smem",
@@ -131,7 +154,14 @@ def selftest():
         for (n, c), t in zip([("qkv", 192), ("o", 128), ("gate_up", 224), ("down", 256)], starts):
             L.append(f"{n}: 1x4096x4096, kg 4 split 1, {c} CTAs, 6 stages")
             L += fake_launch(n, c, t)
-        return L
+        return L + fake_norms()
+    def fake_norms(mlp=(14.0, 14.5, 16.8, 17.3, 17.8, 18.3)):
+        """Lines as decode_step.cu prints the norms' trace (printf format copied)."""
+        what = ["entry", "gamma issued", "PDL wait returned", "sum reduced", "amax reduced", "stores issued"]
+        pts = {"attn_norm": (-6.0, -5.5, -3.0, -2.5, -2.0, -1.5), "mlp_norm": mlp}
+        return [f"  {n:<9s} {e} {what[e]:<18s} {t:8.2f} us" for n, ts in pts.items() for e, t in enumerate(ts)]
+    def no_norms(L):
+        return [x for x in L if "_norm " not in x]
     step = make_step([0.0, 10.0, 20.0, 30.0])
     broken = {
         "chain": [
@@ -146,6 +176,11 @@ def selftest():
         "step": [
             ("a GEMV missing", lambda L: [x for x in L if not x.startswith("gate_up") and "  gate_up" not in x]),
             ("o waiting before qkv wrote", lambda L: make_step([0.0, 3.0, 20.0, 30.0])),
+            ("a norm missing", lambda L: [x for x in L if "mlp_norm" not in x]),
+            ("norm points out of order", lambda L: no_norms(L) + fake_norms((14.0, 14.5, 16.8, 16.7, 17.8, 18.3))),
+            ("MLP norm waiting before o wrote", lambda L: no_norms(L) + fake_norms((14.0, 14.5, 15.0, 17.3, 17.8, 18.3))),
+            ("gate_up waiting before the MLP norm stored",
+             lambda L: no_norms(L) + fake_norms((14.0, 14.5, 16.8, 17.3, 17.8, 23.0))),
         ],
     }
     fails = 0

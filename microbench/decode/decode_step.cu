@@ -717,7 +717,8 @@ struct Step {
         if (stream) cudaStreamDestroy(stream);
     }
 
-    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, bool late, cudaStream_t s)
+    void rmsnorm(const bf16 *h_in, const bf16 *delta, const DevBuf<uint16_t> &gamma, bool fp8_out, bool late, cudaStream_t s,
+                 int trace_slot = -1)
     {
         step::RmsParams p;
         p.h_in = h_in, p.delta = delta, p.gamma = (const bf16 *)gamma.p, p.h_out = (bf16 *)h.p;
@@ -725,7 +726,7 @@ struct Step {
         p.yq = fp8_out ? xq.p : nullptr;
         p.ys = xs.p;
         p.H = m.hidden, p.eps = m.eps;
-        p.late_trigger = late;
+        p.late_trigger = late, p.trace_slot = trace_slot;
         step::rmsnorm(p, B, s, g_pdl);
     }
 
@@ -739,13 +740,17 @@ struct Step {
             const int l = i % n;
             const LayerW &W = *R.layers[l];
             const LayerExec &E = ex[l];
-            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, g_late.count("attn_norm"), s);
+            int ts = -1; // the traced layer's norms record timestamps (decode_step_trace)
+#ifdef GEMV_TRACE
+            if (l == g_trace_layer) ts = 0;
+#endif
+            if (on("norm")) rmsnorm(i == 0 ? (const bf16 *)h0.p : (const bf16 *)h.p, i == 0 ? nullptr : down_p, W.attn_norm, w8a8, g_late.count("attn_norm"), s, ts);
             if (on("qkv")) E.qkv.run(s);
             if (on("rope") && !E.rope_fused) step::rope_kv_append(E.rp, s, g_pdl);
             if (on("attn")) attn::launch(kvt, E.ap, s, g_pdl);
             if (w8a8 && on("quant")) step::quant_rows((const bf16 *)attn_out.p, xq.p, xs.p, B, m.q_dim(), s, g_pdl, g_late.count("quant"));
             if (on("o")) E.o.run(s);
-            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, g_late.count("mlp_norm"), s);
+            if (on("norm")) rmsnorm((const bf16 *)h.p, (const bf16 *)o_out.p, W.mlp_norm, w8a8, g_late.count("mlp_norm"), s, ts < 0 ? -1 : 1);
             if (on("gate_up")) E.gate_up.run(s);
             step::SiluParams sp{(const bf16 *)gu.p, w8a8 ? nullptr : (bf16 *)act.p, w8a8 ? xq.p : nullptr, xs.p, m.inter};
             if (on("silu") && !E.silu_fused) step::silu_mul(sp, B, s, g_pdl);
@@ -1363,6 +1368,16 @@ int main(int argc, char **argv)
                    pl.blocks, pl.stages);
             gemv::print_trace(d, i, pl.blocks, t0, names[i]);
         }
+        // its norms' block 0 (before qkv: attn_norm; before gate_up: mlp_norm)
+        const std::vector<unsigned long long> rt = step::read_rms_trace();
+        const char *norm_names[2] = {"attn_norm", "mlp_norm"};
+        const char *what[step::RMS_TRACE_POINTS] = {"entry", "gamma issued", "PDL wait returned", "sum reduced",
+                                                    "amax reduced", "stores issued"};
+        for (int sl = 0; sl < step::RMS_TRACE_SLOTS; sl++)
+            for (int e = 0; e < step::RMS_TRACE_POINTS; e++) {
+                const unsigned long long t = rt[sl * step::RMS_TRACE_POINTS + e];
+                if (t) printf("  %-9s %d %-18s %8.2f us\n", norm_names[sl], e, what[e], ((double)t - (double)t0) / 1e3);
+            }
     }
 #endif
     benchmark::Shutdown();

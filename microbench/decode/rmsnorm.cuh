@@ -31,6 +31,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace step {
 
@@ -45,14 +46,48 @@ struct RmsParams {
     int H;
     float eps;
     bool late_trigger = false;  // PDL: the next kernel launches once the one before has finished (tuning)
+    int trace_slot = -1;        // GEMV_TRACE builds: which of RMS_TRACE_SLOTS records block 0's timestamps
 };
 
 constexpr int RMS_CHUNKS = 2; // chunks of 8 a thread, at most
+
+#ifdef GEMV_TRACE
+// Diagnostic build (-DGEMV_TRACE, beside gemv.cuh's trace): %globaltimer
+// (ns) at RMS_TRACE_POINTS points of block 0 (thread 0) in the norms whose
+// RmsParams::trace_slot is set (decode_step_trace --gemv_trace_layer: that
+// layer's two norms): 0 entry, 1 gamma's loads issued, 2 the PDL wait returned, 3
+// sum of squares reduced, 4 amax reduced (E4M3 out only), 5 the block's
+// stores issued (after a block barrier).
+constexpr int RMS_TRACE_SLOTS = 2, RMS_TRACE_POINTS = 6;
+__device__ unsigned long long rms_trace_ns[RMS_TRACE_SLOTS * RMS_TRACE_POINTS];
+__device__ __forceinline__ void rms_trace(int slot, int e, bool barrier = false)
+{
+    if (slot < 0 || slot >= RMS_TRACE_SLOTS) return;
+    if (barrier) __syncthreads(); // (slot is the same for the whole block)
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    rms_trace_ns[slot * RMS_TRACE_POINTS + e] = t;
+}
+inline std::vector<unsigned long long> read_rms_trace()
+{
+    std::vector<unsigned long long> t(RMS_TRACE_SLOTS * RMS_TRACE_POINTS);
+    if (cudaMemcpyFromSymbol(t.data(), rms_trace_ns, t.size() * 8) != cudaSuccess) {
+        fprintf(stderr, "rmsnorm trace: reading rms_trace_ns failed\n");
+        std::abort();
+    }
+    return t;
+}
+#define RMS_TRACE_AT(e, ...) rms_trace(p.trace_slot, e, ##__VA_ARGS__)
+#else
+#define RMS_TRACE_AT(e, ...)
+#endif
 
 __global__ void rmsnorm_kernel(const RmsParams p)
 {
     // the GEMV after this kernel may launch now and stream its weights (PDL)
     if (!p.late_trigger) dec::pdl_trigger();
+    RMS_TRACE_AT(0);
     const size_t row = (size_t)blockIdx.x * p.H;
     const int step = blockDim.x * 8;
     float g[RMS_CHUNKS][8], h[RMS_CHUNKS][8];
@@ -61,8 +96,10 @@ __global__ void rmsnorm_kernel(const RmsParams p)
         const int k = threadIdx.x * 8 + c * step;
         if (k < p.H) load8(p.gamma + k, g[c]);
     }
+    RMS_TRACE_AT(1);
     // h_in and delta are the previous kernels' outputs
     dec::pdl_wait();
+    RMS_TRACE_AT(2);
     if (p.late_trigger) dec::pdl_trigger();
     const bool copy = p.delta || p.h_out != p.h_in;
     float ss = 0.f;
@@ -82,6 +119,7 @@ __global__ void rmsnorm_kernel(const RmsParams p)
         for (int i = 0; i < 8; i++) ss += h[c][i] * h[c][i];
     }
     const float r = rsqrtf(block_sum(ss) / (float)p.H + p.eps);
+    RMS_TRACE_AT(3);
     float amax = 0.f;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++) {
@@ -93,8 +131,12 @@ __global__ void rmsnorm_kernel(const RmsParams p)
 #pragma unroll
         for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(h[c][i]));
     }
-    if (!p.yq) return;
+    if (!p.yq) {
+        RMS_TRACE_AT(5, true);
+        return;
+    }
     const float sc = token_scale(block_max(amax));
+    RMS_TRACE_AT(4);
     const float inv = 1.f / sc;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++) {
@@ -102,6 +144,7 @@ __global__ void rmsnorm_kernel(const RmsParams p)
         if (k < p.H) store8_e4m3(p.yq + row + k, h[c], inv);
     }
     if (threadIdx.x == 0) p.ys[blockIdx.x] = sc;
+    RMS_TRACE_AT(5, true);
 }
 
 inline void rmsnorm(const RmsParams &p, int M, cudaStream_t st, bool pdl = false)
