@@ -63,11 +63,10 @@
 // cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
 // 1.76x over BF16, 1.02x the time of E4M3_A8 (geometric mean: a stage's
-// scales and the folds). W8A8 at 9-16 tokens
-// on 70B qkv with the kernel for three CTAs an SM (Plan::minb): 0.77 of
-// copy (0.68 before; NOTES.md v15). The rows split evenly over the SMs (8B o and down
-// alone, plan()): W8A8 1.05-1.12x, W8A16 0.99-1.27x against the tiles in
-// one call (NOTES.md v12).
+// scales and the folds). W8A8 at 9-16 tokens on 70B qkv with the kernel for
+// three CTAs an SM (Plan::minb): 0.77 of copy (0.68 before; NOTES.md v15).
+// The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
+// 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
 #pragma once
 
 #include "common.cuh"
@@ -715,7 +714,7 @@ inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 // Whether the kernel of launch bounds for `minb` CTAs an SM exists for
 // (wt, mt, kg): only 3, for W8A8 at two token tiles and four k groups
 // (Plan::minb); 0 (the default bounds) always.
-inline bool minb_built(int wt, int mt, int kg, int minb)
+constexpr bool minb_built(int wt, int mt, int kg, int minb)
 {
     return minb == 0 || (minb == 3 && mt == 2 && kg == MAX_KG && (wt == E4M3_A8 || wt == E4M3_A8G));
 }
@@ -727,8 +726,8 @@ template <template <int, int, int, int> class Op, int WT, int MT, class... A>
 inline auto dispatch_kg(int kg, int minb, A... a)
 {
     static_assert(MT <= KG_MAX_MT, "k groups only up to KG_MAX_MT token tiles");
-    if constexpr (MT == 2 && (WT == E4M3_A8 || WT == E4M3_A8G))
-        if (kg == 4 && minb == 3) return Op<WT, MT, 4, 3>::run(a...);
+    if constexpr (minb_built(WT, MT, MAX_KG, 3))
+        if (kg == MAX_KG && minb == 3) return Op<WT, MT, MAX_KG, 3>::run(a...);
     if (kg == 4) return Op<WT, MT, 4, 0>::run(a...);
     if (kg == 2) return Op<WT, MT, 2, 0>::run(a...);
     return Op<WT, MT, 1, 0>::run(a...);
@@ -919,22 +918,20 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
     // s3): alone 0.85 of copy against 0.80 at M = 1 (NOTES.md v13); in the
     // decode step 1.004-1.016x at batch 1 and 4, every configuration, 3
     // alternations of 5 repetitions (v14); at 16 tokens it lost (0.994x)
-    if (force_split <= 0 && force_kg <= 0 && pl.mt == 1 && best_split > 1 && supported(wt, M, N, K, 1, MAX_KG)) {
-        const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS;
-        if (tiles4 > slots && 2 * tiles4 <= 3 * slots) best_kg = MAX_KG, best_split = 1;
-    }
+    const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS; // unsplit CTAs of 32 rows
+    const bool free_kg = force_split <= 0 && force_kg <= 0 && supported(wt, M, N, K, 1, MAX_KG);
+    if (free_kg && pl.mt == 1 && best_split > 1 && tiles4 > slots && 2 * tiles4 <= 3 * slots)
+        best_kg = MAX_KG, best_split = 1;
     // At two token tiles (9-16 tokens) the kernel's registers allow two CTAs
     // an SM; where unsplit 32-row CTAs need more than two slots an SM but at
     // most three, W8A8 takes them in one round with the kernel built for
-    // three (launch bounds of 72 registers: 8-24 bytes of spills). H200,
+    // three (launch bounds of 72 registers; E4M3_A8 spills 24 bytes). H200,
     // Llama-3.1-70B qkv (320 CTAs) at 16 tokens alone: k4 s1 with three
     // slots 0.80 of copy (E4M3_A8G 0.82) against 0.67 with two and the
     // model's k1 s3 0.69; three slots for every kernel at 9-16 tokens lost
     // 2-6% elsewhere (NOTES.md v14)
-    if (force_split <= 0 && force_kg <= 0 && pl.mt == 2 && is_a8(wt) && supported(wt, M, N, K, 1, MAX_KG)) {
-        const int tiles4 = (N + MIN_ROWS - 1) / MIN_ROWS;
-        if (tiles4 > 2 * sms && tiles4 <= 3 * sms) best_kg = MAX_KG, best_split = 1, pl.minb = 3;
-    }
+    if (free_kg && minb_built(wt, pl.mt, MAX_KG, 3) && tiles4 > 2 * sms && tiles4 <= 3 * sms)
+        best_kg = MAX_KG, best_split = 1, pl.minb = 3;
     pl.kg = force_kg > 0 ? force_kg : best_kg;
     pl.split = force_split > 0 ? force_split : best_split;
     if (force_minb > 0) pl.minb = minb_built(wt, pl.mt, pl.kg, force_minb) ? force_minb : 0;
