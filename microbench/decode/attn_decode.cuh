@@ -71,6 +71,9 @@
 // - S ahead: 1.03-1.07x at batch 4-16 and 32K with 8 warps; 0.93-1.00x at
 //   4K and with 4 warps.
 // - More splits at batch 16 and 4K (2-8, 4 or 8 warps): 0.62-0.98x.
+// - A ring sized to the split (2-6 stages, 33 KiB a batch-1 step CTA
+//   instead of 97): alone 0.992-1.008x, in the step 0.997-1.006x (v16);
+//   not kept.
 // Where batch 1 at 4K goes (build/decode_trace, E4M3, 16 splits of 256
 // tokens, 8 warps; medians, us after the first CTA's entry): first stage in
 // 1.44, main loop done 3.17, every warp's O in shared memory 3.90 (before

@@ -115,7 +115,13 @@
 // (0.967-1.008x, reverted); other k groups or splits for the O, down and
 // QKV GEMVs (--gemv_force, 0.92-1.01x); the O or gate_up GEMV prefetching
 // its weights past the ring into L2 before its PDL wait (0.95-1.00x,
-// reverted; v7 found the same for every GEMV).
+// reverted; v7 found the same for every GEMV). Nor (v16, none kept): the
+// attention writing O's input as E4M3 in 1x64 groups itself, no
+// quantization kernel (0.990-1.007x); its ring sized to its split, so
+// that O's CTAs would find shared memory beside it (0.997-1.006x; O still
+// ran on 66 SMs); its producers bringing gate_up's first 8-32 MB into L2
+// (0.965-1.002x, worse with every MB); the FP8 norms' one reduction
+// (rmsnorm.cuh).
 // The 70B QKV GEMV runs k4 s1 up to 8 tokens (gemv::plan, v14: 1.004-1.016x
 // at batch 1 and 4 against k1 s3), and with FP8 weights at 9-16 tokens too,
 // in the kernel built for three CTAs an SM (v15: 1.011-1.022x at batch 12
