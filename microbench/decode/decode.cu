@@ -907,7 +907,8 @@ static void attn_trace(const std::string &list)
 #ifdef GEMV_TRACE
 // Diagnostic (build with -DGEMV_TRACE): --gemv_trace=e4m3_a8:1:4096:4096,...
 // (weights as the benchmarks name them, M, N, K, and optionally :n for the
-// rows split evenly over n CTAs an SM; else the planner's plan) captures
+// rows split evenly over n CTAs an SM; else the planner's plan, with
+// --gemv_stages and --gemv_pdl applied as the benchmark applies them) captures
 // a CUDA graph of graph_len() launches over rotating weight sets as the
 // benchmark does, replays it, then once more with launches 8..11 recording
 // every CTA's timestamps, and prints for each of those launches and each
@@ -923,7 +924,7 @@ static void gemv_trace(const std::string &list)
         if (sscanf(c.c_str(), "%15[^:]:%d:%d:%d:%d", wn, &M, &N, &K, &even) >= 4)
             for (int w : wts)
                 if (std::string(wn) == wt_name(w)) wt = w;
-        const gemv::Plan pl = wt >= 0 ? gemv::plan(wt, M, N, K, 0, 0, gemv::pdl_default, 0, even) : gemv::Plan{};
+        const gemv::Plan pl = wt >= 0 ? gemv::plan(wt, M, N, K, 0, g_gemv_stages, g_gemv_pdl, 0, even) : gemv::Plan{};
         if (wt < 0 || !gemv::runs(wt, M, N, K, pl)) {
             fprintf(stderr, "--gemv_trace: '%s' is not a supported wtype:M:N:K[:even] (wtype bf16, e4m3_channel, e4m3_block, e4m3_a8, e4m3_a8g)\n", c.c_str());
             exit(2);
