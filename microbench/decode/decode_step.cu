@@ -120,7 +120,7 @@
 // quantization kernel (0.990-1.007x); its ring sized to its split, so
 // that O's CTAs would find shared memory beside it (0.997-1.006x; O still
 // ran on 66 SMs); its producers bringing gate_up's first 8-32 MB into L2
-// (0.965-1.002x, worse with every MB); the FP8 norms' one reduction
+// (0.965-1.002x, worse the more MB); the FP8 norms' one reduction
 // (rmsnorm.cuh).
 // The 70B QKV GEMV runs k4 s1 up to 8 tokens (gemv::plan, v14: 1.004-1.016x
 // at batch 1 and 4 against k1 s3), and with FP8 weights at 9-16 tokens too,
