@@ -10,12 +10,16 @@
 //       kvdtype bf16 | e4m3 | e5m2, layout contig | paged16 | paged64;
 //       counters gbps (KV bytes / time), frac_copy. Shapes:
 //       sweeps/attention.txt; cases whose KV cache does not fit are skipped.
+//   gemv_chain/<impl>/<wdtype>/<M>x<N>x<N>_j<J>   (only with --only=chain)
+//       J dependent GEMVs an iteration (bm_chain: J launches, or one launch
+//       of gemv_chain.cuh's persistent kernel); counters gbps (the J
+//       matrices' bytes / time), frac_copy, us_per_gemv.
 //
 // Flags (besides Google Benchmark's): --check (every kernel against an FP64
 // reference on the GPU, fresh random inputs, seed printed; no timing),
 // --quick (Llama-3.1-8B/70B; M = 1, 16, 64; batch 1, 16, 64; context 4K,
 // 32K), --seed=N, --models=a,b (filter), --tokens=1,16 (GEMV M list),
-// --only=gemv|attn, --layers=FILE --tokens_file=FILE --attention=FILE.
+// --only=gemv|attn|chain, --layers=FILE --tokens_file=FILE --attention=FILE.
 // Attention tuning: --attn_variants=s4,w8,s16w4p1 (also time our kernel
 // with that many context splits, consumer warps and/or S a stage ahead,
 // impl fp8kit-<variant>), --attn_warps=4|8, --attn_pipe=0|1 (force them
@@ -25,9 +29,11 @@
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
-// is sized for).
+// is sized for), --chain_pre=N (the persistent chain's W stages issued
+// before X's wait).
 // Diagnostics (build/decode_trace, built with -DATTN_TRACE -DGEMV_TRACE):
-// --attn_trace=..., --gemv_trace=... (per-CTA timestamps; see below).
+// --attn_trace=..., --gemv_trace=..., --gemv_chain_trace=... (per-CTA
+// timestamps; see below).
 #include "bench.h"
 
 using bench::DevBuf;
@@ -38,6 +44,7 @@ using bench::split_csv;
 #include "attn_decode.cuh"
 #include "cublaslt_gemv.cuh"
 #include "gemv.cuh"
+#include "gemv_chain.cuh"
 #include "random.cuh"
 
 #include <memory>
@@ -280,6 +287,7 @@ static QuantX quantize_x_groups(const std::vector<uint16_t> &x, int M, int K)
 static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth (tuning)
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
 static bool g_attn_pdl = true;  // --attn_pdl=0: the same for the attention
+static int g_chain_pre = 2;     // --chain_pre=N: the persistent chain's W stages issued before X's wait (tuning; ChainParams::pre)
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 // group_mag: each (token, 64-k group) of X scaled by its own power of two in
@@ -706,6 +714,154 @@ static void attn_checks()
             }
 }
 
+// ---------------------------------------------------------------- GEMV chains (gemv_chain.cuh)
+
+// E4M3(BF16(y) * (1 / s)), saturating: X_{j+1} from GEMV j's BF16 output,
+// as gemv_chain.cuh's W8A8 epilogue forms it (the reference's quantizer)
+__global__ void quant_static(const uint16_t *y, uint8_t *q, size_t n, const float *s)
+{
+    const float inv = 1.f / *s;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        q[i] = fp8_e4m3_from_f32(bf16_to_f32(y[i]) * inv);
+}
+
+// A chain's data: J weight matrices N x N stacked ([J N][N], per-channel
+// scales [J N]) of about unit gain (a chain of J GEMVs neither grows nor
+// shrinks much: BF16 amp sqrt(3 / N); E4M3 codes, whose RMS is ~84, with
+// scales near 1 / (84 sqrt(N))); X's stack [J + 1][8][N] (BF16, or E4M3
+// codes for W8A8 with the static scales x_scale[j] = 1 / 448: X_0's codes
+// uniform, so values within +-1) with X_0 random in rows < M, zero padding,
+// the outputs' rows poisoned (NaN); the chain's counters, zero.
+struct ChainData {
+    int wt, M, N, J;
+    size_t xb; // bytes an element of X
+    DevBuf<uint8_t> w, x;
+    DevBuf<float> s, xs;
+    DevBuf<int> done;
+    ChainData(int wt_, int M_, int N_, int J_)
+        : wt(wt_), M(M_), N(N_), J(J_), xb(gemv::is_a8(wt_) ? 1 : 2), w((size_t)J_ * N_ * N_ * wt_bytes(wt_)),
+          x((size_t)(J_ + 1) * 8 * N_ * xb), s((size_t)J_ * N_), xs((size_t)J_ + 1), done((size_t)J_)
+    {
+        if (wt == gemv::BF16) launch_fill_bf16(w.p, (size_t)J * N * N, next_seed(), sqrtf(3.f / N));
+        else launch_fill_codes(w.p, (size_t)J * N * N, next_seed());
+        launch_fill_f32(s.p, s.n, next_seed(), 0.5f / 84 / sqrtf((float)N), 1.5f / 84 / sqrtf((float)N));
+        std::vector<float> xsh(xs.n, 1.f / 448);
+        xs.upload(xsh);
+        CUDA_CHECK(cudaMemset(done.p, 0, done.n * 4));
+        reset(next_seed());
+    }
+    void reset(uint64_t seed)
+    {
+        const size_t row = (size_t)N * xb, block = 8 * row;
+        std::vector<uint8_t> h(x.n, 0);
+        DevBuf<uint8_t> t((size_t)M * row);
+        if (xb == 1) launch_fill_codes(t.p, t.n, seed);
+        else launch_fill_bf16(t.p, t.n / 2, seed, 1.f);
+        const std::vector<uint8_t> x0 = t.download();
+        std::copy(x0.begin(), x0.end(), h.begin());
+        for (int j = 1; j <= J; j++) // NaN: 0x7F (E4M3), 0xFFFF (BF16)
+            for (size_t i = 0; i < (size_t)M * row; i++) h[j * block + i] = xb == 1 ? 0x7F : 0xFF;
+        x.upload(h);
+    }
+    gemv::ChainParams params(bool indep = false) const
+    {
+        gemv::ChainParams p{w.p, s.p, x.p, M, N, J, done.p, indep, g_chain_pre};
+        p.x_scale = xs.p;
+        return p;
+    }
+    // GEMV j as a gemv_kernel launch: X_j's block in, Y to y (BF16, M x N)
+    gemv::Params launch_params(int j, void *y, const float *tok_scale) const
+    {
+        return gemv::Params{w.p + (size_t)j * N * N * wt_bytes(wt), x.p + (size_t)j * 8 * N * xb, s.p + (size_t)j * N,
+                            (__nv_bfloat16 *)y, M, N, N, 1, tok_scale, nullptr, 0};
+    }
+};
+
+// The persistent chain against J launches of gemv_kernel with the same k
+// groups and rows (bit-exact: the same sums in the same order; W8A8 with
+// quant_static after each launch), twice (the second launch finds the
+// counters the first reset), and its first GEMV against FP64.
+static void chain_checks()
+{
+    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_A8})
+        for (int N : {2048, 4096, 8192, 16384})
+            for (int M : {1, 5, 8}) {
+                const int J = N >= 16384 ? 3 : 4;
+                const gemv::ChainPlan cp = gemv::chain_plan(wt, M, N, J);
+                char what[200];
+                if (!cp.kg) {
+                    snprintf(what, sizeof what, "gemv chain %s M=%d N=%d: no plan", wt_name(wt), M, N);
+                    check(false, what, 1, 0);
+                    continue;
+                }
+                ChainData d(wt, M, N, J);
+                const uint64_t seed = next_seed();
+                const bool a8 = gemv::is_a8(wt);
+                // the reference: J launches through the stack
+                d.reset(seed);
+                const gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, 1);
+                DevBuf<uint16_t> y((size_t)M * N);
+                DevBuf<float> ts((size_t)M);
+                for (int j = 0; j < J; j++) {
+                    const std::vector<float> t(M, 1.f / 448); // X_j's static scale for every token
+                    ts.upload(t);
+                    const size_t next = (size_t)(j + 1) * 8 * N * d.xb;
+                    gemv::launch(wt, d.launch_params(j, a8 ? (void *)y.p : (void *)(d.x.p + next), ts.p), pl, 0);
+                    if (a8) quant_static<<<64, 256>>>(y.p, d.x.p + next, (size_t)M * N, d.xs.p + j + 1);
+                    CUDA_CHECK(cudaDeviceSynchronize());
+                }
+                CUDA_CHECK_LAUNCH();
+                const std::vector<uint8_t> want = d.x.download();
+                std::vector<uint8_t> got;
+                for (int rep = 0; rep < 2; rep++) {
+                    d.reset(seed);
+                    gemv::chain_launch(wt, d.params(), cp, 0);
+                    CUDA_CHECK(cudaDeviceSynchronize());
+                    CUDA_CHECK_LAUNCH();
+                    got = d.x.download();
+                    long bad = 0;
+                    const size_t row = (size_t)N * d.xb;
+                    for (int j = 1; j <= J; j++)
+                        for (size_t i = 0; i < (size_t)M * row; i += d.xb) {
+                            const size_t e = (size_t)j * 8 * row + i;
+                            const bool nan = a8 ? (got[e] & 0x7F) == 0x7F : ((got[e] | got[e + 1] << 8) & 0x7FFF) > 0x7F80;
+                            bad += nan || memcmp(&got[e], &want[e], d.xb) != 0;
+                        }
+                    snprintf(what, sizeof what,
+                             "gemv chain %s M=%d N=%d J=%d kg=%d stages=%d, launch %d: bit-exact against %d launches (mismatches or NaN)",
+                             wt_name(wt), M, N, J, cp.kg, cp.stages, rep + 1, J);
+                    check(bad == 0, what, (double)bad, 0);
+                    long left = 0;
+                    for (int v : d.done.download()) left += v != 0;
+                    snprintf(what, sizeof what, "gemv chain %s M=%d N=%d J=%d, launch %d: counters reset (nonzero)", wt_name(wt), M, N, J, rep + 1);
+                    check(left == 0, what, (double)left, 0);
+                }
+                // X_1 against X_0 W_0^T in FP64 (W8A8: X_1 dequantized, so
+                // E4M3's rounding is in the error: the bound is the error of
+                // quantizing the FP64 result itself, plus 0.01)
+                auto val = [&](size_t e) { return a8 ? fp8_e4m3_to_f32(got[e]) / 448.f : bf16_to_f32((uint16_t)(got[2 * e] | got[2 * e + 1] << 8)); };
+                std::vector<float> x0((size_t)M * N);
+                for (size_t i = 0; i < x0.size(); i++) x0[i] = val(i);
+                DevBuf<float> x0d(x0.size());
+                x0d.upload(x0);
+                DevBuf<double> ref((size_t)M * N);
+                ref_gemv<<<(N + 7) / 8, 256>>>(wt, d.w.p, d.s.p, x0d.p, M, N, N, ref.p);
+                CUDA_CHECK_LAUNCH();
+                std::vector<double> out((size_t)M * N);
+                for (size_t i = 0; i < out.size(); i++) out[i] = val((size_t)8 * N + i);
+                const std::vector<double> rf = ref.download();
+                double bound = 4e-3;
+                if (a8) {
+                    std::vector<double> rq(rf.size());
+                    for (size_t i = 0; i < rf.size(); i++) rq[i] = fp8_e4m3_to_f32(fp8_e4m3_from_f32((float)(rf[i] * 448))) / 448.f;
+                    bound = bench::rel_l2(rq.data(), rf.data(), rf.size()) + 0.01;
+                }
+                const double err = bench::rel_l2(out.data(), rf.data(), out.size());
+                snprintf(what, sizeof what, "gemv chain %s M=%d N=%d: X_1 vs FP64", wt_name(wt), M, N);
+                check(err <= bound, what, err, bound);
+            }
+}
+
 // ---------------------------------------------------------------- benchmarks
 
 static size_t single_copy_bytes() { return 4 * (size_t)bench::device().l2CacheSize; }
@@ -791,6 +947,54 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
     }
     bench::set_counters(st, 2.0 * c.M * c.N * c.K, (double)wbytes);
     st.counters["rotation"] = n;
+}
+
+// gemv_chain/<impl>/<wdtype>/<M>x<N>x<N>_j<J>: J dependent GEMVs (X_{j+1} =
+// X_j W_j^T) a timed iteration: impl fp8kit, J launches with the planner's
+// plan (PDL, as the decode step launches them); fp8kit-even, J launches
+// with the persistent kernel's k groups and rows (one CTA an SM);
+// fp8kit-persistent, one launch of gemv_chain.cuh. J copies of W, >= 4x L2.
+// fp8kit-indep, the persistent kernel with every GEMV reading X_0 and none
+// waiting (the ceiling without the dependency).
+struct ChainCase { int wt, M, N, J, impl; }; // impl 0 fp8kit, 1 fp8kit-even, 2 fp8kit-persistent, 3 fp8kit-indep
+static void bm_chain(benchmark::State &st, ChainCase c)
+{
+    const gemv::ChainPlan cp = gemv::chain_plan(c.wt, c.M, c.N, c.J);
+    if (!cp.kg) {
+        st.SkipWithError("shape not supported");
+        return;
+    }
+    const gemv::Plan pl = c.impl == 1 ? gemv::plan(c.wt, c.M, c.N, c.N, 1, g_gemv_stages, g_gemv_pdl, cp.kg, 1)
+                                      : gemv::plan(c.wt, c.M, c.N, c.N, 0, g_gemv_stages, g_gemv_pdl);
+    ChainData d(c.wt, c.M, c.N, c.J);
+    // the launches: BF16 and W8A16 write X_{j+1}; W8A8 writes BF16 Y to y
+    // (quantizing it would be one more kernel a GEMV, which the persistent
+    // kernel's epilogue does)
+    const bool a8 = gemv::is_a8(c.wt);
+    DevBuf<uint16_t> y((size_t)c.M * c.N);
+    DevBuf<float> ts((size_t)c.M);
+    ts.upload(std::vector<float>(c.M, 1.f / 448));
+    DevBuf<uint8_t> wsb(std::max<size_t>(4, gemv::workspace_bytes(pl, c.N)));
+    CUDA_CHECK(cudaMemset(wsb.p, 0, wsb.n));
+    bench::time_graph(st, [&](int, cudaStream_t strm) {
+        if (c.impl >= 2) {
+            gemv::chain_launch(c.wt, d.params(c.impl == 3), cp, strm);
+            return;
+        }
+        for (int j = 0; j < c.J; j++) {
+            gemv::Params p = d.launch_params(j, a8 ? (void *)y.p : (void *)(d.x.p + (size_t)(j + 1) * 8 * c.N * d.xb), ts.p);
+            p.split = pl.split, p.workspace = wsb.p, p.workspace_size = wsb.n;
+            gemv::launch(c.wt, p, pl, strm);
+        }
+    }, 4);
+    const double wbytes = (double)c.N * c.N * wt_bytes(c.wt);
+    bench::set_counters(st, 2.0 * c.M * c.N * c.N * c.J, wbytes * c.J);
+    st.counters["J"] = c.J;
+    st.counters["kg"] = c.impl >= 2 ? cp.kg : pl.kg;
+    st.counters["split"] = c.impl >= 2 ? 1 : pl.split;
+    st.counters["blocks"] = c.impl >= 2 ? cp.blocks : pl.blocks;
+    st.counters["stages"] = c.impl >= 2 ? cp.stages : pl.stages;
+    st.counters["us_per_gemv"] = benchmark::Counter(c.J / 1e6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 struct AttnCase {
@@ -980,10 +1184,61 @@ static void gemv_trace(const std::string &list)
 }
 #endif
 
+#ifdef GEMV_TRACE
+// Diagnostic (build with -DGEMV_TRACE): --gemv_chain_trace=e4m3_channel:1:4096,...
+// (weights, M, N): the persistent chain of 16 GEMVs launched 5 times, then
+// once more recording gemv_chain.cuh's points for GEMVs 0..7; prints each
+// point's min / median / max over the CTAs, in us after GEMV 1's first
+// "X ready", and the period between GEMVs.
+static void gemv_chain_trace(const std::string &list)
+{
+    for (auto &c : split_csv(list)) {
+        char wn[16];
+        int M = 0, N = 0, wt = -1;
+        if (sscanf(c.c_str(), "%15[^:]:%d:%d", wn, &M, &N) == 3)
+            for (int w : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_A8})
+                if (std::string(wn) == wt_name(w)) wt = w;
+        const int J = 16;
+        const gemv::ChainPlan cp = wt >= 0 ? gemv::chain_plan(wt, M, N, J) : gemv::ChainPlan{};
+        if (!cp.kg || cp.blocks > gemv::CHAIN_CTAS) {
+            fprintf(stderr, "--gemv_chain_trace: '%s' is not a supported wtype:M:N (bf16, e4m3_channel, e4m3_a8; M <= 8)\n", c.c_str());
+            exit(2);
+        }
+        ChainData d(wt, M, N, J);
+        const gemv::ChainParams p = d.params();
+        for (int r = 0; r < 5; r++) gemv::chain_launch(wt, p, cp, 0);
+        std::vector<unsigned long long> z((size_t)gemv::CHAIN_TRACE_JOBS * gemv::CHAIN_CTAS * gemv::CHAIN_POINTS, 0);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        CUDA_CHECK(cudaMemcpyToSymbol(gemv::chain_trace_ns, z.data(), z.size() * 8));
+        gemv::chain_launch(wt, p, cp, 0);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        CUDA_CHECK_LAUNCH();
+        CUDA_CHECK(cudaMemcpyFromSymbol(z.data(), gemv::chain_trace_ns, z.size() * 8));
+        auto at = [&](int j, int b, int e) { return z[((size_t)j * gemv::CHAIN_CTAS + b) * gemv::CHAIN_POINTS + e]; };
+        unsigned long long t0 = ~0ull;
+        for (int b = 0; b < cp.blocks; b++) t0 = std::min(t0, at(1, b, 0));
+        printf("%s %dx%dx%d: kg %d, %d CTAs, %d stages, %d GEMVs a launch (us after GEMV 1's first X ready)\n", wn, M, N, N, cp.kg,
+               cp.blocks, cp.stages, J);
+        const char *what[gemv::CHAIN_POINTS] = {"X ready seen", "first stage in", "main loop done", "share stored"};
+        double prev = 0;
+        for (int j = 0; j < gemv::CHAIN_TRACE_JOBS; j++) {
+            for (int e = 0; e < gemv::CHAIN_POINTS; e++) {
+                std::vector<double> v;
+                for (int b = 0; b < cp.blocks; b++) v.push_back(((double)at(j, b, e) - (double)t0) / 1e3);
+                std::sort(v.begin(), v.end());
+                printf("  gemv %d %d %-15s min %7.2f  median %7.2f  max %7.2f us", j, e, what[e], v.front(), v[v.size() / 2], v.back());
+                if (e == 3) printf("  (period %.2f)", v.back() - prev), prev = v.back();
+                printf("\n");
+            }
+        }
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
-                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "attn_variants", "attn_warps", "attn_pipe",
+                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "gemv_chain_trace", "chain_pre", "attn_variants", "attn_warps", "attn_pipe",
                               "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -992,6 +1247,7 @@ int main(int argc, char **argv)
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
     g_attn_pdl = opt("attn_pdl", "1") != "0";
+    g_chain_pre = atoi(opt("chain_pre", "2").c_str());
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
 
@@ -1008,7 +1264,12 @@ int main(int argc, char **argv)
         gemv_trace(opt("gemv_trace", ""));
         return 0;
     }
+    if (bench::options().extra.count("gemv_chain_trace")) {
+        gemv_chain_trace(opt("gemv_chain_trace", ""));
+        return 0;
+    }
 #else
+    if (bench::refuse_unbuilt("gemv_chain_trace", "build/decode_trace", "GEMV_TRACE")) return 2;
     if (bench::refuse_unbuilt("gemv_trace", "build/decode_trace", "GEMV_TRACE")) return 2;
 #endif
     if (o.check) {
@@ -1018,6 +1279,7 @@ int main(int argc, char **argv)
             gemv_checks();
             cublaslt_checks();
         }
+        if (only.empty() || only == "gemv" || only == "chain") chain_checks();
         if (only.empty() || only == "attn") attn_checks();
         CUDA_CHECK(cudaDeviceSynchronize());
         printf("# %d failed\n", g_fail);
@@ -1078,6 +1340,22 @@ int main(int argc, char **argv)
                     }
         }
     }
+    // GEMV chains (gemv_chain.cuh): only when asked for (--only=chain)
+    if (only == "chain")
+        for (int N : {4096, 8192, 16384})
+            for (int M : {1, 8})
+                for (int wt : {gemv::E4M3_A8, gemv::E4M3_CHANNEL, gemv::BF16}) {
+                    const size_t wbytes = (size_t)N * N * wt_bytes(wt);
+                    const int J = std::max<int>(16, (int)((single_copy_bytes() + wbytes - 1) / wbytes));
+                    const char *impls[] = {"fp8kit", "fp8kit-even", "fp8kit-persistent", "fp8kit-indep"};
+                    for (int impl = 0; impl < 4; impl++) {
+                        const std::string name = "gemv_chain/" + std::string(impls[impl]) + "/" + wt_name(wt) + "/" + std::to_string(M) + "x" +
+                                                 std::to_string(N) + "x" + std::to_string(N) + "_j" + std::to_string(J);
+                        benchmark::RegisterBenchmark(name.c_str(), bm_chain, ChainCase{wt, M, N, J, impl})
+                            ->UseManualTime()
+                            ->Unit(benchmark::kMicrosecond);
+                    }
+                }
     if (only.empty() || only == "attn") {
         std::vector<int> batches, contexts;
         struct Mdl { std::string name; int hq, hkv, d; };

@@ -326,6 +326,147 @@ inline void print_trace(const TraceDump &d, int slot, int blocks, unsigned long 
 #define GEMV_TRACE_AT(cond, e)
 #endif
 
+// The epilogue's sums in shared memory, [warp][t][i][lane] (a warp's
+// accumulators as it stores them): entry e is token tok of the tile's row
+// row (row_of() gives W's)
+template <int MT> __device__ __forceinline__ void red_entry(int e, int &tok, int &row)
+{
+    const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
+    tok = 8 * t + 2 * (ln & 3) + (i & 1);
+    row = wp * 16 + (ln >> 2) + (i >> 1) * 8;
+}
+
+// One consumer warp's share of a ring stage (gemv_kernel, gemv_chain.cuh):
+// rows 16 rg.. of the CTA's R, k group kg (its sub-stage), the lane offsets
+// of its fragments, and the stage's MMAs into NA independent accumulator
+// sets (chunks alternate between them, so that a stage's MMAs into one
+// token tile are not one dependent chain).
+template <int WT, int MT, int KG, int MB> struct Warp {
+    using C = Cfg<WT, MT, KG, MB>;
+    static constexpr int NA = MT == 1 ? 4 : MT == 2 ? 2 : 1;
+    int g, c, rg, kg;
+    // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
+    // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
+    // chunk q (token g, tile t adds 1024 t), BF16 ldmatrix (row lane&7).
+    uint32_t wo[4], xo[8];
+
+    __device__ __forceinline__ Warp(int warp, int lane)
+    {
+        g = lane >> 2, c = lane & 3;
+        rg = warp % C::RG, kg = warp / C::RG;
+        // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
+        const int lrow = rg * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+        const int lchunk = lane >> 4;
+#pragma unroll
+        for (int i = 0; i < 4; i++) wo[i] = dec::swz(kg * C::WBOX, lrow, 2 * i + lchunk);
+        const uint32_t xg = C::WTILE + kg * C::XBOXES * C::XBOX; // this k group's X boxes
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = xg + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
+            else xo[q] = xg + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1): chunks 4jj..+3
+        }
+    }
+
+    __device__ __forceinline__ static void zero(float (&part)[NA][MT][4])
+    {
+#pragma unroll
+        for (int a = 0; a < NA; a++)
+#pragma unroll
+            for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
+    }
+    // acc += sc * (the sets' sum, in set order); the sets back to zero
+    __device__ __forceinline__ static void fold(float (&part)[NA][MT][4], float (&acc)[MT][4], float sc)
+    {
+#pragma unroll
+        for (int t = 0; t < MT; t++)
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                float v = 0.f;
+#pragma unroll
+                for (int a = 0; a < NA; a++) v += part[a][t][i], part[a][t][i] = 0.f;
+                acc[t][i] = fmaf(v, sc, acc[t][i]);
+            }
+    }
+
+    // which accumulator set the MMA of k32 step 2 jj + h adds to: they
+    // alternate; with group scales the two halves of a sub-stage (64 k,
+    // one group each) keep to their own sets, folded after each half
+    __device__ __forceinline__ static int aset(int jj, int h)
+    {
+        return WT != E4M3_A8G ? (2 * jj + h) % NA : NA >= 2 ? jj * (NA / 2) + h % (NA / 2) : 0;
+    }
+
+    // The stage at shared address wt (E4M3_A8G: its X scales at xs) into
+    // part (E4M3_A8G: folded into acc with the group scales every half)
+    __device__ __forceinline__ void stage(uint32_t wt, const float *xs, float (&part)[NA][MT][4], float (&acc)[MT][4]) const
+    {
+        // E4M3_A8G: the scales of (first half, second half) of the
+        // sub-stage for this lane's tokens 8t + 2c + h (the accumulators' columns)
+        float2 xsc[MT][2];
+        if (WT == E4M3_A8G)
+#pragma unroll
+            for (int t = 0; t < MT; t++)
+#pragma unroll
+                for (int h = 0; h < 2; h++)
+                    xsc[t][h] = *reinterpret_cast<const float2 *>(xs + xg_stage_offset(kg, 8 * t + 2 * c + h, 0, MT));
+        if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
+            // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
+#pragma unroll
+            for (int qq = 0; qq < 4; qq++) {
+                uint32_t r[4];
+                dec::ldsm_x4(wt + wo[qq], r);
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int q = 2 * qq + h;
+                    uint32_t lo0, hi0, lo1, hi1;
+                    dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
+                    dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
+                    // X: token 8t + g, k 16q + 4c .. +3: 8 bytes of box q/4
+#pragma unroll
+                    for (int t = 0; t < MT; t++) {
+                        const uint2 b = dec::lds64(wt + xo[q] + 1024 * t);
+                        dec::mma_bf16_16816(part[q % NA][t], lo0, lo1, hi0, hi1, b.x, b.y);
+                    }
+                }
+            }
+        } else {
+            // BF16: 4 k16 steps; W8A8: 4 k32 steps of E4M3 x E4M3, no
+            // conversion. ldmatrix gives the A fragments of two steps and
+            // (X rows as the 8x8 matrices) their B fragments, in the same
+            // byte layout for both (128 bytes of a row a stage)
+            auto mma = [](float(&d)[4], const uint32_t(&a)[4], uint32_t b0, uint32_t b1) {
+                if (is_a8(WT)) dec::mma_e4m3_16832(d, a[0], a[1], a[2], a[3], b0, b1);
+                else dec::mma_bf16_16816(d, a[0], a[1], a[2], a[3], b0, b1);
+            };
+#pragma unroll
+            for (int jj = 0; jj < 2; jj++) {
+                uint32_t a[2][4];
+                dec::ldsm_x4(wt + wo[2 * jj], a[0]);
+                dec::ldsm_x4(wt + wo[2 * jj + 1], a[1]);
+#pragma unroll
+                for (int t = 0; t < MT; t++) {
+                    uint32_t b[4];
+                    dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
+                    mma(part[aset(jj, 0)][t], a[0], b[0], b[1]);
+                    mma(part[aset(jj, 1)][t], a[1], b[2], b[3]);
+                }
+                if (WT == E4M3_A8G) { // this half's sums, times its group's scale, into FP32
+#pragma unroll
+                    for (int t = 0; t < MT; t++)
+#pragma unroll
+                        for (int i = 0; i < 4; i++) {
+                            float v = part[aset(jj, 0)][t][i];
+                            part[aset(jj, 0)][t][i] = 0.f;
+                            if (aset(jj, 1) != aset(jj, 0)) v += part[aset(jj, 1)][t][i], part[aset(jj, 1)][t][i] = 0.f;
+                            const float2 g2 = xsc[t][i & 1];
+                            acc[t][i] = fmaf(v, jj ? g2.y : g2.x, acc[t][i]);
+                        }
+                }
+            }
+        }
+    }
+};
+
 template <int WT, int MT, int KG, int MB>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, MB>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
@@ -410,131 +551,23 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
             }
         }
     } else {
-        const int g = lane >> 2, c = lane & 3;
-        // this warp: rows 16 rg.. of the CTA's R, k group kg (its sub-stage)
-        const int rg = warp % C::RG, kg = warp / C::RG;
-        // ldmatrix.x4: lanes 8i..8i+7 address matrix i = (rows 8*(i&1).., chunk +(i>>1))
-        const int lrow = rg * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
-        const int lchunk = lane >> 4;
-        // NA independent accumulator sets (chunks alternate between them), so
-        // that a stage's MMAs into one token tile are not one dependent chain
-        constexpr int NA = MT == 1 ? 4 : MT == 2 ? 2 : 1;
-        float part[NA][MT][4];
-#pragma unroll
-        for (int a = 0; a < NA; a++)
-#pragma unroll
-            for (int t = 0; t < MT; t++) part[a][t][0] = part[a][t][1] = part[a][t][2] = part[a][t][3] = 0.f;
+        const Warp<WT, MT, KG, MB> w(warp, lane);
+        float part[Warp<WT, MT, KG, MB>::NA][MT][4];
+        w.zero(part);
         // block scales: the 128-row block holding this CTA's R rows
         const float *srow = WT == E4M3_BLOCK ? p.scale + (size_t)(tile * C::R / 128) * (p.K / 128) : nullptr;
-        // which accumulator set the MMA of k32 step 2 jj + h adds to: they
-        // alternate; with group scales the two halves of a sub-stage (64 k,
-        // one group each) keep to their own sets, folded after each half
-        auto aset = [](int jj, int h) { return WT != E4M3_A8G ? (2 * jj + h) % NA : NA >= 2 ? jj * (NA / 2) + h % (NA / 2) : 0; };
-        // Lane offsets inside a stage, fixed for the whole loop. ldmatrix of W:
-        // FP8 chunk pair qq, BF16 chunk 4jj + {0,2} (+lchunk); X: FP8 lds64 of
-        // chunk q (token g, tile t adds 1024 t), BF16 ldmatrix (row lane&7).
-        uint32_t wo[4], xo[8];
-#pragma unroll
-        for (int i = 0; i < 4; i++) wo[i] = dec::swz(kg * C::WBOX, lrow, 2 * i + lchunk);
-        const uint32_t xg = C::WTILE + kg * C::XBOXES * C::XBOX; // this k group's X boxes
-#pragma unroll
-        for (int q = 0; q < 8; q++) {
-            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) xo[q] = xg + (q >> 2) * C::XBOX + dec::swz(0, g, 2 * (q & 3) + (c >> 1)) + 8 * (c & 1);
-            else xo[q] = xg + dec::swz(0, lane & 7, (q & 1) * 4 + (lane >> 3)); // q = jj (0, 1): chunks 4jj..+3
-        }
-
         for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
             float sc = 1.f;
-            if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + kg); // BK = 128: one scale block a sub-stage
+            if (WT == E4M3_BLOCK) sc = __ldg(srow + (s_beg + s) * KG + w.kg); // BK = 128: one scale block a sub-stage
             hopper::mbar_wait(&full[st], ph);
             GEMV_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
-            // E4M3_A8G: the scales of (first half, second half) of the
-            // sub-stage for this lane's tokens 8t + 2c + h (the accumulators' columns)
-            float2 xsc[MT][2];
-            if (WT == E4M3_A8G)
-#pragma unroll
-                for (int t = 0; t < MT; t++)
-#pragma unroll
-                    for (int h = 0; h < 2; h++)
-                        xsc[t][h] = *reinterpret_cast<const float2 *>(xsm + st * (C::SCB / 4) + xg_stage_offset(kg, 8 * t + 2 * c + h, 0, MT));
-            const uint32_t wt = hopper::smem_u32(smem + (size_t)st * C::STAGE);
-            if (WT == E4M3_CHANNEL || WT == E4M3_BLOCK) {
-                // 8 chunks of 16 k; chunk q: A = rows g / g+8, bytes 4c..4c+3 (k = 16q + 4c + 0..3)
-#pragma unroll
-                for (int qq = 0; qq < 4; qq++) {
-                    uint32_t r[4];
-                    dec::ldsm_x4(wt + wo[qq], r);
-#pragma unroll
-                    for (int h = 0; h < 2; h++) {
-                        const int q = 2 * qq + h;
-                        uint32_t lo0, hi0, lo1, hi1;
-                        dec::e4m3x4_to_bf16x2(r[2 * h], lo0, hi0);
-                        dec::e4m3x4_to_bf16x2(r[2 * h + 1], lo1, hi1);
-                        // X: token 8t + g, k 16q + 4c .. +3: 8 bytes of box q/4
-#pragma unroll
-                        for (int t = 0; t < MT; t++) {
-                            const uint2 b = dec::lds64(wt + xo[q] + 1024 * t);
-                            dec::mma_bf16_16816(part[q % NA][t], lo0, lo1, hi0, hi1, b.x, b.y);
-                        }
-                    }
-                }
-            } else {
-                // BF16: 4 k16 steps; W8A8: 4 k32 steps of E4M3 x E4M3, no
-                // conversion. ldmatrix gives the A fragments of two steps and
-                // (X rows as the 8x8 matrices) their B fragments, in the same
-                // byte layout for both (128 bytes of a row a stage)
-                auto mma = [](float(&d)[4], const uint32_t(&a)[4], uint32_t b0, uint32_t b1) {
-                    if (is_a8(WT)) dec::mma_e4m3_16832(d, a[0], a[1], a[2], a[3], b0, b1);
-                    else dec::mma_bf16_16816(d, a[0], a[1], a[2], a[3], b0, b1);
-                };
-#pragma unroll
-                for (int jj = 0; jj < 2; jj++) {
-                    uint32_t a[2][4];
-                    dec::ldsm_x4(wt + wo[2 * jj], a[0]);
-                    dec::ldsm_x4(wt + wo[2 * jj + 1], a[1]);
-#pragma unroll
-                    for (int t = 0; t < MT; t++) {
-                        uint32_t b[4];
-                        dec::ldsm_x4(wt + xo[jj] + 1024 * t, b);
-                        mma(part[aset(jj, 0)][t], a[0], b[0], b[1]);
-                        mma(part[aset(jj, 1)][t], a[1], b[2], b[3]);
-                    }
-                    if (WT == E4M3_A8G) { // this half's sums, times its group's scale, into FP32
-#pragma unroll
-                        for (int t = 0; t < MT; t++)
-#pragma unroll
-                            for (int i = 0; i < 4; i++) {
-                                float v = part[aset(jj, 0)][t][i];
-                                part[aset(jj, 0)][t][i] = 0.f;
-                                if (aset(jj, 1) != aset(jj, 0)) v += part[aset(jj, 1)][t][i], part[aset(jj, 1)][t][i] = 0.f;
-                                const float2 g2 = xsc[t][i & 1];
-                                acc[t][i] = fmaf(v, jj ? g2.y : g2.x, acc[t][i]);
-                            }
-                    }
-                }
-            }
+            w.stage(hopper::smem_u32(smem + (size_t)st * C::STAGE), xsm + st * (C::SCB / 4), part, acc);
             __syncwarp();
             if (lane == 0) hopper::mbar_arrive(&empty[st]);
             if (++st == STAGES) st = 0, ph ^= 1;
-            if (WT == E4M3_BLOCK) { // the stage's partial sums, scaled, into FP32
-#pragma unroll
-                for (int t = 0; t < MT; t++)
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        float v = 0.f;
-#pragma unroll
-                        for (int a = 0; a < NA; a++) v += part[a][t][i], part[a][t][i] = 0.f;
-                        acc[t][i] = fmaf(v, sc, acc[t][i]);
-                    }
-            }
+            if (WT == E4M3_BLOCK) w.fold(part, acc, sc); // the stage's partial sums, scaled, into FP32
         }
-        if (WT != E4M3_BLOCK && WT != E4M3_A8G) // (those two folded their sums every sub-stage)
-#pragma unroll
-            for (int t = 0; t < MT; t++)
-#pragma unroll
-                for (int i = 0; i < 4; i++)
-#pragma unroll
-                    for (int a = 0; a < NA; a++) acc[t][i] += part[a][t][i];
+        if (WT != E4M3_BLOCK && WT != E4M3_A8G) w.fold(part, acc, 1.f); // (those two folded their sums every sub-stage)
     }
 
     GEMV_TRACE_AT(threadIdx.x == 0, 4);
@@ -545,11 +578,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     // (deterministic) and resets the counter.
     dec::pdl_wait(); // long since satisfied: the producer waited
     constexpr int EO = C::RG * MT * 128; // a k group's sums: [rg][t][i][lane]
-    auto index = [&](int e, int &tok, int &row) {
-        const int ln = e & 31, i = (e >> 5) & 3, t = (e >> 7) % MT, wp = (e >> 7) / MT;
-        tok = 8 * t + 2 * (ln & 3) + (i & 1);
-        row = wp * 16 + (ln >> 2) + (i >> 1) * 8; // the tile's row; row_of() gives W's
-    };
+    auto index = [&](int e, int &tok, int &row) { red_entry<MT>(e, tok, row); };
     // paired: the tile's outputs, BF16-rounded, [token][R] after the sums
     float *fin = reinterpret_cast<float *>(smem) + CWARPS * MT * 128;
     auto store = [&](int tok, int r, float v) {
