@@ -47,6 +47,31 @@ fi
 "$B/decode_step_trace" --quick --models=llama3.1-8b --configs=fp8w_fp8kv --benchmark_filter='llama3.1-8b/fp8w_fp8kv/b1_l4096' \
     --gemv_trace_layer=1 --benchmark_min_time=0.02 --benchmark_repetitions=1 >"$d/strace" 2>&1 &&
     python3 tests/gemv_trace.py step "$d/strace" || { cat "$d/strace"; fail=1; }
+# The persistent GEMV chain's trace (gemv_chain.cuh): every GEMV's points in
+# order, and no CTA sees X_{j+1} ready before the last CTA stored its share
+# of it (the counter is the chain's only barrier)
+if "$B/decode_trace" --gemv_chain_trace=e4m3_a8:1:4096,bf16:8:8192 >"$d/ctrace" 2>&1 && python3 - "$d/ctrace" <<'PY'
+import re, sys
+runs, cur = [], None
+for line in open(sys.argv[1]):
+    if re.match(r"(bf16|e4m3\w*) \d+x", line):
+        cur = {}; runs.append(cur)
+    m = re.match(r"\s+gemv (\d) (\d) .*?min\s+(-?[\d.]+)\s+median\s+(-?[\d.]+)\s+max\s+(-?[\d.]+) us", line)
+    if m and cur is not None: cur[(int(m.group(1)), int(m.group(2)))] = tuple(float(m.group(i)) for i in (3, 4, 5))
+assert len(runs) == 2, runs
+for ev in runs:
+    assert sorted(ev) == [(j, e) for j in range(8) for e in range(4)], sorted(ev)
+    for j in range(8):
+        med = [ev[(j, e)][1] for e in range(4)]
+        assert med == sorted(med), (j, med)
+    for j in range(7):
+        assert ev[(j + 1, 0)][0] >= ev[(j, 3)][2], (j, ev[(j + 1, 0)], ev[(j, 3)])
+PY
+then
+    echo "ok   gemv chain trace: 8 GEMVs' points in order, X_{j+1} seen ready after every CTA stored (W8A8 8B o, BF16 70B o at 8 tokens)"
+else
+    echo "FAIL gemv chain trace:"; cat "$d/ctrace"; fail=1
+fi
 rm -rf "$d"
 # PyTorch's conversions, regenerated where torch is installed, must equal the
 # committed tables that the CPU tests compare the codec with.
