@@ -30,7 +30,7 @@
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
 // is sized for), --chain_pre=N (the persistent chain's W stages issued
-// before X's wait).
+// before X's wait), --chain_ctas=2 (two of its CTAs an SM).
 // Diagnostics (build/decode_trace, built with -DATTN_TRACE -DGEMV_TRACE):
 // --attn_trace=..., --gemv_trace=..., --gemv_chain_trace=... (per-CTA
 // timestamps; see below).
@@ -288,6 +288,7 @@ static int g_gemv_stages = 0;   // --gemv_stages=N: force the GEMV ring's depth 
 static bool g_gemv_pdl = true;  // --gemv_pdl=0: launch without programmatic dependent launch
 static bool g_attn_pdl = true;  // --attn_pdl=0: the same for the attention
 static int g_chain_pre = 2;     // --chain_pre=N: the persistent chain's W stages issued before X's wait (tuning; ChainParams::pre)
+static int g_chain_ctas = 1;    // --chain_ctas=2: the persistent chain with two CTAs an SM (tuning)
 
 // shared: a split-K workspace shared with other GEMVs (zeroed by the caller)
 // group_mag: each (token, 64-k group) of X scaled by its own power of two in
@@ -787,7 +788,7 @@ static void chain_checks()
         for (int N : {2048, 4096, 8192, 16384})
             for (int M : {1, 5, 8}) {
                 const int J = N >= 16384 ? 3 : 4;
-                const gemv::ChainPlan cp = gemv::chain_plan(wt, M, N, J);
+                const gemv::ChainPlan cp = gemv::chain_plan(wt, M, N, J, true, g_chain_ctas);
                 char what[200];
                 if (!cp.kg) {
                     snprintf(what, sizeof what, "gemv chain %s M=%d N=%d: no plan", wt_name(wt), M, N);
@@ -799,7 +800,7 @@ static void chain_checks()
                 const bool a8 = gemv::is_a8(wt);
                 // the reference: J launches through the stack
                 d.reset(seed);
-                const gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, 1);
+                const gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, g_chain_ctas);
                 DevBuf<uint16_t> y((size_t)M * N);
                 DevBuf<float> ts((size_t)M);
                 for (int j = 0; j < J; j++) {
@@ -952,19 +953,19 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
 // gemv_chain/<impl>/<wdtype>/<M>x<N>x<N>_j<J>: J dependent GEMVs (X_{j+1} =
 // X_j W_j^T) a timed iteration: impl fp8kit, J launches with the planner's
 // plan (PDL, as the decode step launches them); fp8kit-even, J launches
-// with the persistent kernel's k groups and rows (one CTA an SM);
+// with the persistent kernel's k groups and rows (--chain_ctas CTAs an SM);
 // fp8kit-persistent, one launch of gemv_chain.cuh. J copies of W, >= 4x L2.
 // fp8kit-indep, the persistent kernel with every GEMV reading X_0 and none
 // waiting (the ceiling without the dependency).
 struct ChainCase { int wt, M, N, J, impl; }; // impl 0 fp8kit, 1 fp8kit-even, 2 fp8kit-persistent, 3 fp8kit-indep
 static void bm_chain(benchmark::State &st, ChainCase c)
 {
-    const gemv::ChainPlan cp = gemv::chain_plan(c.wt, c.M, c.N, c.J);
+    const gemv::ChainPlan cp = gemv::chain_plan(c.wt, c.M, c.N, c.J, true, g_chain_ctas);
     if (!cp.kg) {
         st.SkipWithError("shape not supported");
         return;
     }
-    const gemv::Plan pl = c.impl == 1 ? gemv::plan(c.wt, c.M, c.N, c.N, 1, g_gemv_stages, g_gemv_pdl, cp.kg, 1)
+    const gemv::Plan pl = c.impl == 1 ? gemv::plan(c.wt, c.M, c.N, c.N, 1, g_gemv_stages, g_gemv_pdl, cp.kg, g_chain_ctas)
                                       : gemv::plan(c.wt, c.M, c.N, c.N, 0, g_gemv_stages, g_gemv_pdl);
     ChainData d(c.wt, c.M, c.N, c.J);
     // the launches: BF16 and W8A16 write X_{j+1}; W8A8 writes BF16 Y to y
@@ -1199,7 +1200,7 @@ static void gemv_chain_trace(const std::string &list)
             for (int w : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_A8})
                 if (std::string(wn) == wt_name(w)) wt = w;
         const int J = 16;
-        const gemv::ChainPlan cp = wt >= 0 ? gemv::chain_plan(wt, M, N, J) : gemv::ChainPlan{};
+        const gemv::ChainPlan cp = wt >= 0 ? gemv::chain_plan(wt, M, N, J, true, g_chain_ctas) : gemv::ChainPlan{};
         if (!cp.kg || cp.blocks > gemv::CHAIN_CTAS) {
             fprintf(stderr, "--gemv_chain_trace: '%s' is not a supported wtype:M:N (bf16, e4m3_channel, e4m3_a8; M <= 8)\n", c.c_str());
             exit(2);
@@ -1238,7 +1239,7 @@ static void gemv_chain_trace(const std::string &list)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
-                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "gemv_chain_trace", "chain_pre", "attn_variants", "attn_warps", "attn_pipe",
+                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe",
                               "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1248,6 +1249,7 @@ int main(int argc, char **argv)
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
     g_attn_pdl = opt("attn_pdl", "1") != "0";
     g_chain_pre = atoi(opt("chain_pre", "2").c_str());
+    g_chain_ctas = atoi(opt("chain_ctas", "1").c_str());
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
 

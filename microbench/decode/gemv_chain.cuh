@@ -33,7 +33,9 @@
 //   8B o (4096 x 4096), M = 1: W8A8 6.01 (0.67) against 6.73 (0.60), 1.12x;
 //   W8A16 7.14 against 7.40, 1.04x; BF16 10.11 against 10.42, 1.03x.
 //   70B o (8192): 0.93-0.95x; 405B o (16384): 0.95-0.99x (one CTA of eight
-//   consumer warps an SM, where the planner runs two CTAs of 32 rows).
+//   consumer warps an SM, where the planner runs two CTAs of 32 rows);
+//   with two CTAs an SM (chain_plan's per_sm) 0.95-1.03x at 70B and
+//   405B, 0.73-0.96x at 8B o (16 rows a CTA, loaded as 32).
 //   Without the dependency (every GEMV reading X_0, nothing waiting):
 //   8B o W8A8 5.02 us (0.81), BF16 8.49 (0.95).
 // So the boundary costs ~0.7 us a GEMV at 8B o, not 2.9: the rest is the
@@ -272,29 +274,36 @@ template <class F> inline void chain_dispatch(int wt, int kg, F f)
     else k(integral_constant<int, E4M3_A8>{});
 }
 
-// One CTA an SM (all resident: the CTAs wait on each other), the smallest
-// tile that holds a CTA's rows (the most k groups), the deepest ring the SM
-// holds. kg 0 where the shape does not fit (BF16 or W8A16, M <= 8, N a
-// multiple of a stage's k, at most 128 rows an SM).
-inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default)
+// per_sm CTAs an SM (1 or 2; all resident: the CTAs wait on each other),
+// the smallest tile that holds a CTA's rows (the most k groups), the
+// deepest ring the CTA's share of the SM holds. kg 0 where the shape does
+// not fit (BF16, W8A16 or W8A8, M <= 8, N a multiple of a stage's k, at
+// most 128 rows a CTA, per_sm CTAs resident on every SM).
+inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default, int per_sm = 1)
 {
     ChainPlan pl;
-    int dev = 0, sms = 0, per_sm = 0;
+    int dev = 0, sms = 0, smem_sm = 0;
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
+    cudaDeviceGetAttribute(&smem_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
     pl.pdl = pdl;
-    if ((wt != BF16 && wt != E4M3_CHANNEL && wt != E4M3_A8) || M < 1 || M > 8 || J < 1) return pl;
+    if ((wt != BF16 && wt != E4M3_CHANNEL && wt != E4M3_A8) || M < 1 || M > 8 || J < 1 || per_sm < 1 || per_sm > 2) return pl;
     for (int kg : {1, 2, 4})
-        if (supported(wt, M, N, N, 1, kg) && even_fits(N, kg, sms)) pl.kg = kg;
+        if (supported(wt, M, N, N, 1, kg) && even_fits(N, kg, per_sm * sms)) pl.kg = kg;
     if (!pl.kg) return pl;
-    pl.blocks = sms;
+    pl.blocks = per_sm * sms;
     chain_dispatch(wt, pl.kg, [&](auto w, auto k) {
-        using CC = ChainCfg<decltype(w)::value, decltype(k)::value>;
-        int st = MAX_STAGES; // the deepest ring that fits the SM (less the 1 KiB the driver keeps a CTA)
-        while (st > MIN_STAGES && CC::smem(st) > (size_t)per_sm - 1024) st--;
+        constexpr int WT = decltype(w)::value, KG = decltype(k)::value;
+        using CC = ChainCfg<WT, KG>;
+        int st = MAX_STAGES; // the deepest ring that fits the CTA's share (less the 1 KiB the driver keeps a CTA)
+        while (st > MIN_STAGES && CC::smem(st) > (size_t)smem_sm / per_sm - 1024) st--;
         pl.stages = st;
         pl.smem = CC::smem(st);
+        int resident = 0, optin = 0;
+        cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+        cudaFuncSetAttribute(gemv_chain_kernel<WT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin); // (as chain_launch sets it)
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, gemv_chain_kernel<WT, KG>, Cfg<WT, 1, KG, 1>::THREADS, pl.smem);
+        if (resident < per_sm) pl.kg = 0; // (registers or shared memory)
     });
     return pl;
 }
