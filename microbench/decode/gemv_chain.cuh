@@ -29,7 +29,8 @@
 // the ring holds the next GEMV's weights meanwhile.
 //
 // Measured (H200, NOTES.md v17; us a GEMV, fraction of the copy rate;
-// against J launches of gemv_kernel with the planner's plan, in one call):
+// against J launches of gemv_kernel with the planner's plan, in one call;
+// one CTA an SM, 2 stages before the wait):
 //   8B o (4096 x 4096), M = 1: W8A8 6.01 (0.67) against 6.73 (0.60), 1.12x;
 //   W8A16 7.14 against 7.40, 1.04x; BF16 10.11 against 10.42, 1.03x.
 //   70B o (8192): 0.93-0.95x; 405B o (16384): 0.95-0.99x (one CTA of eight
@@ -168,8 +169,9 @@ __global__ void __launch_bounds__(Cfg<WT, 1, KG, 1>::THREADS, 1)
                 for (int b = 0; b < KG * C::XBOXES; b++)
                     tma_load_3d(stage + C::WTILE + b * C::XBOX, &tx, &full[slot(i)], s * C::STEPK + C::XK * b, 0, p.indep ? 0 : j);
             };
-            // W_j does not depend on X_j: issue as much of it as the ring
-            // holds (the slots free as GEMV j-1's last stages are consumed)
+            // W_j does not depend on X_j: issue up to `pre` stages of it
+            // before the wait (their slots free as GEMV j-1's last stages
+            // are consumed)
             const int pre = min(p.pre > 0 ? p.pre : STAGES, min(STAGES, nsteps));
             for (int s = 0; s < pre; s++) claim(n + s), load_w(s, n + s);
             if (j == 0 || p.indep) {
@@ -241,8 +243,8 @@ __global__ void __launch_bounds__(Cfg<WT, 1, KG, 1>::THREADS, 1)
             CHAIN_TRACE_AT(true, j, 3);
             __threadfence();
             if (j < p.J - 1) {
-                // no return value (a RED): the count's round trip would queue
-                // behind the weights streaming into this SM
+                // no return value (a RED): thread 0 need not wait for the
+                // count's round trip
                 atomicAdd(p.done + j, 1);
             } else if (atomicAdd(p.done + j, 1) == (int)gridDim.x - 1) {
                 // the last CTA of the last GEMV: every CTA is past every wait
