@@ -803,9 +803,8 @@ static void chain_checks()
                 const gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, g_chain_ctas);
                 DevBuf<uint16_t> y((size_t)M * N);
                 DevBuf<float> ts((size_t)M);
+                ts.upload(std::vector<float>(M, 1.f / 448)); // X_j's static scale for every token
                 for (int j = 0; j < J; j++) {
-                    const std::vector<float> t(M, 1.f / 448); // X_j's static scale for every token
-                    ts.upload(t);
                     const size_t next = (size_t)(j + 1) * 8 * N * d.xb;
                     gemv::launch(wt, d.launch_params(j, a8 ? (void *)y.p : (void *)(d.x.p + next), ts.p), pl, 0);
                     if (a8) quant_static<<<64, 256>>>(y.p, d.x.p + next, (size_t)M * N, d.xs.p + j + 1);
@@ -1250,6 +1249,14 @@ int main(int argc, char **argv)
     g_attn_pdl = opt("attn_pdl", "1") != "0";
     g_chain_pre = atoi(opt("chain_pre", "2").c_str());
     g_chain_ctas = atoi(opt("chain_ctas", "1").c_str());
+    if (!only.empty() && only != "gemv" && only != "attn" && only != "chain") {
+        fprintf(stderr, "--only=%s: gemv, attn or chain\n", only.c_str());
+        return 2;
+    }
+    if (g_chain_ctas != 1 && g_chain_ctas != 2) {
+        fprintf(stderr, "--chain_ctas=%d: 1 or 2 (the persistent chain's CTAs an SM)\n", g_chain_ctas);
+        return 2;
+    }
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
 

@@ -85,7 +85,7 @@ struct ChainParams {
 // (ns) of every CTA at CHAIN_POINTS points of GEMVs 0..CHAIN_TRACE_JOBS-1:
 // 0 the producer saw X_j ready, 1 the first stage in (warp 0), 2 main loop
 // done (warp 0), 3 X_{j+1}'s share stored (thread 0, before the counter).
-constexpr int CHAIN_TRACE_JOBS = 8, CHAIN_POINTS = 4, CHAIN_CTAS = 256;
+constexpr int CHAIN_TRACE_JOBS = 8, CHAIN_POINTS = 4, CHAIN_CTAS = 512;
 __device__ unsigned long long chain_trace_ns[CHAIN_TRACE_JOBS * CHAIN_CTAS * CHAIN_POINTS];
 __device__ __forceinline__ void chain_trace(int j, int e)
 {
@@ -257,6 +257,7 @@ __global__ void __launch_bounds__(Cfg<WT, 1, KG, 1>::THREADS, 1)
 // ---- host side ----
 
 struct ChainPlan {
+    int N = 0; // the shape it was made for
     int kg = 0, blocks = 0, stages = 0;
     size_t smem = 0;
     bool pdl = true;
@@ -280,7 +281,8 @@ template <class F> inline void chain_dispatch(int wt, int kg, F f)
 // the smallest tile that holds a CTA's rows (the most k groups), the
 // deepest ring the CTA's share of the SM holds. kg 0 where the shape does
 // not fit (BF16, W8A16 or W8A8, M <= 8, N a multiple of a stage's k, at
-// most 128 rows a CTA, per_sm CTAs resident on every SM).
+// most 128 rows a CTA, per_sm CTAs resident on every SM). It also lets the
+// kernel it picks have all of an SM's shared memory.
 inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default, int per_sm = 1)
 {
     ChainPlan pl;
@@ -288,7 +290,7 @@ inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default,
     cudaGetDevice(&dev);
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     cudaDeviceGetAttribute(&smem_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
-    pl.pdl = pdl;
+    pl.pdl = pdl, pl.N = N;
     if ((wt != BF16 && wt != E4M3_CHANNEL && wt != E4M3_A8) || M < 1 || M > 8 || J < 1 || per_sm < 1 || per_sm > 2) return pl;
     for (int kg : {1, 2, 4})
         if (supported(wt, M, N, N, 1, kg) && even_fits(N, kg, per_sm * sms)) pl.kg = kg;
@@ -303,7 +305,7 @@ inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default,
         pl.smem = CC::smem(st);
         int resident = 0, optin = 0;
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-        cudaFuncSetAttribute(gemv_chain_kernel<WT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin); // (as chain_launch sets it)
+        cudaFuncSetAttribute(gemv_chain_kernel<WT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, gemv_chain_kernel<WT, KG>, Cfg<WT, 1, KG, 1>::THREADS, pl.smem);
         if (resident < per_sm) pl.kg = 0; // (registers or shared memory)
     });
@@ -311,7 +313,7 @@ inline ChainPlan chain_plan(int wt, int M, int N, int J, bool pdl = pdl_default,
 }
 
 // X's stack as [J + 1] blocks of M rows (8 apart) x N, in boxes of 8 rows x
-// 64 k of one block: rows M..7 come from TMA's out-of-bounds fill, not from
+// 128 bytes of one block: rows M..7 come from TMA's out-of-bounds fill, not from
 // memory (at M = 1, 8x less traffic than reading the padding)
 inline CUtensorMap x_stack_map(int wt, const ChainParams &p)
 {
@@ -331,24 +333,17 @@ inline CUtensorMap x_stack_map(int wt, const ChainParams &p)
     return m;
 }
 
-// A plan with kg 0 (chain_plan() found none) stops the program here.
+// A plan with kg 0 (chain_plan() found none), or made for another N, stops
+// the program here.
 inline void chain_launch(int wt, const ChainParams &p, const ChainPlan &pl, cudaStream_t st)
 {
-    if (!pl.kg || p.M < 1 || p.M > 8 || !p.done || (wt == E4M3_A8 && !p.x_scale)) {
-        fprintf(stderr, "gemv::chain_launch: no plan for wt %d M=%d N=%d (BF16, W8A16 or W8A8 with x_scale, M <= 8, N rows evenly over the SMs)\n",
-                wt, p.M, p.N);
+    if (!pl.kg || pl.N != p.N || p.M < 1 || p.M > 8 || !p.done || (wt == E4M3_A8 && !p.x_scale)) {
+        fprintf(stderr, "gemv::chain_launch: no plan for wt %d M=%d N=%d (the plan's N %d; BF16, W8A16 or W8A8 with x_scale, M <= 8, N rows evenly over the SMs)\n",
+                wt, p.M, p.N, pl.N);
         std::abort();
     }
     chain_dispatch(wt, pl.kg, [&](auto w, auto k) {
         constexpr int WT = decltype(w)::value, KG = decltype(k)::value, R = BN / KG;
-        static bool attr = [] {
-            int dev = 0, optin = 0;
-            cudaGetDevice(&dev);
-            cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-            cudaFuncSetAttribute(gemv_chain_kernel<WT, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
-            return true;
-        }();
-        (void)attr;
         const uint64_t wrows = (uint64_t)p.J * p.N;
         const CUtensorMap tw = WT == BF16 ? hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, wrows, p.N, p.N, R, ROWB / 2)
                                           : hopper::tensor_map(p.w, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, wrows, p.N, p.N, R, ROWB);
