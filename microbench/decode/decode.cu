@@ -29,7 +29,9 @@
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
-// is sized for), --chain_pre=N (the persistent chain's W stages issued
+// is sized for), --gemv_wgmma=0|2 (W8A8's consumers on mma.sync, or on
+// wgmma, everywhere; 1, the default: gemv::wgmma_rule(); the checks run
+// both), --chain_pre=N (the persistent chain's W stages issued
 // before X's wait), --chain_ctas=2 (two of its CTAs an SM).
 // Diagnostics (build/decode_trace, built with -DATTN_TRACE -DGEMV_TRACE):
 // --attn_trace=..., --gemv_trace=..., --gemv_chain_trace=... (per-CTA
@@ -391,123 +393,130 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
 static void gemv_checks()
 {
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
-    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8, gemv::E4M3_A8G}) {
-        // every E4M3 code through the whole kernel, split K or not, in k
-        // groups or not, bit-exact
-        for (int kg : {1, 2, 4})
-            for (int split : {1, 2, 5, 8, 16})
-                for (int M : {16, 1}) {
-                    if (!gemv::supported(wt, M, 256, 4096, split, kg)) continue;
-                    const double bad = gemv_check_one(wt, M, 256, 4096, split, true, false, 0, nullptr, kg);
-                    char what[160];
-                    snprintf(what, sizeof what,
-                             "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d kg=%d: every code exact (mismatches)",
-                             wt_name(wt), M, split, kg);
-                    check(bad == 0, what, bad, 0);
-                }
-        // shallow rings that wrap many times (the planner's rings are deep)
-        for (int stages : {2, 3})
-            for (int M : {1, 16, 40})
-                for (int kg : {1, 4}) {
-                    if (!gemv::supported(wt, M, 256, 8192, 2, kg)) continue;
-                    const double bad = gemv_check_one(wt, M, 256, 8192, 2, true, false, stages, nullptr, kg);
-                    char what[160];
-                    snprintf(what, sizeof what,
-                             "gemv fp8kit %s one-hot M=%d N=256 K=8192 split=2 kg=%d stages=%d: exact (mismatches)",
-                             wt_name(wt), M, kg, stages);
-                    check(bad == 0, what, bad, 0);
-                }
-        struct S { int N, K, split; };
-        // (10240 x 8192 at 9-16 tokens: W8A8's kernel for three CTAs an SM)
-        for (S s : {S{4096, 4096, 0}, S{6144, 4096, 0}, S{576, 7168, 0}, S{1536, 1536, 4}, S{28672, 4096, 0},
-                    S{4096, 14336, 0}, S{10240, 8192, 0}, S{1024, 2048, 2}})
-            for (int M : {1, 3, 8, 13, 16, 24, 40, 64}) {
-                if (s.N * (size_t)s.K > 50000000 && M > 16 && M != 64) continue;
-                const gemv::Plan pl = gemv::plan(wt, M, s.N, s.K, s.split);
-                if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
-                const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
-                char what[160];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d%s%s vs FP64", wt_name(wt), M, s.N,
-                         s.K, pl.split, pl.kg, pl.even ? ", rows evenly (the planner's)" : "",
-                         pl.minb ? ", three CTAs an SM (the planner's)" : "");
-                check(err <= bound, what, err, bound);
-            }
-        // GEMVs of different N sharing one split-K workspace, as the decode
-        // step's do: the small one's partial sums must not reach the large
-        // one's counters (large, small, large again)
-        {
-            const int Ns = 1024, Nl = 80 * gemv::BN, Kk = 2048, sp = 4, M = 16;
-            const gemv::Plan ps = gemv::plan(wt, M, Ns, Kk, sp), pl = gemv::plan(wt, M, Nl, Kk, sp);
-            DevBuf<uint8_t> ws(std::max(gemv::partial_bytes(ps), gemv::partial_bytes(pl)) +
-                               std::max(gemv::counter_bytes(Ns), gemv::counter_bytes(Nl)));
-            CUDA_CHECK(cudaMemset(ws.p, 0, ws.n));
-            for (int N : {Nl, Ns, Nl}) {
-                const double err = gemv_check_one(wt, M, N, Kk, sp, false, false, 0, &ws);
-                char what[200];
-                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d, workspace shared with N=%d vs FP64",
-                         wt_name(wt), M, N, Kk, sp, N == Nl ? Ns : Nl);
-                check(err <= bound, what, err, bound);
-            }
-        }
-        // activations over a wide range of magnitudes
-        for (int M : {1, 5, 16}) {
-            const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, true);
-            char what[200];
-            snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wt_name(wt), M);
-            check(err <= bound, what, err, bound);
-        }
-        // X's magnitude by (token, 64-k group): a group scale applied to the
-        // wrong group or token (E4M3_A8G) is off by 2^1..2^16
-        for (int kg : {1, 2, 4})
-            for (int sp : {1, 3})
-                for (int M : {1, 6, 16}) {
-                    const int N = 1000, K = 8192;
-                    if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
-                    const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg, true);
-                    char what[200];
-                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d, X 2^-8..2^8 by 64-k group vs FP64",
-                             wt_name(wt), M, N, K, sp, kg);
-                    check(err <= bound, what, err, bound);
-                }
-        // rows split evenly over one or two CTAs an SM: each CTA loads a whole
-        // tile from its first row and writes only its share (N = 512: 1-4
-        // rows of 32 written; 4096 and 8192: 31-32 of 32, 62-63 of 64)
-        if (wt != gemv::E4M3_BLOCK)
-            for (int even : {1, 2})
-                for (int kg : {4, 2, 1})
-                    for (int M : {1, 16, 40}) {
-                        const int sms = bench::device().multiProcessorCount;
-                        if (!gemv::supported(wt, M, 512, 4096, 1, kg)) continue;
-                        if (gemv::even_fits(512, kg, even * sms)) {
-                            const double bad = gemv_check_one(wt, M, 512, 4096, 1, true, false, 0, nullptr, kg, false, even);
-                            char what[200];
-                            snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=512 K=4096 kg=%d, rows evenly over %d CTAs: every code exact (mismatches)",
-                                     wt_name(wt), M, kg, even * sms);
-                            check(bad == 0, what, bad, 0);
-                        }
-                        for (int N : {4096, 8192, 1000}) {
-                            if (!gemv::even_fits(N, kg, even * sms)) continue;
-                            const double err = gemv_check_one(wt, M, N, 4096, 1, false, false, 0, nullptr, kg, false, even);
-                            char what[200];
-                            snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=4096 kg=%d, rows evenly over %d CTAs vs FP64",
-                                     wt_name(wt), M, N, kg, even * sms);
-                            check(err <= bound, what, err, bound);
-                        }
+    // W8A8 twice: its consumers on wgmma and on mma.sync everywhere
+    const int wgmma_was = gemv::wgmma_default;
+    for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8, gemv::E4M3_A8G})
+        for (int wgm : {1, 0}) {
+            if (!wgm && !gemv::is_a8(wt)) continue;
+            gemv::wgmma_default = wgm ? 2 : 0;
+            const std::string wname = std::string(wt_name(wt)) + (gemv::is_a8(wt) ? (wgm ? " wgmma" : " mma.sync") : "");
+            // every E4M3 code through the whole kernel, split K or not, in k
+            // groups or not, bit-exact
+            for (int kg : {1, 2, 4})
+                for (int split : {1, 2, 5, 8, 16})
+                    for (int M : {16, 1}) {
+                        if (!gemv::supported(wt, M, 256, 4096, split, kg)) continue;
+                        const double bad = gemv_check_one(wt, M, 256, 4096, split, true, false, 0, nullptr, kg);
+                        char what[160];
+                        snprintf(what, sizeof what,
+                                 "gemv fp8kit %s one-hot M=%d N=256 K=4096 split=%d kg=%d: every code exact (mismatches)",
+                                 wname.c_str(), M, split, kg);
+                        check(bad == 0, what, bad, 0);
                     }
-        // k groups with and without split K, and rows past N inside a CTA's
-        // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
-        for (int kg : {2, 4})
-            for (int sp : {1, 3})
-                for (int M : {1, 9}) {
-                    const int N = 1000, K = 8192;
-                    if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
-                    const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg);
-                    char what[200];
-                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wt_name(wt), M, N, K,
-                             sp, kg);
+            // shallow rings that wrap many times (the planner's rings are deep)
+            for (int stages : {2, 3})
+                for (int M : {1, 16, 40})
+                    for (int kg : {1, 4}) {
+                        if (!gemv::supported(wt, M, 256, 8192, 2, kg)) continue;
+                        const double bad = gemv_check_one(wt, M, 256, 8192, 2, true, false, stages, nullptr, kg);
+                        char what[160];
+                        snprintf(what, sizeof what,
+                                 "gemv fp8kit %s one-hot M=%d N=256 K=8192 split=2 kg=%d stages=%d: exact (mismatches)",
+                                 wname.c_str(), M, kg, stages);
+                        check(bad == 0, what, bad, 0);
+                    }
+            struct S { int N, K, split; };
+            // (10240 x 8192 at 9-16 tokens: W8A8's kernel for three CTAs an SM)
+            for (S s : {S{4096, 4096, 0}, S{6144, 4096, 0}, S{576, 7168, 0}, S{1536, 1536, 4}, S{28672, 4096, 0},
+                        S{4096, 14336, 0}, S{10240, 8192, 0}, S{1024, 2048, 2}})
+                for (int M : {1, 3, 8, 13, 16, 24, 40, 64}) {
+                    if (s.N * (size_t)s.K > 50000000 && M > 16 && M != 64) continue;
+                    const gemv::Plan pl = gemv::plan(wt, M, s.N, s.K, s.split);
+                    if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
+                    const double err = gemv_check_one(wt, M, s.N, s.K, s.split, false);
+                    char what[160];
+                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d%s%s vs FP64", wname.c_str(), M, s.N,
+                             s.K, pl.split, pl.kg, pl.even ? ", rows evenly (the planner's)" : "",
+                             pl.minb ? ", three CTAs an SM (the planner's)" : "");
                     check(err <= bound, what, err, bound);
                 }
-    }
+            // GEMVs of different N sharing one split-K workspace, as the decode
+            // step's do: the small one's partial sums must not reach the large
+            // one's counters (large, small, large again)
+            {
+                const int Ns = 1024, Nl = 80 * gemv::BN, Kk = 2048, sp = 4, M = 16;
+                const gemv::Plan ps = gemv::plan(wt, M, Ns, Kk, sp), pl = gemv::plan(wt, M, Nl, Kk, sp);
+                DevBuf<uint8_t> ws(std::max(gemv::partial_bytes(ps), gemv::partial_bytes(pl)) +
+                                   std::max(gemv::counter_bytes(Ns), gemv::counter_bytes(Nl)));
+                CUDA_CHECK(cudaMemset(ws.p, 0, ws.n));
+                for (int N : {Nl, Ns, Nl}) {
+                    const double err = gemv_check_one(wt, M, N, Kk, sp, false, false, 0, &ws);
+                    char what[200];
+                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d, workspace shared with N=%d vs FP64",
+                             wname.c_str(), M, N, Kk, sp, N == Nl ? Ns : Nl);
+                    check(err <= bound, what, err, bound);
+                }
+            }
+            // activations over a wide range of magnitudes
+            for (int M : {1, 5, 16}) {
+                const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, true);
+                char what[200];
+                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1536 K=7168, X over 2^-24..2^20 vs FP64", wname.c_str(), M);
+                check(err <= bound, what, err, bound);
+            }
+            // X's magnitude by (token, 64-k group): a group scale applied to the
+            // wrong group or token (E4M3_A8G) is off by 2^1..2^16
+            for (int kg : {1, 2, 4})
+                for (int sp : {1, 3})
+                    for (int M : {1, 6, 16}) {
+                        const int N = 1000, K = 8192;
+                        if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
+                        const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg, true);
+                        char what[200];
+                        snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d, X 2^-8..2^8 by 64-k group vs FP64",
+                                 wname.c_str(), M, N, K, sp, kg);
+                        check(err <= bound, what, err, bound);
+                    }
+            // rows split evenly over one or two CTAs an SM: each CTA loads a whole
+            // tile from its first row and writes only its share (N = 512: 1-4
+            // rows of 32 written; 4096 and 8192: 31-32 of 32, 62-63 of 64)
+            if (wt != gemv::E4M3_BLOCK)
+                for (int even : {1, 2})
+                    for (int kg : {4, 2, 1})
+                        for (int M : {1, 16, 40}) {
+                            const int sms = bench::device().multiProcessorCount;
+                            if (!gemv::supported(wt, M, 512, 4096, 1, kg)) continue;
+                            if (gemv::even_fits(512, kg, even * sms)) {
+                                const double bad = gemv_check_one(wt, M, 512, 4096, 1, true, false, 0, nullptr, kg, false, even);
+                                char what[200];
+                                snprintf(what, sizeof what, "gemv fp8kit %s one-hot M=%d N=512 K=4096 kg=%d, rows evenly over %d CTAs: every code exact (mismatches)",
+                                         wname.c_str(), M, kg, even * sms);
+                                check(bad == 0, what, bad, 0);
+                            }
+                            for (int N : {4096, 8192, 1000}) {
+                                if (!gemv::even_fits(N, kg, even * sms)) continue;
+                                const double err = gemv_check_one(wt, M, N, 4096, 1, false, false, 0, nullptr, kg, false, even);
+                                char what[200];
+                                snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=4096 kg=%d, rows evenly over %d CTAs vs FP64",
+                                         wname.c_str(), M, N, kg, even * sms);
+                                check(err <= bound, what, err, bound);
+                            }
+                        }
+            // k groups with and without split K, and rows past N inside a CTA's
+            // 32 or 64 rows (N = 1000: the last CTA holds 8 or 40 real rows)
+            for (int kg : {2, 4})
+                for (int sp : {1, 3})
+                    for (int M : {1, 9}) {
+                        const int N = 1000, K = 8192;
+                        if (!gemv::supported(wt, M, N, K, sp, kg)) continue;
+                        const double err = gemv_check_one(wt, M, N, K, sp, false, false, 0, nullptr, kg);
+                        char what[200];
+                        snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=%d K=%d split=%d kg=%d vs FP64", wname.c_str(), M, N, K,
+                                 sp, kg);
+                        check(err <= bound, what, err, bound);
+                    }
+        }
+    gemv::wgmma_default = wgmma_was;
 }
 
 // cuBLASLt against the FP64 reference on the operands it was given (the
@@ -800,7 +809,8 @@ static void chain_checks()
                 const bool a8 = gemv::is_a8(wt);
                 // the reference: J launches through the stack
                 d.reset(seed);
-                const gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, g_chain_ctas);
+                gemv::Plan pl = gemv::plan(wt, M, N, N, 1, 0, true, cp.kg, g_chain_ctas);
+                pl.wgmma = false; // the chain's consumers are mma.sync's (Warp): bit-exact against those only
                 DevBuf<uint16_t> y((size_t)M * N);
                 DevBuf<float> ts((size_t)M);
                 ts.upload(std::vector<float>(M, 1.f / 448)); // X_j's static scale for every token
@@ -1238,7 +1248,7 @@ static void gemv_chain_trace(const std::string &list)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
-                              "gemv_pdl", "gemv_min_resident", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe",
+                              "gemv_pdl", "gemv_min_resident", "gemv_wgmma", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe",
                               "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1246,6 +1256,12 @@ int main(int argc, char **argv)
     g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
     g_gemv_pdl = opt("gemv_pdl", "1") != "0";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
+    const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
+    if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
+        fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());
+        return 2;
+    }
+    gemv::wgmma_default = wgmma[0] - '0';
     g_attn_pdl = opt("attn_pdl", "1") != "0";
     g_chain_pre = atoi(opt("chain_pre", "2").c_str());
     g_chain_ctas = atoi(opt("chain_ctas", "1").c_str());

@@ -131,7 +131,8 @@
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --pdl=0|gemv (programmatic dependent launch for no
+// --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 GEMVs on mma.sync, or on
+// wgmma, everywhere; default gemv::wgmma_rule()), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
@@ -1209,7 +1210,7 @@ int run_checks(const std::string &dir)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"models_file", "models", "configs", "lm_head", "check_dir", "omit", "pdl", "pdl_late",
-                              "gemv_min_resident", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
+                              "gemv_min_resident", "gemv_wgmma", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
                               "attn_splits", "attn_warps", "attn_pipe"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1220,6 +1221,12 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
+    if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
+        fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());
+        return 2;
+    }
+    gemv::wgmma_default = wgmma[0] - '0';
 #ifdef GEMV_TRACE
     g_trace_layer = atoi(opt("gemv_trace_layer", "-1").c_str());
     if (g_trace_layer < -1) {

@@ -35,7 +35,10 @@
 //             hold 4 consecutive k (ldmatrix's 4 bytes), so the k order in
 //             an MMA is permuted, identically for X (one 8-byte load).
 //   W8A8      m16n8k32 E4M3 x E4M3 (sm_90 runs it as F2FP.F16.E4M3 pairs and
-//             FP16 HMMAs: exact products, FP32 sums).
+//             FP16 HMMAs: exact products, FP32 sums); or, where
+//             wgmma_rule() says (9-16 tokens; up to 8 where N >= 8192),
+//             wgmma m64n(8 MT)k32 straight from the ring, the two groups of
+//             four consumer warps as warpgroups (struct Wg, below).
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
 // are not one dependent chain. K may also be split over 1..16 CTAs a tile
 // (plan() weighs k groups against splits); the partial sums go to a
@@ -73,6 +76,7 @@
 #include "rope_kv_append.cuh"
 #include "silu_mul.cuh"
 #include "../gemm/hopper.cuh"
+#include "../gemm/wgmma.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -217,6 +221,10 @@ constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 inline int min_resident = 2;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
+// W8A8's consumers (struct Wg on wgmma, or struct Warp on mma.sync):
+// 1 plan()'s rule (wgmma_rule()), 0 mma.sync always, 2 wgmma always
+// (tuning: --gemv_wgmma=0|1|2)
+inline int wgmma_default = 1;
 
 constexpr int MAX_KG = 4, MIN_ROWS = BN / MAX_KG;
 // k groups exist for up to 16 tokens (MT <= 2): beyond, every CTA's copy of
@@ -467,10 +475,87 @@ template <int WT, int MT, int KG, int MB> struct Warp {
     }
 };
 
-template <int WT, int MT, int KG, int MB>
+// W8A8 on wgmma's FP8 path (gemv_kernel's WG, from Plan::wgmma; sm_90a). With mma.sync, sm_90
+// runs an E4M3 MMA as E4M3 -> FP16 conversions and FP16 MMAs, and a CTA's
+// consumers turn over about the SM's share of the copy rate at 8B o
+// (NOTES.md v17): the weights the ring holds before the PDL wait drain no
+// faster than they stream. wgmma multiplies E4M3 natively, reading both
+// operands from the ring by descriptor (no ldmatrix, no conversion): the
+// eight consumer warps are two warpgroups, and a job is a 64-row weight box
+// (A: 64 rows x 128 bytes, 128-byte swizzle, as TMA wrote it) times the
+// stage's X box (B: 8 MT tokens), four m64n(8 MT)k32 steps. Warp w of a
+// warpgroup then holds rows 16 w + g (+ 8) and tokens 8 t + 2 c (+ 1) in
+// register 4 t + i, exactly the fragment of mma.sync's consumer warp w of a
+// k group, so the epilogue is shared. Jobs: KG = 4 (32-row CTAs): two k
+// groups a warpgroup, and the descriptor's rows 32..63 (the next box of the
+// stage, or its X) are multiplied and dropped (the tensor cores have 8x
+// the rate needed); KG = 2: one k group; KG = 1: 64 of the 128 rows.
+// E4M3_A8G puts each 64-k half in registers of its own (scale_d = 0 on its
+// first step) and folds it with its group's scales, as Warp does. A stage's
+// group is waited for before the stage is released (keeping one group in
+// flight, released a stage later, ran 0.957-1.004x, median 0.990x, v18).
+template <int WT, int MT, int KG, int MB> struct Wg {
+    using C = Cfg<WT, MT, KG, MB>;
+    static constexpr int J = KG == 4 ? 2 : 1; // jobs a warpgroup
+    static constexpr int NR = 4 * MT;         // accumulator registers of a job (m64n(8 MT))
+    using Mma = hopper::Mma<__nv_fp8_e4m3, 8 * MT>;
+    static_assert(!is_a8(WT) || (Mma::K == 32 && C::XBOXES == 1), "FP8: a k-step is 32 bytes of one X box");
+    int wg, w, c;
+    __device__ __forceinline__ Wg(int warp, int lane) : wg(warp / 4), w(warp % 4), c(lane & 3) {}
+    __device__ __forceinline__ int kg(int q) const { return KG == 4 ? 2 * wg + q : KG == 2 ? wg : 0; }
+    __device__ __forceinline__ int row0() const { return KG == 1 ? 64 * wg : 0; }
+    // the red slot (warp of mma.sync's layout) of job q's fragment, or -1
+    // where this warp's rows lie past the CTA's R (KG = 4: dropped)
+    __device__ __forceinline__ int slot(int q) const
+    {
+        const int r = row0() + 16 * w;
+        return r < C::R ? kg(q) * C::RG + r / 16 : -1;
+    }
+
+    // The stage at sp into acc (E4M3_A8G: each 64-k half into registers of
+    // its own, folded into acc with the group scales at xs), waited for
+    __device__ __forceinline__ void stage(const unsigned char *sp, const float *xs, float (&acc)[J][NR]) const
+    {
+        float tmp[J][2][NR]; // E4M3_A8G: each half's sums
+        hopper::wgmma_fence();
+#pragma unroll
+        for (int q = 0; q < J; q++) {
+            const uint64_t da = hopper::desc_k128b(sp + kg(q) * C::WBOX + row0() * ROWB);
+            const uint64_t db = hopper::desc_k128b(sp + C::WTILE + kg(q) * C::XBOX);
+#pragma unroll
+            for (int kk = 0; kk < 4; kk++) { // a k-step is 32 bytes: 2 in a descriptor
+                if (WT == E4M3_A8G) Mma::run(tmp[q][kk >> 1], da + 2 * kk, db + 2 * kk, kk & 1);
+                else Mma::run(acc[q], da + 2 * kk, db + 2 * kk, 1);
+            }
+        }
+        hopper::wgmma_commit();
+        hopper::wgmma_wait<0>();
+#pragma unroll
+        for (int q = 0; q < J; q++) {
+            hopper::fence_operands(acc[q]);
+            if constexpr (WT == E4M3_A8G) {
+#pragma unroll
+                for (int h = 0; h < 2; h++) hopper::fence_operands(tmp[q][h]);
+#pragma unroll
+                for (int t = 0; t < MT; t++)
+#pragma unroll
+                    for (int e = 0; e < 2; e++) { // token 8t + 2c + e: its (first, second) half's scale
+                        const float2 g2 = *reinterpret_cast<const float2 *>(xs + xg_stage_offset(kg(q), 8 * t + 2 * c + e, 0, MT));
+#pragma unroll
+                        for (int i = e; i < 4; i += 2)
+                            acc[q][4 * t + i] = fmaf(tmp[q][1][4 * t + i], g2.y, fmaf(tmp[q][0][4 * t + i], g2.x, acc[q][4 * t + i]));
+                    }
+            }
+        }
+    }
+};
+
+// WG: the consumers are Wg's (W8A8 on wgmma), else Warp's (mma.sync)
+template <int WT, int MT, int KG, int MB, bool WG = false>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, MB>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
+    static_assert(!WG || is_a8(WT), "wgmma consumers for W8A8 only");
     using C = Cfg<WT, MT, KG, MB>;
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
@@ -507,6 +592,11 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     float acc[MT][4];
 #pragma unroll
     for (int t = 0; t < MT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    float wacc[Wg<WT, MT, KG, MB>::J][Wg<WT, MT, KG, MB>::NR]; // WG: the warpgroup's jobs
+#pragma unroll
+    for (int q = 0; q < Wg<WT, MT, KG, MB>::J; q++)
+#pragma unroll
+        for (int r = 0; r < Wg<WT, MT, KG, MB>::NR; r++) wacc[q][r] = 0.f;
 
     if (warp == CWARPS) {
         // producer: one lane issues every copy
@@ -549,6 +639,16 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
                 load_x(s, st);
                 if (++st == STAGES) st = 0, ph ^= 1;
             }
+        }
+    } else if (WG) {
+        const Wg<WT, MT, KG, MB> g(warp, lane);
+        for (int s = 0, st = 0, ph = 0; s < nsteps; s++) {
+            hopper::mbar_wait(&full[st], ph);
+            GEMV_TRACE_AT(s == 0 && threadIdx.x == 0, 3);
+            g.stage(smem + (size_t)st * C::STAGE, xsm + st * (C::SCB / 4), wacc);
+            __syncwarp();
+            if (lane == 0) hopper::mbar_arrive(&empty[st]);
+            if (++st == STAGES) st = 0, ph ^= 1;
         }
     } else {
         const Warp<WT, MT, KG, MB> w(warp, lane);
@@ -630,7 +730,18 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     };
     __syncthreads();
     float *red = reinterpret_cast<float *>(smem); // [kg][rg][t][i][lane]: warp = kg * RG + rg
-    if (warp < CWARPS)
+    if (warp < CWARPS && WG) {
+        const Wg<WT, MT, KG, MB> g(warp, lane);
+#pragma unroll
+        for (int q = 0; q < Wg<WT, MT, KG, MB>::J; q++) {
+            const int sl = g.slot(q);
+            if (sl >= 0)
+#pragma unroll
+                for (int t = 0; t < MT; t++)
+#pragma unroll
+                    for (int i = 0; i < 4; i++) red[((sl * MT + t) * 4 + i) * 32 + lane] = wacc[q][4 * t + i];
+        }
+    } else if (warp < CWARPS)
 #pragma unroll
         for (int t = 0; t < MT; t++)
 #pragma unroll
@@ -700,17 +811,18 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
+    bool wgmma = false; // W8A8 on wgmma (Params::wgmma; plan(): wgmma_default)
 };
 
-template <int WT, int MT, int KG, int MB> inline void set_attr()
+template <int WT, int MT, int KG, int MB, bool WG> inline void set_attr()
 {
     static bool done = [] {
         int dev = 0, optin = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
         cudaFuncAttributes fa{};
-        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT, KG, MB>);
-        cudaFuncSetAttribute(gemv_kernel<WT, MT, KG, MB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        cudaFuncGetAttributes(&fa, gemv_kernel<WT, MT, KG, MB, WG>);
+        cudaFuncSetAttribute(gemv_kernel<WT, MT, KG, MB, WG>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              optin - (int)fa.sharedSizeBytes);
         return true;
     }();
@@ -731,13 +843,20 @@ inline CUtensorMap x_map(int wt, int mt, const Params &p)
     return hopper::tensor_map(p.x, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p.M, p.K, p.K, 8 * mt, 64);
 }
 
+template <int WT, int MT, int KG, int MB, bool WG>
+inline void launch_wg(const Params &p, const Plan &pl, cudaStream_t st)
+{
+    set_attr<WT, MT, KG, MB, WG>();
+    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG, MB>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
+    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG, MB, WG>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG, MB>::THREADS), pl.smem,
+                    st, tw, tx, p, pl.stages);
+}
 template <int WT, int MT, int KG, int MB>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    set_attr<WT, MT, KG, MB>();
-    const CUtensorMap tw = w_map(WT, Cfg<WT, MT, KG, MB>::R / (p.epi != EPI_Y ? 2 : 1), p), tx = x_map(WT, MT, p);
-    dec::launch_pdl(pl.pdl, gemv_kernel<WT, MT, KG, MB>, dim3(pl.blocks), dim3(Cfg<WT, MT, KG, MB>::THREADS), pl.smem, st,
-                    tw, tx, p, pl.stages);
+    if constexpr (is_a8(WT))
+        if (pl.wgmma) return launch_wg<WT, MT, KG, MB, true>(p, pl, st);
+    launch_wg<WT, MT, KG, MB, false>(p, pl, st);
 }
 
 // Whether the kernel of launch bounds for `minb` CTAs an SM exists for
@@ -845,6 +964,10 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
     }
     if (is_a8(wt) && (!p.x_scale || (wt == E4M3_A8G && (uintptr_t)p.x_scale % 16))) {
         fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale; E4M3_A8G: 16-byte aligned, xg_count(M, K) floats)\n");
+        std::abort();
+    }
+    if (pl.wgmma && !is_a8(wt)) {
+        fprintf(stderr, "gemv::launch: wgmma is for W8A8 only (E4M3 weights and activations)\n");
         std::abort();
     }
     Params q = p;
@@ -977,6 +1100,14 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
     return pl;
 }
 
+// W8A8 on wgmma (struct Wg) or mma.sync (struct Warp): wgmma at 9-16
+// tokens, and up to 8 where N >= 8192. H200, Llama-3.1-8B/70B layers, one
+// binary, two calls (NOTES.md v18): at 9-16 tokens wgmma 1.002-1.047x
+// (E4M3_A8G 1.016-1.090x); up to 8 tokens 1.000-1.046x where N >= 8192
+// but 0.976-0.997x on 8B o, qkv and down (N = 4096, 6144: one CTA an SM
+// of 8 stages, whose last stage's wgmma chain is the CTA's tail)
+inline bool wgmma_rule(int mt, int N) { return mt == 2 || (mt == 1 && N >= 8192); }
+
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
                  int force_kg = 0, int force_even = 0, int force_minb = 0)
 {
@@ -985,6 +1116,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even, force_minb);
     pl.pdl = pdl;
+    pl.wgmma = is_a8(wt) && (wgmma_default == 2 || (wgmma_default == 1 && wgmma_rule(pl.mt, N)));
     const int steps = K / (k_sub(wt) * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, pl.minb, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
