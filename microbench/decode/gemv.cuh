@@ -36,7 +36,7 @@
 //             an MMA is permuted, identically for X (one 8-byte load).
 //   W8A8      m16n8k32 E4M3 x E4M3 (sm_90 runs it as F2FP.F16.E4M3 pairs and
 //             FP16 HMMAs: exact products, FP32 sums); or, where
-//             wgmma_rule() says (9-16 tokens; up to 8 where N >= 8192),
+//             wgmma_rule() says (from 9 tokens; up to 8 where N >= 8192),
 //             wgmma m64n(8 MT)k32 straight from the ring, the two groups of
 //             four consumer warps as warpgroups (struct Wg, below).
 // Each warp keeps 1-4 independent accumulator sets so that a stage's MMAs
@@ -1100,13 +1100,15 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
     return pl;
 }
 
-// W8A8 on wgmma (struct Wg) or mma.sync (struct Warp): wgmma at 9-16
+// W8A8 on wgmma (struct Wg) or mma.sync (struct Warp): wgmma from 9
 // tokens, and up to 8 where N >= 8192. H200, Llama-3.1-8B/70B layers, one
-// binary, two calls (NOTES.md v18): at 9-16 tokens wgmma 1.002-1.047x
-// (E4M3_A8G 1.016-1.090x); up to 8 tokens 1.000-1.046x where N >= 8192
-// but 0.976-0.997x on 8B o, qkv and down (N = 4096, 6144: one CTA an SM
-// of 8 stages, whose last stage's wgmma chain is the CTA's tail)
-inline bool wgmma_rule(int mt, int N) { return mt == 2 || (mt == 1 && N >= 8192); }
+// binary, three calls (NOTES.md v18), wgmma against mma.sync: at 17-64
+// tokens 1.21-2.23x (median 1.51x: mma.sync converts each E4M3 weight once
+// a token tile there); at 9-16 tokens 1.002-1.055x (E4M3_A8G
+// 1.016-1.090x); up to 8 tokens 0.998-1.053x where N >= 8192 (8B gate_up
+// 1.02-1.05x), but 0.966-0.997x on 8B o, qkv and down (N = 4096, 6144:
+// one CTA an SM of 8 stages, whose last stage's wgmma chain is the CTA's tail)
+inline bool wgmma_rule(int mt, int N) { return mt >= 2 || N >= 8192; }
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
                  int force_kg = 0, int force_even = 0, int force_minb = 0)
