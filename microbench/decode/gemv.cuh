@@ -57,17 +57,19 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
-// Measured (H200, commit 921f5d9, results/h200/decode.json; fraction of the
-// 4.25 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.74-1.01 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
-// W8A8 0.54-0.99); W8A16 0.48-0.90. Below the 0.90 target on the small 8B
+// Measured (H200, commit 71fe7d4, results/h200/decode.json; fraction of the
+// 4.26 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
+// W8A8 0.54-0.99); W8A16 0.49-0.89. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
-// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.80x (W8A8),
-// cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.81x (W8A8),
+// cuBLASLt 1.83x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
-// 1.76x over BF16, 1.02x the time of E4M3_A8 (geometric mean: a stage's
-// scales and the folds). W8A8 at 9-16 tokens on 70B qkv with the kernel for
-// three CTAs an SM (Plan::minb): 0.77 of copy (0.68 before; NOTES.md v15).
+// 1.77x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
+// three CTAs an SM (Plan::minb) and wgmma: 0.81 of copy (0.68 before
+// Plan::minb, NOTES.md v15; 0.77 before wgmma, v18). W8A8 at 32 / 64
+// tokens on wgmma: 0.25-0.92 / 0.17-0.80 (mma.sync, v18 call 3:
+// 0.19-0.72 / 0.14-0.45).
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
 #pragma once
@@ -1102,12 +1104,13 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
 
 // W8A8 on wgmma (struct Wg) or mma.sync (struct Warp): wgmma from 9
 // tokens, and up to 8 where N >= 8192. H200, Llama-3.1-8B/70B layers, one
-// binary, three calls (NOTES.md v18), wgmma against mma.sync: at 17-64
-// tokens 1.21-2.23x (median 1.51x: mma.sync converts each E4M3 weight once
-// a token tile there); at 9-16 tokens 1.002-1.055x (E4M3_A8G
-// 1.016-1.090x); up to 8 tokens 0.998-1.053x where N >= 8192 (8B gate_up
-// 1.02-1.05x), but 0.966-0.997x on 8B o, qkv and down (N = 4096, 6144:
-// one CTA an SM of 8 stages, whose last stage's wgmma chain is the CTA's tail)
+// binary, one call (NOTES.md v18 call 3), wgmma against mma.sync: at
+// 17-64 tokens 1.21-2.23x (median 1.51x: mma.sync converts each E4M3
+// weight once a token tile there); at 9-16 tokens 1.008-1.054x (E4M3_A8G
+// 1.018-1.082x); up to 8 tokens where N >= 8192 0.994-1.040x (E4M3_A8G
+// 0.984-1.056x; 8B gate_up 1.02-1.06x), but 0.966-0.993x (E4M3_A8G
+// 0.936-0.993x) on 8B o, qkv and down (N = 4096, 6144: one CTA an SM of
+// 8 stages, whose last stage's wgmma chain is the CTA's tail)
 inline bool wgmma_rule(int mt, int N) { return mt >= 2 || N >= 8192; }
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
