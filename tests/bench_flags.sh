@@ -1,8 +1,9 @@
 #!/bin/sh
 # The GPU benchmarks refuse flags they do not know (bench::init), and the
-# decode step's tuning and diagnostic flags refuse bad values, each with a
-# clear message and exit status 2 before any GPU work (so this runs on the
-# CPU, in CI): each line is a binary, its flags and a piece of the message.
+# decode and decode-step binaries' tuning and diagnostic flags refuse bad
+# values, each with a clear message and exit status 2 before any GPU work
+# (so this runs on the CPU, in CI): each line is a binary, its flags and a
+# piece of the message.
 set -u
 B=${BUILD:-build}
 fail=0
@@ -47,6 +48,10 @@ decode_step_trace|--gemv_trace_layer=-2|--gemv_trace_layer=-2: a layer index
 decode|--gemv_trace=e4m3_a8:1:4096:4096|built without -DGEMV_TRACE
 decode|--attn_trace=e4m3:1:4096:16|built without -DATTN_TRACE
 decode_trace|--gemv_trace=bogus:1:2:3|is not a supported wtype:M:N:K
+decode|--gemv_wgmma=3|--gemv_wgmma=3: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)
+decode_step|--gemv_wgmma=x|--gemv_wgmma=x: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)
+decode|--only=bogus|--only=bogus: gemv, attn or chain
+decode|--chain_ctas=3|--chain_ctas=3: 1 or 2
 CASES
 echo "# benchmark flags: $n cases"
 exit $fail
