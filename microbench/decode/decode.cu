@@ -429,7 +429,7 @@ static void gemv_checks()
             // (10240 x 8192 at 9-16 tokens: W8A8's kernel for three CTAs an SM)
             for (S s : {S{4096, 4096, 0}, S{6144, 4096, 0}, S{576, 7168, 0}, S{1536, 1536, 4}, S{28672, 4096, 0},
                         S{4096, 14336, 0}, S{10240, 8192, 0}, S{1024, 2048, 2}})
-                for (int M : {1, 3, 8, 13, 16, 24, 40, 64}) {
+                for (int M : {1, 3, 8, 13, 16, 24, 32, 40, 48, 56, 64}) { // every token tile count, 1-8
                     if (s.N * (size_t)s.K > 50000000 && M > 16 && M != 64) continue;
                     const gemv::Plan pl = gemv::plan(wt, M, s.N, s.K, s.split);
                     if (!gemv::supported(wt, M, s.N, s.K, pl.split, pl.kg)) continue;
@@ -457,6 +457,17 @@ static void gemv_checks()
                     check(err <= bound, what, err, bound);
                 }
             }
+            // the whole K of Llama-3.1-70B's and 405B's down projections in
+            // one CTA (one k group, no split): what its sums lose over K
+            for (int K : {28672, 53248})
+                for (int M : {1, 16, 64}) {
+                    if (!gemv::supported(wt, M, 1024, K, 1, 1)) continue;
+                    const double err = gemv_check_one(wt, M, 1024, K, 1, false, false, 0, nullptr, 1);
+                    char what[200];
+                    snprintf(what, sizeof what, "gemv fp8kit %s M=%d N=1024 K=%d split=1 kg=1 (the whole K a CTA) vs FP64",
+                             wname.c_str(), M, K);
+                    check(err <= bound, what, err, bound);
+                }
             // activations over a wide range of magnitudes
             for (int M : {1, 5, 16}) {
                 const double err = gemv_check_one(wt, M, 1536, 7168, 0, false, true);
@@ -926,6 +937,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         st.counters["kg"] = pl.kg;
         st.counters["even"] = pl.even;
         st.counters["minb"] = pl.minb;
+        st.counters["wgmma"] = pl.wgmma; // W8A8's consumers: 1 wgmma, 0 mma.sync
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {
@@ -961,8 +973,9 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
 
 // gemv_chain/<impl>/<wdtype>/<M>x<N>x<N>_j<J>: J dependent GEMVs (X_{j+1} =
 // X_j W_j^T) a timed iteration: impl fp8kit, J launches with the planner's
-// plan (PDL, as the decode step launches them); fp8kit-even, J launches
-// with the persistent kernel's k groups and rows (--chain_ctas CTAs an SM);
+// plan (PDL, as the decode step launches them; W8A8 on wgmma where
+// gemv::wgmma_rule says); fp8kit-even, J launches with the persistent
+// kernel's k groups, rows and consumers (mma.sync; --chain_ctas CTAs an SM);
 // fp8kit-persistent, one launch of gemv_chain.cuh. J copies of W, >= 4x L2.
 // fp8kit-indep, the persistent kernel with every GEMV reading X_0 and none
 // waiting (the ceiling without the dependency).
@@ -974,8 +987,9 @@ static void bm_chain(benchmark::State &st, ChainCase c)
         st.SkipWithError("shape not supported");
         return;
     }
-    const gemv::Plan pl = c.impl == 1 ? gemv::plan(c.wt, c.M, c.N, c.N, 1, g_gemv_stages, g_gemv_pdl, cp.kg, g_chain_ctas)
-                                      : gemv::plan(c.wt, c.M, c.N, c.N, 0, g_gemv_stages, g_gemv_pdl);
+    gemv::Plan pl = c.impl == 1 ? gemv::plan(c.wt, c.M, c.N, c.N, 1, g_gemv_stages, g_gemv_pdl, cp.kg, g_chain_ctas)
+                                : gemv::plan(c.wt, c.M, c.N, c.N, 0, g_gemv_stages, g_gemv_pdl);
+    if (c.impl == 1) pl.wgmma = false; // the persistent kernel's consumers (mma.sync) as well as its rows
     ChainData d(c.wt, c.M, c.N, c.J);
     // the launches: BF16 and W8A16 write X_{j+1}; W8A8 writes BF16 Y to y
     // (quantizing it would be one more kernel a GEMV, which the persistent
@@ -1001,6 +1015,7 @@ static void bm_chain(benchmark::State &st, ChainCase c)
     bench::set_counters(st, 2.0 * c.M * c.N * c.N * c.J, wbytes * c.J);
     st.counters["J"] = c.J;
     st.counters["kg"] = c.impl >= 2 ? cp.kg : pl.kg;
+    st.counters["wgmma"] = c.impl >= 2 ? 0 : pl.wgmma;
     st.counters["split"] = c.impl >= 2 ? 1 : pl.split;
     st.counters["blocks"] = c.impl >= 2 ? cp.blocks : pl.blocks;
     st.counters["stages"] = c.impl >= 2 ? cp.stages : pl.stages;

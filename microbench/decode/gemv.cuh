@@ -56,7 +56,9 @@
 // separate kernels (NOTES.md v8, v9).
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
-// against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates).
+// against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates);
+// W8A8 on wgmma with a job's whole K in its accumulator 1.8-2.6e-3, growing
+// with K (v18 call 4; since then summed 128 k at a time, see Wg::stage).
 // Measured (H200, commit 71fe7d4, results/h200/decode.json; fraction of the
 // 4.26 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
 // 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
@@ -514,20 +516,27 @@ template <int WT, int MT, int KG, int MB> struct Wg {
         return r < C::R ? kg(q) * C::RG + r / 16 : -1;
     }
 
-    // The stage at sp into acc (E4M3_A8G: each 64-k half into registers of
-    // its own, folded into acc with the group scales at xs), waited for
+    // The stage at sp into registers of its own (its 128 k; E4M3_A8G: each
+    // 64-k half), waited for, and added to acc in FP32 (E4M3_A8G: times
+    // the group scales at xs). wgmma's FP8 path keeps fewer bits than FP32
+    // in its accumulator (DeepSeek-V3's report: about 14): v18's calls 3-4,
+    // with the whole K of a job in the accumulator, measured rel L2
+    // against FP64 of 1.8e-3 at 1024 k a job, 2.2e-3 at 4096 and 2.6e-3 at
+    // 8192, where mma.sync's FP32 sums gave 1.6-1.7e-3 (BF16 rounding of
+    // the output alone is about 1.6e-3). Summing 128 k at a time in FP32,
+    // as DeepGEMM does, bounds that; not yet run on a GPU (NOTES.md v18).
     __device__ __forceinline__ void stage(const unsigned char *sp, const float *xs, float (&acc)[J][NR]) const
     {
-        float tmp[J][2][NR]; // E4M3_A8G: each half's sums
+        float tmp[J][2][NR]; // the stage's sums (E4M3_A8G: [half])
         hopper::wgmma_fence();
 #pragma unroll
         for (int q = 0; q < J; q++) {
             const uint64_t da = hopper::desc_k128b(sp + kg(q) * C::WBOX + row0() * ROWB);
             const uint64_t db = hopper::desc_k128b(sp + C::WTILE + kg(q) * C::XBOX);
 #pragma unroll
-            for (int kk = 0; kk < 4; kk++) { // a k-step is 32 bytes: 2 in a descriptor
+            for (int kk = 0; kk < 4; kk++) { // a k-step is 32 bytes: 2 in a descriptor; scale_d = 0 starts a sum
                 if (WT == E4M3_A8G) Mma::run(tmp[q][kk >> 1], da + 2 * kk, db + 2 * kk, kk & 1);
-                else Mma::run(acc[q], da + 2 * kk, db + 2 * kk, 1);
+                else Mma::run(tmp[q][0], da + 2 * kk, db + 2 * kk, kk != 0);
             }
         }
         hopper::wgmma_commit();
@@ -535,9 +544,12 @@ template <int WT, int MT, int KG, int MB> struct Wg {
 #pragma unroll
         for (int q = 0; q < J; q++) {
             hopper::fence_operands(acc[q]);
-            if constexpr (WT == E4M3_A8G) {
+            hopper::fence_operands(tmp[q][0]);
+            if constexpr (WT != E4M3_A8G) {
 #pragma unroll
-                for (int h = 0; h < 2; h++) hopper::fence_operands(tmp[q][h]);
+                for (int r = 0; r < NR; r++) acc[q][r] += tmp[q][0][r];
+            } else {
+                hopper::fence_operands(tmp[q][1]);
 #pragma unroll
                 for (int t = 0; t < MT; t++)
 #pragma unroll
@@ -813,7 +825,7 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
-    bool wgmma = false; // W8A8 on wgmma (Params::wgmma; plan(): wgmma_default)
+    bool wgmma = false; // W8A8 on wgmma (gemv_kernel's WG; plan(): wgmma_default, wgmma_rule())
 };
 
 template <int WT, int MT, int KG, int MB, bool WG> inline void set_attr()
@@ -1108,9 +1120,10 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
 // 17-64 tokens 1.21-2.23x (median 1.51x: mma.sync converts each E4M3
 // weight once a token tile there); at 9-16 tokens 1.008-1.054x (E4M3_A8G
 // 1.018-1.082x); up to 8 tokens where N >= 8192 0.994-1.040x (E4M3_A8G
-// 0.984-1.056x; 8B gate_up 1.02-1.06x), but 0.966-0.993x (E4M3_A8G
-// 0.936-0.993x) on 8B o, qkv and down (N = 4096, 6144: one CTA an SM of
-// 8 stages, whose last stage's wgmma chain is the CTA's tail)
+// 0.984-1.056x; 8B gate_up 1.02-1.06x, E4M3_A8G on 70B gate_up
+// 0.984-0.991x), but 0.966-0.993x (E4M3_A8G 0.936-0.993x) on 8B o, qkv and
+// down (N = 4096, 6144: one CTA an SM of 8 stages, whose last stage's wgmma
+// chain is the CTA's tail)
 inline bool wgmma_rule(int mt, int N) { return mt >= 2 || N >= 8192; }
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
