@@ -494,10 +494,12 @@ template <int WT, int MT, int KG, int MB> struct Warp {
 // groups a warpgroup, and the descriptor's rows 32..63 (the next box of the
 // stage, or its X) are multiplied and dropped (the tensor cores have 8x
 // the rate needed); KG = 2: one k group; KG = 1: 64 of the 128 rows.
-// E4M3_A8G puts each 64-k half in registers of its own (scale_d = 0 on its
-// first step) and folds it with its group's scales, as Warp does. A stage's
-// group is waited for before the stage is released (keeping one group in
-// flight, released a stage later, ran 0.957-1.004x, median 0.990x, v18).
+// A stage's 128 k go to registers of their own (scale_d = 0 on the first
+// step) and are added to FP32 accumulators (stage(), below); E4M3_A8G does
+// that for each 64-k half and folds it with its group's scales, as Warp
+// does. A stage's group is waited for before the stage is released
+// (keeping one group in flight, released a stage later, ran 0.957-1.004x,
+// median 0.990x, v18).
 template <int WT, int MT, int KG, int MB> struct Wg {
     using C = Cfg<WT, MT, KG, MB>;
     static constexpr int J = KG == 4 ? 2 : 1; // jobs a warpgroup
