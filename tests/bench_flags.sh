@@ -50,6 +50,8 @@ decode|--attn_trace=e4m3:1:4096:16|built without -DATTN_TRACE
 decode_trace|--gemv_trace=bogus:1:2:3|is not a supported wtype:M:N:K
 decode|--gemv_wgmma=3|--gemv_wgmma=3: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)
 decode_step|--gemv_wgmma=x|--gemv_wgmma=x: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)
+decode_step|--gemv_max_fp8=65|--gemv_max_fp8=65: 16 to 64
+decode_step|--gemv_max_fp8=8|--gemv_max_fp8=8: 16 to 64
 decode|--only=bogus|--only=bogus: gemv, attn or chain
 decode|--chain_ctas=3|--chain_ctas=3: 1 or 2
 CASES

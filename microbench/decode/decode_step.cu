@@ -36,7 +36,7 @@
 //   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
 //   64 of a token's outputs, not the row), which the PyTorch reference
 //   follows (the dump's down_act_group).
-//   Up to GEMV_MAX_M_* tokens, our GEMV (gemv.cuh: BF16, or E4M3_A8);
+//   Up to GEMV_MAX_M_* tokens (W8A8: --gemv_max_fp8), our GEMV (gemv.cuh: BF16, or E4M3_A8);
 //   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
 //   GEMM's own gemm_wgmma_tile_n rule. Plans (tensor maps) are built per
@@ -132,7 +132,8 @@
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
 // --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 GEMVs on mma.sync, or on
-// wgmma, everywhere; default gemv::wgmma_rule()), --pdl=0|gemv (programmatic dependent launch for no
+// wgmma, everywhere; default gemv::wgmma_rule()), --gemv_max_fp8=N (W8A8
+// through the GEMV up to N tokens, 16..64; default 16), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
@@ -189,8 +190,11 @@ bool fp8_kv(int c) { return c == FP8W_FP8KV; }
 
 constexpr int PAGE_SHIFT = 6; // 64-token pages
 constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
+// --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens
+// (NOTES.md Next 0: the GEMV's W8A8 on wgmma may beat the GEMM at 17-64)
+int g_gemv_max_fp8 = GEMV_MAX_M_FP8;
 // whether M tokens through weights of this type take the GEMM (else the GEMV)
-bool use_gemm(bool fp8, int M) { return M > (fp8 ? GEMV_MAX_M_FP8 : GEMV_MAX_M_BF16); }
+bool use_gemm(bool fp8, int M) { return M > (fp8 ? g_gemv_max_fp8 : GEMV_MAX_M_BF16); }
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
@@ -880,6 +884,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
     if (g_gemv_even) add("gemv_even=1");
+    if (g_gemv_max_fp8 != GEMV_MAX_M_FP8) add("gemv_max_fp8=" + std::to_string(g_gemv_max_fp8));
     if (!use_gemm(fp8w, c.B)) // (the GEMM takes no k groups or split: the flag does nothing there)
         for (auto &f : g_force)
             add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
@@ -1210,7 +1215,7 @@ int run_checks(const std::string &dir)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"models_file", "models", "configs", "lm_head", "check_dir", "omit", "pdl", "pdl_late",
-                              "gemv_min_resident", "gemv_wgmma", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
+                              "gemv_min_resident", "gemv_wgmma", "gemv_max_fp8", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
                               "attn_splits", "attn_warps", "attn_pipe"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1251,6 +1256,12 @@ int main(int argc, char **argv)
             return 2;
         }
         *f.second = v == "1";
+    }
+    const std::string gmax = opt("gemv_max_fp8", std::to_string(GEMV_MAX_M_FP8)); // tuning
+    g_gemv_max_fp8 = gmax.find_first_not_of("0123456789") == std::string::npos && gmax.size() <= 2 ? atoi(gmax.c_str()) : 0;
+    if (g_gemv_max_fp8 < GEMV_MAX_M_FP8 || g_gemv_max_fp8 > 64) {
+        fprintf(stderr, "--gemv_max_fp8=%s: %d to 64 (W8A8 tokens through the GEMV)\n", gmax.c_str(), GEMV_MAX_M_FP8);
+        return 2;
     }
     const std::string pdl = opt("pdl", "1"); // tuning
     if (pdl != "1" && pdl != "0" && pdl != "gemv") {
