@@ -52,6 +52,8 @@ decode|--gemv_wgmma=3|--gemv_wgmma=3: 0 (mma.sync), 1 (the planner's rule) or 2 
 decode_step|--gemv_wgmma=x|--gemv_wgmma=x: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)
 decode_step|--gemv_max_fp8=65|--gemv_max_fp8=65: 16 to 64
 decode_step|--gemv_max_fp8=8|--gemv_max_fp8=8: 16 to 64
+decode_step|--gemv_max_fp8=|--gemv_max_fp8=: 16 to 64 (W8A8 tokens through the GEMV in every layer), or 0 (by layer)
+decode_step|--gemv_max_fp8=1x|--gemv_max_fp8=1x: 16 to 64
 decode|--only=bogus|--only=bogus: gemv, attn or chain
 decode|--chain_ctas=3|--chain_ctas=3: 1 or 2
 CASES

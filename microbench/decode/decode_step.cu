@@ -36,8 +36,9 @@
 //   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
 //   64 of a token's outputs, not the row), which the PyTorch reference
 //   follows (the dump's down_act_group).
-//   Up to GEMV_MAX_M_* tokens (W8A8: --gemv_max_fp8), our GEMV (gemv.cuh: BF16, or E4M3_A8);
-//   beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
+//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 16
+//   to 64 by the layer's shape, the measured crossover), our GEMV (gemv.cuh:
+//   BF16, or E4M3_A8); beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
 //   GEMM's own gemm_wgmma_tile_n rule. Plans (tensor maps) are built per
 //   case, before capture.
@@ -133,7 +134,7 @@
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
 // --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 GEMVs on mma.sync, or on
 // wgmma, everywhere; default gemv::wgmma_rule()), --gemv_max_fp8=N (W8A8
-// through the GEMV up to N tokens, 16..64; default 16), --pdl=0|gemv (programmatic dependent launch for no
+// through the GEMV up to N tokens in every layer, 16..64; default 0: gemv_max_w8a8), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
 // --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
@@ -190,11 +191,21 @@ bool fp8_kv(int c) { return c == FP8W_FP8KV; }
 
 constexpr int PAGE_SHIFT = 6; // 64-token pages
 constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
-// --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens
-// (NOTES.md Next 0: the GEMV's W8A8 on wgmma may beat the GEMM at 17-64)
-int g_gemv_max_fp8 = GEMV_MAX_M_FP8;
-// whether M tokens through weights of this type take the GEMM (else the GEMV)
-bool use_gemm(bool fp8, int M) { return M > (fp8 ? g_gemv_max_fp8 : GEMV_MAX_M_BF16); }
+// The most tokens a W8A8 layer of N x K weights takes through the GEMV (its
+// consumers on wgmma from 9 tokens) before the wgmma GEMM: where the GEMV ran
+// faster on Llama-3.1-8B's and -70B's layers (NOTES v19, call 1: the two
+// kernels at 24, 32, 48 and 64 tokens in one H200 call; GEMM / GEMV time):
+//   K >= 14336 (8B, 70B down): to 64 tokens (1.10-1.61x)
+//   K >= 8192 (70B qkv, o, gate_up): to 48 (1.04-1.51x; at 64 0.82-1.10x)
+//   N >= 16384 (8B gate_up): to 32 (1.11-1.13x; 0.91-0.97x beyond)
+//   else (8B qkv, o): 16 (the GEMM ahead from 24 tokens: 0.95-0.97x at 24)
+// The GEMV's time grows with the tokens (its MMAs are a k32 step a stage
+// per 8 tokens), the GEMM's hardly (an m64 tile holds up to 64): long rows
+// keep the GEMV ahead longest.
+int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? 48 : N >= 16384 ? 32 : GEMV_MAX_M_FP8; }
+// --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens in
+// every layer; 0 (default): gemv_max_w8a8
+int g_gemv_max_fp8 = 0;
 constexpr float CODE_SD = 100.f; // FP8 weight codes: E4M3 of N(0, CODE_SD^2), under 448 but for 4.5 sigma
 
 bool g_lm_head_fp8 = false;
@@ -429,6 +440,15 @@ struct Resident {
 
 // ---------------------------------------------------------------- one step
 
+// whether M tokens through L take the GEMM (else the GEMV); force_max (the
+// check's): W8A8 through the GEMV up to that many tokens
+bool use_gemm(const Linear &L, int M, int force_max = 0)
+{
+    if (!L.fp8) return M > GEMV_MAX_M_BF16;
+    const int mx = force_max ? force_max : g_gemv_max_fp8 ? g_gemv_max_fp8 : gemv_max_w8a8(L.N, L.K);
+    return M > mx;
+}
+
 // One linear layer's launch: GEMV or wgmma GEMM (use_gemm).
 struct LinearExec {
     bool gemm = false;
@@ -455,10 +475,10 @@ struct LinearExec {
 // QKV or gate_up, whose epilogues pair rows).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false,
-                        int resident = 0, int force_minb = 0)
+                        int resident = 0, int force_minb = 0, int force_max = 0)
 {
     char why[160];
-    if (!use_gemm(L.fp8, M)) {
+    if (!use_gemm(L, M, force_max)) {
         e.gemm = false;
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
         const int res_was = gemv::min_resident;
@@ -547,6 +567,29 @@ struct Step {
     cudaStream_t stream = nullptr;
     cudaGraphExec_t exec = nullptr;
     std::string error; // not empty: the step cannot run
+
+    // the linear launches (every layer's four, then the LM head) on the wgmma GEMM
+    int gemm_launches() const
+    {
+        int g = head.gemm;
+        for (auto &E : ex) g += E.qkv.gemm + E.o.gemm + E.gate_up.gemm + E.down.gemm;
+        return g;
+    }
+    int linear_launches() const { return 4 * (int)ex.size() + 1; }
+    // "gemv", "gemm_wgmma", or which took the GEMM ("gemm_wgmma: l0.qkv l1.down lm_head; gemv: the rest")
+    std::string linear_paths() const
+    {
+        const int g = gemm_launches();
+        if (g == 0 || g == linear_launches()) return g ? "gemm_wgmma" : "gemv";
+        std::string p = "gemm_wgmma:";
+        for (size_t l = 0; l < ex.size(); l++) {
+            const LinearExec *e[4] = {&ex[l].qkv, &ex[l].o, &ex[l].gate_up, &ex[l].down};
+            static const char *nm[4] = {"qkv", "o", "gate_up", "down"};
+            for (int i = 0; i < 4; i++)
+                if (e[i]->gemm) p += " l" + std::to_string(l) + "." + nm[i];
+        }
+        return p + (head.gemm ? " lm_head" : "") + "; gemv: the rest";
+    }
 
     Step(const Resident &R_, const std::vector<int> &positions, int total_, bool check)
         : R(R_), m(R_.m), B((int)positions.size()), total(total_), n((int)R_.layers.size()), pos_h(positions)
@@ -655,20 +698,22 @@ struct Step {
             // the down projection's GEMV takes as E4M3_A8G, where gate_up's
             // plan has one k group (Llama-3.1-8B; 70B's has four, 32-row
             // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
-            const bool fuse = g_omit.empty() && !use_gemm(w8a8, B) && (B + 7) / 8 <= gemv::KG_MAX_MT;
+            const bool fuse = g_omit.empty() && (B + 7) / 8 <= gemv::KG_MAX_MT;
             // the check runs layer 0's W8A8 GEMVs of four k groups at 9-16
             // tokens with the kernel for three CTAs an SM (gemv::Plan::minb),
             // which the planner takes only on larger layers, and layer 1's with two
             const int mb = check && l == 0 ? 3 : 0;
+            // and W8A8 at 17-64 tokens on the GEMM in layer 0 and the GEMV in layer 1
+            const int gx = check && w8a8 ? (l % 2 ? 64 : GEMV_MAX_M_FP8) : 0;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb, gx)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb, gx);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -871,7 +916,8 @@ void bm_step(benchmark::State &st, const StepCase c)
     st.counters["scaled"] = s.n < m.layers ? 1 : 0;
     st.counters["weight_gb"] = wbytes / 1e9;
     st.counters["kv_gb"] = kvbytes / 1e9;
-    st.counters["gemm"] = use_gemm(fp8w, c.B) ? 1 : 0;
+    // the share of the step's linear launches on the wgmma GEMM (0: all on the GEMV)
+    st.counters["gemm"] = (double)s.gemm_launches() / s.linear_launches();
     std::string label;
     auto add = [&label](const std::string &part) { label += (label.empty() ? "" : "; ") + part; };
     if (s.n < m.layers) add("scaled: " + std::to_string(s.n) + " of " + std::to_string(m.layers) + " layers resident, reused in turn");
@@ -884,8 +930,8 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (!g_fuse_rope) add("fuse_rope=0");
     if (!g_fuse_silu) add("fuse_silu=0");
     if (g_gemv_even) add("gemv_even=1");
-    if (g_gemv_max_fp8 != GEMV_MAX_M_FP8) add("gemv_max_fp8=" + std::to_string(g_gemv_max_fp8));
-    if (!use_gemm(fp8w, c.B)) // (the GEMM takes no k groups or split: the flag does nothing there)
+    if (g_gemv_max_fp8) add("gemv_max_fp8=" + std::to_string(g_gemv_max_fp8));
+    if (s.gemm_launches() < s.linear_launches()) // (the GEMM takes no k groups or split: the flag does nothing there)
         for (auto &f : g_force)
             add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
                 std::to_string(f.second.resident));
@@ -1077,7 +1123,7 @@ bool check_case(const ModelCfg &m, int cfg, int B, int L, const std::string &roo
              name.c_str(), config_name(cfg), (unsigned long long)case_seed, fp8_weights(cfg) ? "e4m3_channel" : "bf16", kvd,
              R.lm_head.fp8 ? "e4m3_channel" : "bf16", S.w8a8 ? "true" : "false", S.head_w8a8 ? "true" : "false",
              groups.c_str(),
-             use_gemm(fp8_weights(cfg), B) ? "gemm_wgmma" : "gemv", m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
+             S.linear_paths().c_str(), m.layers, m.hidden, m.inter, m.hq, m.hkv, m.hd, m.vocab, m.eps, B, L,
              1 << PAGE_SHIFT, m.theta, m.rope_factor, m.low_ff, m.high_ff, m.orig_ctx);
     d.finish(meta);
     return bad == 0;
@@ -1257,10 +1303,11 @@ int main(int argc, char **argv)
         }
         *f.second = v == "1";
     }
-    const std::string gmax = opt("gemv_max_fp8", std::to_string(GEMV_MAX_M_FP8)); // tuning
-    g_gemv_max_fp8 = gmax.find_first_not_of("0123456789") == std::string::npos && gmax.size() <= 2 ? atoi(gmax.c_str()) : 0;
-    if (g_gemv_max_fp8 < GEMV_MAX_M_FP8 || g_gemv_max_fp8 > 64) {
-        fprintf(stderr, "--gemv_max_fp8=%s: %d to 64 (W8A8 tokens through the GEMV)\n", gmax.c_str(), GEMV_MAX_M_FP8);
+    const std::string gmax = opt("gemv_max_fp8", "0"); // tuning
+    g_gemv_max_fp8 = !gmax.empty() && gmax.find_first_not_of("0123456789") == std::string::npos && gmax.size() <= 2 ? atoi(gmax.c_str()) : -1;
+    if (g_gemv_max_fp8 != 0 && (g_gemv_max_fp8 < GEMV_MAX_M_FP8 || g_gemv_max_fp8 > 64)) {
+        fprintf(stderr, "--gemv_max_fp8=%s: %d to 64 (W8A8 tokens through the GEMV in every layer), or 0 (by layer)\n",
+                gmax.c_str(), GEMV_MAX_M_FP8);
         return 2;
     }
     const std::string pdl = opt("pdl", "1"); // tuning
