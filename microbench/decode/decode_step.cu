@@ -193,15 +193,19 @@ constexpr int PAGE_SHIFT = 6; // 64-token pages
 constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 // The most tokens a W8A8 layer of N x K weights takes through the GEMV (its
 // consumers on wgmma from 9 tokens) before the wgmma GEMM: where the GEMV ran
-// faster on Llama-3.1-8B's and -70B's layers (NOTES v19, call 1: the two
-// kernels at 24, 32, 48 and 64 tokens in one H200 call; GEMM / GEMV time):
-//   K >= 14336 (8B, 70B down): to 64 tokens (1.10-1.61x)
+// faster on Llama-3.1's layers (NOTES v19, calls 1-2: the two kernels at 24,
+// 32, 48 and 64 tokens, each model's layers in one H200 call; GEMM / GEMV):
+//   K >= 14336 (every down; 405B's qkv, o, gate_up): to 64 tokens (down
+//     1.10-1.61x, 405B o 1.27-1.46x, gate_up 1.12-1.37x; 405B qkv 1.14-1.23x
+//     to 32 but 0.82-0.88x at 48-64, left in: under 1% of a 405B step)
 //   K >= 8192 (70B qkv, o, gate_up): to 48 (1.04-1.51x; at 64 0.82-1.10x)
 //   N >= 16384 (8B gate_up): to 32 (1.11-1.13x; 0.91-0.97x beyond)
 //   else (8B qkv, o): 16 (the GEMM ahead from 24 tokens: 0.95-0.97x at 24)
-// The GEMV's time grows with the tokens (its MMAs are a k32 step a stage
-// per 8 tokens), the GEMM's hardly (an m64 tile holds up to 64): long rows
-// keep the GEMV ahead longest.
+// The GEMV's time grows with the tokens (a k32 MMA step a stage per 8
+// tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows keep
+// the GEMV ahead longest. In the step (FP8 + FP8 KV, 4K, against the GEMM
+// from 17 tokens): 8B 1.08-1.09x at batch 24-32, 1.006x at 64; 70B
+// 1.20-1.24x at 24-32, 1.03x at 64; 405B 1.20-1.22x at 24-32, 1.09x at 64.
 int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? 48 : N >= 16384 ? 32 : GEMV_MAX_M_FP8; }
 // --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens in
 // every layer; 0 (default): gemv_max_w8a8
