@@ -8,6 +8,8 @@
   decode_step.png           decode-step tokens/s (decode_step family) against batch and context, GPUs side by side
   kv_capacity.png           sequences that fit beside the weights
   quant_<gpu>.png           quantization kernels against the copy bandwidth
+  decode_<gpu>.md           the README's decode tables: GEMV and attention as
+                            fractions of copy, the step's tokens/s
 
     python plots/gpu_charts.py RESULTS_DIR OUT_DIR
 Missing families are drawn as missing, with a note.
@@ -400,6 +402,87 @@ def quant_table(results, gpu):
     return "\n".join(lines) + "\n"
 
 
+def tokens(x):
+    """tokens/s to three significant figures, without an exponent."""
+    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
+
+
+def decode_tables(results, gpu):
+    """Markdown: the README's decode tables for one GPU, from decode.json and
+    decode_step.json: each Llama-3.1 layer's GEMV at M = 1 and 16 (fraction
+    of the measured copy bandwidth, ours and cuBLASLt's), attention with 8B's
+    heads, and the step's tokens/s at 4K context (405B: its shortest)."""
+    ctx, rows = R.load(results, gpu, "decode")
+    by = {r["base"]: r for r in rows}
+    names = R.layers(os.path.join(os.path.dirname(os.path.abspath(results)), "sweeps"))
+    copy = ctx.get("fp8kit", {}).get("ceilings", {}).get("copy_gbps")
+    out = []
+    if rows:
+        out.append("GEMV at M = 1 / 16 (`results/%s/decode.json`, %s; fraction of the measured copy bandwidth, %.2f TB/s "
+                   "read + write):\n" % (gpu, R.stamp_text(ctx, gpu), (copy or 0) / 1e3))
+        cols = (("fp8kit", "bf16", "ours BF16"), ("fp8kit", "e4m3_a8", "ours W8A8"),
+                ("fp8kit", "e4m3_channel", "ours W8A16 (channel)"), ("cublaslt", "bf16", "cuBLASLt BF16"),
+                ("cublaslt", "e4m3_tensor", "cuBLASLt W8A8 (tensor)"))
+        out.append("| GEMV, M = 1 / 16 | " + " | ".join(c[2] for c in cols) + " |")
+        out.append("| --- |" + " --- |" * len(cols))
+        order = {"qkv": 0, "o": 1, "gate_up": 2, "down": 3}
+        shapes = sorted(((v, nk) for nk, v in names.items() if v.startswith("llama3.1-")),
+                        key=lambda t: (float(t[0].split("/")[0][len("llama3.1-"):-1]), order.get(t[0].split("/")[1], 9)))
+        for v, (n, k) in shapes:
+            cells = []
+            for impl, dt, _ in cols:
+                f = [by.get("gemv/%s/%s/%dx%dx%d" % (impl, dt, m, n, k), {}).get("frac_copy") for m in (1, 16)]
+                cells.append(" / ".join("%.2f" % x if x is not None else "-" for x in f))
+            if any(c != "- / -" for c in cells):
+                model, layer = v.split("/")
+                out.append("| Llama-3.1-%s %s (%d x %d) | %s |" % (model[len("llama3.1-"):].upper(), layer, n, k,
+                                                                   " | ".join(cells)))
+        out.append("")
+        out.append("| attention, Llama-3.1-8B heads (32/8), contiguous | BF16 KV | E4M3 KV | E4M3 over BF16 | "
+                   "PyTorch SDPA (BF16) |")
+        out.append("| --- | --- | --- | --- | --- |")
+        for b, l in ((1, 4096), (1, 32768), (16, 4096), (16, 32768), (64, 32768)):
+            case = "b%d_l%d_hq32_hkv8_d128_contig" % (b, l)
+            bf, e4 = by.get("attn_decode/fp8kit/bf16/" + case), by.get("attn_decode/fp8kit/e4m3/" + case)
+            sd = by.get("attn_decode/torch_sdpa/bf16/" + case)
+            if not (bf and e4):
+                continue
+            fr = lambda r: "%.2f" % r["frac_copy"] if r and "frac_copy" in r else "-"  # noqa: E731
+            out.append("| batch %d, %dK context | %s | %s | %.2fx | %s |" % (b, l // 1024, fr(bf), fr(e4),
+                                                                          R.time_s(bf) / R.time_s(e4), fr(sd)))
+        out.append("")
+    sctx, srows = R.load(results, gpu, "decode_step")
+    step = defaultdict(dict)
+    scaled = set()
+    for r in srows:
+        m = DSTEP.match(r["base"])
+        if m and "tokens_per_s" in r:
+            step[(m.group(1), int(m.group(3)), int(m.group(4)))][m.group(2)] = r["tokens_per_s"]
+            if r.get("scaled"):
+                scaled.add((m.group(1), int(m.group(3)), int(m.group(4))))
+    if step:
+        out.append("The step, tokens/s (`results/%s/decode_step.json`, %s; 4K context, or a model's shortest where it has "
+                   "no 4K; *: not every layer fits beside the KV cache in some configuration, so the resident layers are "
+                   "reused in turn and the time scaled by the layer count):\n" % (gpu, R.stamp_text(sctx, gpu)))
+        cfgs = ("bf16w_bf16kv", "fp8w_bf16kv", "fp8w_fp8kv")
+        out.append("| model, batch | BF16 w + KV | FP8 w + BF16 KV | FP8 w + FP8 KV | FP8 w+KV over BF16 |")
+        out.append("| --- | --- | --- | --- | --- |")
+        models = sorted({k[0] for k in step}, key=lambda m: float(m.split("-")[-1][:-1]) if m[-1] == "b" else 0)
+        for model in models:
+            ls = sorted({k[2] for k in step if k[0] == model})
+            l0 = 4096 if 4096 in ls else ls[0]
+            for b in sorted({k[1] for k in step if k[0] == model and k[2] == l0}):
+                v = step[(model, b, l0)]
+                if not all(c in v for c in cfgs):
+                    continue
+                name = model.replace("llama3.1-", "Llama-3.1-").upper().replace("LLAMA", "Llama")
+                out.append("| %s, %d%s%s | %s | %s | %s | %.2fx |" % (name, b, "" if l0 == 4096 else " (%dK)" % (l0 // 1024),
+                                                                  " *" if (model, b, l0) in scaled else "",
+                                                                  tokens(v[cfgs[0]]), tokens(v[cfgs[1]]),
+                                                                  tokens(v[cfgs[2]]), v[cfgs[2]] / v[cfgs[0]]))
+    return "\n".join(out) + "\n" if out else ""
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -417,6 +500,8 @@ def main():
     for gpu in gs:
         with open(os.path.join(out, "quant_%s.md" % gpu), "w") as f:
             f.write(quant_table(results, gpu))
+        with open(os.path.join(out, "decode_%s.md" % gpu), "w") as f:
+            f.write(decode_tables(results, gpu))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ for p in plots/[!_]*.py; do
     else echo "FAIL plots: $p failed on results/:"; tail -5 "$t/log"; fail=1; fi
 done
 # The README's tables are the ones make plots writes from results/.
-for md in headline.md quant_h100.md quant_h200.md; do
+for md in headline.md quant_h100.md quant_h200.md decode_h200.md; do
     if [ -f "$t/real/$md" ] && $PY -c "import sys; sys.exit(open(sys.argv[1]).read() not in open('README.md').read())" "$t/real/$md"; then
         echo "ok   plots: README carries plots/charts/$md as make plots writes it from results/"
     else
