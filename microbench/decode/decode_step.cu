@@ -142,8 +142,8 @@
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
-// --gemv_force=down:k4s1,o:r1 (those GEMVs' k groups, split and ring
-// depth; see g_force),
+// --gemv_force=down:k4s1,o:r1,qkv:e1 (those GEMVs' k groups, split, ring
+// depth or rows split evenly; see g_force),
 // --pdl_late=attn_norm,attn,quant,mlp_norm (those kernels let the next
 // launch only after their wait; the attention once its producers have
 // issued their last stages).
@@ -233,12 +233,14 @@ bool g_gemv_even = false; // --gemv_even=1 (tuning; see make_linear)
 // holding the new token after its wait; attn_decode.cuh), not at their
 // entry, so that the next kernel's CTAs find the SMs the kernel before has left
 std::set<std::string> g_late;
-// --gemv_force=NAME:[k<n>][s<n>][r<n>],... (tuning; NAME qkv, o, gate_up or
-// down; outside --check): that GEMV's k groups (1, 2, 4), split (1..16)
-// and its ring sized for r CTAs an SM (1..3: gemv::min_resident for that
-// GEMV alone), each absent one the planner's. (NOTES v12's --gemv_res_o=1
-// is o:r1 here.)
-struct GemvForce { int kg = 0, split = 0, resident = 0; };
+// --gemv_force=NAME:[k<n>][s<n>][r<n>][e<n>],... (tuning; NAME qkv, o,
+// gate_up or down; outside --check): that GEMV's k groups (1, 2, 4), split
+// (1..16), its ring sized for r CTAs an SM (1..3: gemv::min_resident for
+// that GEMV alone), and its rows split evenly over e CTAs an SM (1, 2;
+// split 1; qkv and gate_up only where their epilogues are not fused, from
+// 17 tokens: RoPE and SiLU pair rows), each absent one the planner's.
+// (NOTES v12's --gemv_res_o=1 is o:r1 here; v19's Next 0 is qkv:e1,o:e1.)
+struct GemvForce { int kg = 0, split = 0, resident = 0, even = 0; };
 std::map<std::string, GemvForce> g_force;
 #ifdef GEMV_TRACE
 // build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
@@ -479,7 +481,7 @@ struct LinearExec {
 // QKV or gate_up, whose epilogues pair rows).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false,
-                        int resident = 0, int force_minb = 0, int force_max = 0)
+                        int resident = 0, int force_minb = 0, int force_max = 0, int force_even = 0)
 {
     char why[160];
     if (!use_gemm(L, M, force_max)) {
@@ -487,8 +489,8 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         e.wt = L.fp8 ? (xgroups ? gemv::E4M3_A8G : gemv::E4M3_A8) : gemv::BF16;
         const int res_was = gemv::min_resident;
         if (resident > 0) gemv::min_resident = resident;
-        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg, even_ok && g_gemv_even ? 0 : -1,
-                          force_minb);
+        e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg,
+                          force_even > 0 ? force_even : even_ok && g_gemv_even ? 0 : -1, force_minb);
         gemv::min_resident = res_was;
         if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
             snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d kg=%d%s", M, L.N, L.K, e.gp.split,
@@ -710,14 +712,16 @@ struct Step {
             // and W8A8 at 17-64 tokens on the GEMM in layer 0 and the GEMV in layer 1
             const int gx = check && w8a8 ? (l % 2 ? 64 : GEMV_MAX_M_FP8) : 0;
             std::string e;
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx);
+            if ((fq.even && fuse && g_fuse_rope) || (fg.even && fuse && g_fuse_silu))
+                e = "--gemv_force: rows evenly on qkv or gate_up only beyond 16 tokens (their fused epilogues pair rows)";
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx, fq.even);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx, fo.even);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx, fg.even);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb, gx)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb, gx);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb, gx, fd.even)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb, gx, fd.even);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -938,7 +942,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (s.gemm_launches() < s.linear_launches()) // (the GEMM takes no k groups or split: the flag does nothing there)
         for (auto &f : g_force)
             add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
-                std::to_string(f.second.resident));
+                std::to_string(f.second.resident) + "e" + std::to_string(f.second.even));
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1326,11 +1330,11 @@ int main(int argc, char **argv)
         const size_t colon = f.find(':');
         const std::string name = f.substr(0, colon), v = colon == std::string::npos ? "" : f.substr(colon + 1);
         GemvForce g;
-        int *const vals[] = {&g.kg, &g.split, &g.resident};
-        if (!bench::parse_variant(v, "ksr", vals, 2) || v.empty() || (g.kg != 0 && g.kg != 1 && g.kg != 2 && g.kg != 4) ||
-            g.split > gemv::MAX_SPLIT || g.resident > 3 || g_force.count(name) ||
+        int *const vals[] = {&g.kg, &g.split, &g.resident, &g.even};
+        if (!bench::parse_variant(v, "ksre", vals, 2) || v.empty() || (g.kg != 0 && g.kg != 1 && g.kg != 2 && g.kg != 4) ||
+            g.split > gemv::MAX_SPLIT || g.resident > 3 || g.even > 2 || (g.even && g.split > 1) || g_force.count(name) ||
             (name != "qkv" && name != "o" && name != "gate_up" && name != "down")) {
-            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:[k<1|2|4>][s<1..%d>][r<1..3>], each name once\n", f.c_str(),
+            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:[k<1|2|4>][s<1..%d>][r<1..3>][e<1|2> (split 1)], each name once\n", f.c_str(),
                     gemv::MAX_SPLIT);
             return 2;
         }
