@@ -197,7 +197,8 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 // 32, 48 and 64 tokens, each model's layers in one H200 call; GEMM / GEMV):
 //   K >= 14336 (every down; 405B's qkv, o, gate_up): to 64 tokens (down
 //     1.10-1.61x, 405B o 1.27-1.46x, gate_up 1.12-1.37x; 405B qkv 1.14-1.23x
-//     to 32 but 0.82-0.88x at 48-64, left in: under 1% of a 405B step)
+//     to 32 but 0.82-0.88x at 48-64, left in: 1.3-1.9% of a 405B step
+//     at batch 48-64)
 //   K >= 8192 (70B qkv, o, gate_up): to 48 (1.04-1.51x; at 64 0.82-1.10x)
 //   N >= 16384 (8B gate_up): to 32 (1.11-1.13x; 0.91-0.97x beyond)
 //   else (8B qkv, o): 16 (the GEMM ahead from 24 tokens: 0.95-0.97x at 24)
