@@ -403,8 +403,14 @@ def quant_table(results, gpu):
 
 
 def tokens(x):
-    """tokens/s to three significant figures, without an exponent."""
+    """tokens/s without an exponent: whole numbers from 100, else three significant figures."""
     return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
+
+
+def model_size(name):
+    """Sort key of a model name: its size in billions ('llama3.1-70b' -> 70), then the name."""
+    m = re.search(r"(\d+(?:\.\d+)?)b$", name)
+    return (float(m.group(1)) if m else float("inf"), name)
 
 
 def decode_tables(results, gpu):
@@ -414,12 +420,12 @@ def decode_tables(results, gpu):
     heads, and the step's tokens/s at 4K context (405B: its shortest)."""
     ctx, rows = R.load(results, gpu, "decode")
     by = {r["base"]: r for r in rows}
-    names = R.layers(os.path.join(os.path.dirname(os.path.abspath(results)), "sweeps"))
+    names = R.layers(SWEEPS)
     copy = ctx.get("fp8kit", {}).get("ceilings", {}).get("copy_gbps")
     out = []
     if rows:
-        out.append("GEMV at M = 1 / 16 (`results/%s/decode.json`, %s; fraction of the measured copy bandwidth, %.2f TB/s "
-                   "read + write):\n" % (gpu, R.stamp_text(ctx, gpu), (copy or 0) / 1e3))
+        out.append("GEMV at M = 1 / 16 (`results/%s/decode.json`, %s; fraction of the measured copy bandwidth%s):\n"
+                   % (gpu, R.stamp_text(ctx, gpu), ", %.2f TB/s read + write" % (copy / 1e3) if copy else " (not recorded)"))
         cols = (("fp8kit", "bf16", "ours BF16"), ("fp8kit", "e4m3_a8", "ours W8A8"),
                 ("fp8kit", "e4m3_channel", "ours W8A16 (channel)"), ("cublaslt", "bf16", "cuBLASLt BF16"),
                 ("cublaslt", "e4m3_tensor", "cuBLASLt W8A8 (tensor)"))
@@ -427,7 +433,7 @@ def decode_tables(results, gpu):
         out.append("| --- |" + " --- |" * len(cols))
         order = {"qkv": 0, "o": 1, "gate_up": 2, "down": 3}
         shapes = sorted(((v, nk) for nk, v in names.items() if v.startswith("llama3.1-")),
-                        key=lambda t: (float(t[0].split("/")[0][len("llama3.1-"):-1]), order.get(t[0].split("/")[1], 9)))
+                        key=lambda t: (model_size(t[0].split("/")[0]), order.get(t[0].split("/")[1], 9)))
         for v, (n, k) in shapes:
             cells = []
             for impl, dt, _ in cols:
@@ -445,7 +451,7 @@ def decode_tables(results, gpu):
             case = "b%d_l%d_hq32_hkv8_d128_contig" % (b, l)
             bf, e4 = by.get("attn_decode/fp8kit/bf16/" + case), by.get("attn_decode/fp8kit/e4m3/" + case)
             sd = by.get("attn_decode/torch_sdpa/bf16/" + case)
-            if not (bf and e4):
+            if not (bf and e4) or R.time_s(e4) <= 0:
                 continue
             fr = lambda r: "%.2f" % r["frac_copy"] if r and "frac_copy" in r else "-"  # noqa: E731
             out.append("| batch %d, %dK context | %s | %s | %.2fx | %s |" % (b, l // 1024, fr(bf), fr(e4),
@@ -467,13 +473,16 @@ def decode_tables(results, gpu):
         cfgs = ("bf16w_bf16kv", "fp8w_bf16kv", "fp8w_fp8kv")
         out.append("| model, batch | BF16 w + KV | FP8 w + BF16 KV | FP8 w + FP8 KV | FP8 w+KV over BF16 |")
         out.append("| --- | --- | --- | --- | --- |")
-        models = sorted({k[0] for k in step}, key=lambda m: float(m.split("-")[-1][:-1]) if m[-1] == "b" else 0)
+        models = sorted({k[0] for k in step}, key=model_size)
         for model in models:
-            ls = sorted({k[2] for k in step if k[0] == model})
+            # 4K, else the shortest context with every configuration
+            ls = sorted({k[2] for k in step if k[0] == model and all(c in step[k] for c in cfgs)})
+            if not ls:
+                continue
             l0 = 4096 if 4096 in ls else ls[0]
             for b in sorted({k[1] for k in step if k[0] == model and k[2] == l0}):
                 v = step[(model, b, l0)]
-                if not all(c in v for c in cfgs):
+                if not all(c in v for c in cfgs) or v[cfgs[0]] <= 0:
                     continue
                 name = model.replace("llama3.1-", "Llama-3.1-").upper().replace("LLAMA", "Llama")
                 out.append("| %s, %d%s%s | %s | %s | %s | %.2fx |" % (name, b, "" if l0 == 4096 else " (%dK)" % (l0 // 1024),

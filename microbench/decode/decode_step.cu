@@ -204,7 +204,8 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 //   else (8B qkv, o): 16 (the GEMM ahead from 24 tokens: 0.95-0.97x at 24)
 // The GEMV's time grows with the tokens (a k32 MMA step a stage per 8
 // tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows keep
-// the GEMV ahead longest. In the step (FP8 + FP8 KV, 4K, against the GEMM
+// the GEMV ahead longest. (An FP8 LM head, --lm_head=fp8, takes the same
+// rule, unmeasured there.) In the step (FP8 + FP8 KV, 4K, against the GEMM
 // from 17 tokens): 8B 1.08-1.09x at batch 24-32, 1.006x at 64; 70B
 // 1.20-1.24x at 24-32, 1.03x at 64; 405B 1.20-1.22x at 24-32, 1.09x at 64.
 int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? 48 : N >= 16384 ? 32 : GEMV_MAX_M_FP8; }
@@ -238,8 +239,9 @@ std::set<std::string> g_late;
 // gate_up or down; outside --check): that GEMV's k groups (1, 2, 4), split
 // (1..16), its ring sized for r CTAs an SM (1..3: gemv::min_resident for
 // that GEMV alone), and its rows split evenly over e CTAs an SM (1, 2;
-// split 1; qkv and gate_up only where their epilogues are not fused, from
-// 17 tokens: RoPE and SiLU pair rows), each absent one the planner's.
+// split 1; where the rows fit the tiles; qkv and gate_up only where their
+// epilogues are not fused: RoPE and SiLU pair rows), each absent one the
+// planner's.
 // (NOTES v12's --gemv_res_o=1 is o:r1 here; v19's Next 0 is qkv:e1,o:e1.)
 struct GemvForce { int kg = 0, split = 0, resident = 0, even = 0; };
 std::map<std::string, GemvForce> g_force;
@@ -479,7 +481,10 @@ struct LinearExec {
 // scheduler gives, and the SMs that get two finish last (H200, 8B o and
 // down evenly: the step 0.93-0.99x at batch 1-16, BF16 and FP8; NOTES v12).
 // even_ok with --gemv_even=1 (tuning): the planner's rule (O and down; not
-// QKV or gate_up, whose epilogues pair rows).
+// QKV or gate_up, whose epilogues pair rows). force_even > 0 (tuning,
+// --gemv_force=NAME:e<n>): rows evenly over n CTAs an SM, for any layer;
+// the caller refuses it where a fused epilogue pairs rows. force_max > 0
+// (the check's): W8A8 through the GEMV up to that many tokens (use_gemm).
 std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, const uint8_t *xq, const float *xs, bf16 *y,
                         int force_bn = 0, int force_kg = 0, int force_split = 0, bool xgroups = false, bool even_ok = false,
                         int resident = 0, int force_minb = 0, int force_max = 0, int force_even = 0)
@@ -493,9 +498,9 @@ std::string make_linear(LinearExec &e, const Linear &L, int M, const bf16 *x, co
         e.gp = gemv::plan(e.wt, M, L.N, L.K, force_split, 0, gemv::pdl_default, force_kg,
                           force_even > 0 ? force_even : even_ok && g_gemv_even ? 0 : -1, force_minb);
         gemv::min_resident = res_was;
-        if (!gemv::supported(e.wt, M, L.N, L.K, e.gp.split, e.gp.kg)) {
-            snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d kg=%d%s", M, L.N, L.K, e.gp.split,
-                     e.gp.kg, force_kg || force_split ? " (forced)" : "");
+        if (!gemv::runs(e.wt, M, L.N, L.K, e.gp)) { // (runs: also whether rows split evenly fit the tiles)
+            snprintf(why, sizeof why, "gemv does not support M=%d N=%d K=%d split=%d kg=%d even=%d%s", M, L.N, L.K,
+                     e.gp.split, e.gp.kg, e.gp.even, force_kg || force_split || force_even ? " (forced)" : "");
             return why;
         }
         // the workspace (split K) is set once the step knows the largest
@@ -575,14 +580,27 @@ struct Step {
     cudaGraphExec_t exec = nullptr;
     std::string error; // not empty: the step cannot run
 
-    // the linear launches (every layer's four, then the LM head) on the wgmma GEMM
+    // the linear launches of the step (four a layer it runs, resident layers
+    // reused in turn, then the LM head) on the wgmma GEMM
     int gemm_launches() const
     {
         int g = head.gemm;
-        for (auto &E : ex) g += E.qkv.gemm + E.o.gemm + E.gate_up.gemm + E.down.gemm;
+        for (int i = 0; i < total; i++) {
+            const LayerExec &E = ex[i % n];
+            g += E.qkv.gemm + E.o.gemm + E.gate_up.gemm + E.down.gemm;
+        }
         return g;
     }
-    int linear_launches() const { return 4 * (int)ex.size() + 1; }
+    int linear_launches() const { return 4 * total + 1; }
+    // whether the GEMV named (qkv, o, gate_up, down) runs in some layer
+    bool runs_gemv(const std::string &name) const
+    {
+        for (auto &E : ex) {
+            const LinearExec &e = name == "qkv" ? E.qkv : name == "o" ? E.o : name == "gate_up" ? E.gate_up : E.down;
+            if (!e.gemm) return true;
+        }
+        return false;
+    }
     // "gemv", "gemm_wgmma", or which took the GEMM ("gemm_wgmma: l0.qkv l1.down lm_head; gemv: the rest")
     std::string linear_paths() const
     {
@@ -705,6 +723,8 @@ struct Step {
             // the down projection's GEMV takes as E4M3_A8G, where gate_up's
             // plan has one k group (Llama-3.1-8B; 70B's has four, 32-row
             // CTAs: forced to one, 70B's FP8 step ran 0.95x at batch 1)
+            // (fused epilogues need qkv and gate_up on the GEMV: every W8A8 limit is >= 16 tokens)
+            static_assert(GEMV_MAX_M_FP8 >= 8 * gemv::KG_MAX_MT, "a fused epilogue on a GEMM launch");
             const bool fuse = g_omit.empty() && (B + 7) / 8 <= gemv::KG_MAX_MT;
             // the check runs layer 0's W8A8 GEMVs of four k groups at 9-16
             // tokens with the kernel for three CTAs an SM (gemv::Plan::minb),
@@ -714,7 +734,8 @@ struct Step {
             const int gx = check && w8a8 ? (l % 2 ? 64 : GEMV_MAX_M_FP8) : 0;
             std::string e;
             if ((fq.even && fuse && g_fuse_rope) || (fg.even && fuse && g_fuse_silu))
-                e = "--gemv_force: rows evenly on qkv or gate_up only beyond 16 tokens (their fused epilogues pair rows)";
+                e = "--gemv_force: rows evenly on qkv or gate_up only where their epilogues are not fused (beyond 16 "
+                    "tokens, or with --fuse_rope=0 / --fuse_silu=0): RoPE and SiLU pair rows";
             if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx, fq.even);
             if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx, fo.even);
             if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx, fg.even);
@@ -940,8 +961,8 @@ void bm_step(benchmark::State &st, const StepCase c)
     if (!g_fuse_silu) add("fuse_silu=0");
     if (g_gemv_even) add("gemv_even=1");
     if (g_gemv_max_fp8) add("gemv_max_fp8=" + std::to_string(g_gemv_max_fp8));
-    if (s.gemm_launches() < s.linear_launches()) // (the GEMM takes no k groups or split: the flag does nothing there)
-        for (auto &f : g_force)
+    for (auto &f : g_force) // (the GEMM takes no k groups or split: the flag does nothing there)
+        if (s.runs_gemv(f.first))
             add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
                 std::to_string(f.second.resident) + "e" + std::to_string(f.second.even));
     if (!g_late.empty()) {
