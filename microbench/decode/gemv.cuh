@@ -57,20 +57,22 @@
 //
 // Correct: bit-exact on every E4M3 code (one-hot check), rel L2 ~1.6e-3
 // against FP64 elsewhere (bound 4e-3; BF16 output rounding dominates);
-// W8A8 on wgmma with a job's whole K in its accumulator 1.8-2.6e-3, growing
-// with K (v18 call 4; since then summed 128 k at a time, see Wg::stage).
-// Measured (H200, commit 71fe7d4, results/h200/decode.json; fraction of the
-// 4.26 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.54-0.96 (cuBLASLt's per-tensor
-// W8A8 0.54-0.99); W8A16 0.49-0.89. Below the 0.90 target on the small 8B
+// W8A8 on wgmma, each stage's 128 k added in FP32, 1.63-1.71e-3 over the
+// whole K of 70B's and 405B's down projections in one CTA (mma.sync
+// 1.55-1.66e-3; with a job's whole K in wgmma's accumulator it had grown
+// to 2.6e-3; NOTES.md v18-v19).
+// Measured (H200, commit 5df7cd7, results/h200/decode.json; fraction of the
+// 4.25 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.75-1.01 (cuBLASLt 0.59-1.04); W8A8 0.54-0.96 (cuBLASLt's per-tensor
+// W8A8 0.54-1.03); W8A16 0.49-0.93. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
-// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.81x (W8A8),
-// cuBLASLt 1.83x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.82x (W8A8),
+// cuBLASLt 1.82x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
-// 1.77x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
+// 1.78x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
 // three CTAs an SM (Plan::minb) and wgmma: 0.81 of copy (0.68 before
 // Plan::minb, NOTES.md v15; 0.77 before wgmma, v18). W8A8 at 32 / 64
-// tokens on wgmma: 0.25-0.92 / 0.17-0.80 (mma.sync, v18 call 3:
+// tokens on wgmma: 0.24-0.92 / 0.16-0.80 (mma.sync, v18 call 3:
 // 0.19-0.72 / 0.14-0.45).
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
@@ -526,7 +528,8 @@ template <int WT, int MT, int KG, int MB> struct Wg {
     // against FP64 of 1.8e-3 at 1024 k a job, 2.2e-3 at 4096 and 2.6e-3 at
     // 8192, where mma.sync's FP32 sums gave 1.6-1.7e-3 (BF16 rounding of
     // the output alone is about 1.6e-3). Summing 128 k at a time in FP32,
-    // as DeepGEMM does, bounds that; not yet run on a GPU (NOTES.md v18).
+    // as DeepGEMM does, bounds that: 1.63-1.71e-3 at 28672 and 53248 k,
+    // at 0.996x the time (median; NOTES.md v19).
     __device__ __forceinline__ void stage(const unsigned char *sp, const float *xs, float (&acc)[J][NR]) const
     {
         float tmp[J][2][NR]; // the stage's sums (E4M3_A8G: [half])
