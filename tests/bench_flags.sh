@@ -27,6 +27,8 @@ decode_step|--gemv_force=down:k4s17|--gemv_force=down:k4s17:
 decode_step|--gemv_force=o:r4|--gemv_force=o:r4:
 decode_step|--gemv_force=o:e3|--gemv_force=o:e3:
 decode_step|--gemv_force=o:s2e1|--gemv_force=o:s2e1: qkv|o|gate_up|down:[k<1|2|4>][s<1..16>][r<1..3>][e<1|2> (split 1)]
+decode_step|--gemv_force=o:m8|--gemv_force=o:m8: qkv|o|gate_up|down:[k<1|2|4>][s<1..16>][r<1..3>][e<1|2> (split 1)][m<16..64>]
+decode_step|--gemv_force=o:e1m65|--gemv_force=o:e1m65:
 decode_step|--gemv_force=o:|--gemv_force=o::
 decode_step|--gemv_force=o|--gemv_force=o:
 decode_step|--gemv_force=foo:k4s1|--gemv_force=foo:k4s1:

@@ -240,10 +240,12 @@ std::set<std::string> g_late;
 // (1..16), its ring sized for r CTAs an SM (1..3: gemv::min_resident for
 // that GEMV alone), and its rows split evenly over e CTAs an SM (1, 2;
 // split 1; where the rows fit the tiles; qkv and gate_up only where their
-// epilogues are not fused: RoPE and SiLU pair rows), each absent one the
+// epilogues are not fused: RoPE and SiLU pair rows), and m<n>: W8A8
+// through the GEMV up to n tokens in that layer (16..64, in place of
+// gemv_max_w8a8; --gemv_max_fp8 for every layer), each absent one the
 // planner's.
 // (NOTES v12's --gemv_res_o=1 is o:r1 here; v19's Next 0 is qkv:e1,o:e1.)
-struct GemvForce { int kg = 0, split = 0, resident = 0, even = 0; };
+struct GemvForce { int kg = 0, split = 0, resident = 0, even = 0, max = 0; };
 std::map<std::string, GemvForce> g_force;
 #ifdef GEMV_TRACE
 // build/decode_step_trace --gemv_trace_layer=N: layer N's four GEMVs record
@@ -736,14 +738,14 @@ struct Step {
             if ((fq.even && fuse && g_fuse_rope) || (fg.even && fuse && g_fuse_silu))
                 e = "--gemv_force: rows evenly on qkv or gate_up only where their epilogues are not fused (beyond 16 "
                     "tokens, or with --fuse_rope=0 / --fuse_silu=0): RoPE and SiLU pair rows";
-            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx, fq.even);
-            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx, fo.even);
-            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx, fg.even);
+            if (e.empty()) e = make_linear(E.qkv, W.qkv, B, X(xn), xq.p, xs.p, Y(qkv), bn, kg, split, false, false, fq.resident, mb, gx ? gx : fq.max, fq.even);
+            if (e.empty()) e = make_linear(E.o, W.o, B, X(attn_out), xq.p, xs.p, Y(o_out), bn, fo.kg, fo.split, false, true, fo.resident, mb, gx ? gx : fo.max, fo.even);
+            if (e.empty()) e = make_linear(E.gate_up, W.gate_up, B, X(xn), xq.p, xs.p, Y(gu), bn, kg_gu, split_gu, false, false, fg.resident, mb, gx ? gx : fg.max, fg.even);
             E.silu_fused = fuse && g_fuse_silu && (!w8a8 || (e.empty() && E.gate_up.gp.kg == 1));
             E.silu_groups = E.silu_fused && w8a8;
             if (e.empty())
-                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb, gx, fd.even)
-                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb, gx, fd.even);
+                e = E.silu_groups ? make_linear(E.down, W.down, B, X(act), aq.p, aqs.p, Y(down), bn, fd.kg, fd.split, true, true, fd.resident, mb, gx ? gx : fd.max, fd.even)
+                                  : make_linear(E.down, W.down, B, X(act), xq.p, xs.p, Y(down), bn, fd.kg, fd.split, false, true, fd.resident, mb, gx ? gx : fd.max, fd.even);
             if (!e.empty()) error = "layer " + std::to_string(l) + ": " + e;
 
             attn::Params &a = E.ap;
@@ -964,7 +966,7 @@ void bm_step(benchmark::State &st, const StepCase c)
     for (auto &f : g_force) // (the GEMM takes no k groups or split: the flag does nothing there)
         if (s.runs_gemv(f.first))
             add("gemv_force=" + f.first + ":k" + std::to_string(f.second.kg) + "s" + std::to_string(f.second.split) + "r" +
-                std::to_string(f.second.resident) + "e" + std::to_string(f.second.even));
+                std::to_string(f.second.resident) + "e" + std::to_string(f.second.even) + "m" + std::to_string(f.second.max));
     if (!g_late.empty()) {
         std::string late;
         for (auto &k : g_late) late += (late.empty() ? "" : ",") + k;
@@ -1352,12 +1354,13 @@ int main(int argc, char **argv)
         const size_t colon = f.find(':');
         const std::string name = f.substr(0, colon), v = colon == std::string::npos ? "" : f.substr(colon + 1);
         GemvForce g;
-        int *const vals[] = {&g.kg, &g.split, &g.resident, &g.even};
-        if (!bench::parse_variant(v, "ksre", vals, 2) || v.empty() || (g.kg != 0 && g.kg != 1 && g.kg != 2 && g.kg != 4) ||
-            g.split > gemv::MAX_SPLIT || g.resident > 3 || g.even > 2 || (g.even && g.split > 1) || g_force.count(name) ||
+        int *const vals[] = {&g.kg, &g.split, &g.resident, &g.even, &g.max};
+        if (!bench::parse_variant(v, "ksrem", vals, 2) || v.empty() || (g.kg != 0 && g.kg != 1 && g.kg != 2 && g.kg != 4) ||
+            g.split > gemv::MAX_SPLIT || g.resident > 3 || g.even > 2 || (g.even && g.split > 1) ||
+            (g.max != 0 && (g.max < GEMV_MAX_M_FP8 || g.max > 64)) || g_force.count(name) ||
             (name != "qkv" && name != "o" && name != "gate_up" && name != "down")) {
-            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:[k<1|2|4>][s<1..%d>][r<1..3>][e<1|2> (split 1)], each name once\n", f.c_str(),
-                    gemv::MAX_SPLIT);
+            fprintf(stderr, "--gemv_force=%s: qkv|o|gate_up|down:[k<1|2|4>][s<1..%d>][r<1..3>][e<1|2> (split 1)][m<%d..64>], each name once\n",
+                    f.c_str(), gemv::MAX_SPLIT, GEMV_MAX_M_FP8);
             return 2;
         }
         if (o.check) {
