@@ -36,7 +36,7 @@
 //   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
 //   64 of a token's outputs, not the row), which the PyTorch reference
 //   follows (the dump's down_act_group).
-//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 16
+//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 32
 //   to 64 by the layer's shape, the measured crossover), our GEMV (gemv.cuh:
 //   BF16, or E4M3_A8); beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
@@ -199,16 +199,19 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 //     1.10-1.61x, 405B o 1.27-1.46x, gate_up 1.12-1.37x; 405B qkv 1.14-1.23x
 //     to 32 but 0.82-0.88x at 48-64, left in: 1.3-1.9% of a 405B step
 //     at batch 48-64)
-//   K >= 8192 (70B qkv, o, gate_up): to 48 (1.04-1.51x; at 64 0.82-1.10x)
+//   K >= 8192 and N >= 16384 (70B gate_up): to 48 (1.07-1.15x; 0.99x at 64)
+//   K >= 8192 (70B qkv, o): to 64
 //   N >= 16384 (8B gate_up): to 32 (1.11-1.13x; 0.91-0.97x beyond)
-//   else (8B qkv, o): 16 (the GEMM ahead from 24 tokens: 0.95-0.97x at 24)
-// The GEMV's time grows with the tokens (a k32 MMA step a stage per 8
-// tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows keep
-// the GEMV ahead longest. (An FP8 LM head, --lm_head=fp8, takes the same
-// rule, unmeasured there.) In the step (FP8 + FP8 KV, 4K, against the GEMM
-// from 17 tokens): 8B 1.08-1.09x at batch 24-32, 1.006x at 64; 70B
-// 1.20-1.24x at 24-32, 1.03x at 64; 405B 1.20-1.22x at 24-32, 1.09x at 64.
-int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? 48 : N >= 16384 ? 32 : GEMV_MAX_M_FP8; }
+//   else (8B qkv, o): to 48
+// (v20: since the split-K epilogue issues its loads together, the GEMV at
+// 17-64 tokens runs up to 1.5x faster, and in the FP8 + FP8 KV step at 4K
+// 8B's qkv and o on the GEMV ran 1.044 / 1.048 / 1.036x at batch 24 / 32 /
+// 48 against the GEMM, 0.993x at 64; 70B's at 64 1.024x; one H200 call,
+// NOTES v20.) The GEMV's time grows with the tokens (a k32 MMA step a stage
+// per 8 tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows
+// keep the GEMV ahead longest. (An FP8 LM head, --lm_head=fp8, takes the
+// same rule, unmeasured there.)
+int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? (N >= 16384 ? 48 : 64) : N >= 16384 ? 32 : 48; }
 // --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens in
 // every layer; 0 (default): gemv_max_w8a8
 int g_gemv_max_fp8 = 0;

@@ -700,14 +700,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     auto index = [&](int e, int &tok, int &row) { red_entry<MT>(e, tok, row); };
     // paired: the tile's outputs, BF16-rounded, [token][R] after the sums
     float *fin = reinterpret_cast<float *>(smem) + CWARPS * MT * 128;
-    auto store = [&](int tok, int r, float v) {
-        const int row = row_of(r);
-        if (WT == E4M3_CHANNEL) v *= __ldg(p.scale + row);
-        if (WT == E4M3_A8) v *= __ldg(p.scale + row) * __ldg(p.x_scale + tok);
-        if (WT == E4M3_A8G) v *= __ldg(p.scale + row); // (X's scales applied every group)
-        if (paired) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(v));
-        else p.y[(size_t)tok * p.N + row] = __float2bfloat16_rn(v);
-    };
     // paired, once every output of the tile is in fin: each pair (token, r <
     // R / 2) through rope_kv_append.cuh's rope_pair_store, or silu_mul.cuh's
     // silu_mul1 into act, or into act_q / act_s (a warp a token: its 64
@@ -773,12 +765,59 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
         for (int q = 1; q < KG; q++) v += red[q * EO + e];
         return v;
     };
-    if (p.split == 1) {
-        for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
-            int tok, row;
-            index(e, tok, row);
-            if (tok < p.M && row_of(row) < row_end) store(tok, row, sum(e));
+    // The tile's outputs (split K: the tile's last CTA), EC entries a
+    // thread at a time: a chunk's loads (split K's partial sums, rank by
+    // rank, Q ranks at once; the scales) are all issued before the first
+    // is used, so that a thread waits on the memory once or twice a chunk
+    // rather than twice an entry. Entry by entry, each a dependent L2 or HBM
+    // round trip, the last CTA's sums took 10-13 us a launch at 32 tokens
+    // with split K (H200, 70B o split 2, 8B o split 4; NOTES.md v20). tws:
+    // the tile's partial sums (split K), else the CTA's own in red.
+    // Q: 4, or 2 where the registers allow two CTAs an SM (96 a thread; 4 spilled)
+    constexpr int EC = (EO + THREADS - 1) / THREADS < 8 ? (EO + THREADS - 1) / THREADS : 8, Q = C::MINB >= 2 ? 2 : 4;
+    auto finish = [&](const float *tws) {
+        for (int e0 = (int)threadIdx.x; e0 < EO; e0 += EC * THREADS) {
+            float v[EC], sc[EC];
+            int tok[EC], r[EC];
+            bool ok[EC];
+#pragma unroll
+            for (int j = 0; j < EC; j++) {
+                const int e = e0 + j * THREADS;
+                red_entry<MT>(e < EO ? e : 0, tok[j], r[j]);
+                ok[j] = e < EO && tok[j] < p.M && row_of(r[j]) < row_end;
+                v[j] = 0.f, sc[j] = 1.f;
+            }
+            if (!tws) {
+#pragma unroll
+                for (int j = 0; j < EC; j++)
+                    if (ok[j]) v[j] = sum(e0 + j * THREADS);
+            } else {
+#pragma unroll 1
+                for (int q0 = 0; q0 < p.split; q0 += Q) // rank order: deterministic
+#pragma unroll
+                    for (int q = q0; q < q0 + Q; q++)
+                        if (q < p.split)
+#pragma unroll
+                            for (int j = 0; j < EC; j++)
+                                if (ok[j]) v[j] += __ldcg(tws + (size_t)q * EO + e0 + j * THREADS);
+            }
+#pragma unroll
+            for (int j = 0; j < EC; j++)
+                if (ok[j] && (WT == E4M3_CHANNEL || is_a8(WT))) { // (block scales: folded every stage)
+                    sc[j] = __ldg(p.scale + row_of(r[j])); // (E4M3_A8G: X's scales applied every group)
+                    if (WT == E4M3_A8) sc[j] *= __ldg(p.x_scale + tok[j]);
+                }
+#pragma unroll
+            for (int j = 0; j < EC; j++) {
+                if (!ok[j]) continue;
+                const float y = WT == E4M3_CHANNEL || is_a8(WT) ? v[j] * sc[j] : v[j];
+                if (paired) fin[tok[j] * C::R + r[j]] = __bfloat162float(__float2bfloat16_rn(y));
+                else p.y[(size_t)tok[j] * p.N + row_of(r[j])] = __float2bfloat16_rn(y);
+            }
         }
+    };
+    if (p.split == 1) {
+        finish(nullptr);
         if (paired) pair_pass();
         GEMV_TRACE_AT(threadIdx.x == 0, 6);
         return;
@@ -803,15 +842,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     GEMV_TRACE_AT(threadIdx.x == 0 && !last, 6);
     if (!last) return;
     __threadfence();
-    const float *tws = ws + (size_t)tile * p.split * EO;
-    for (int e = (int)threadIdx.x; e < EO; e += THREADS) {
-        int tok, row;
-        index(e, tok, row);
-        if (tok >= p.M || row_of(row) >= row_end) continue;
-        float v = 0.f;
-        for (int q = 0; q < p.split; q++) v += __ldcg(tws + (size_t)q * EO + e);
-        store(tok, row, v);
-    }
+    finish(ws + (size_t)tile * p.split * EO);
     if (paired) pair_pass();
     GEMV_TRACE_AT(threadIdx.x == 0, 6);
 }
