@@ -72,8 +72,9 @@
 // 1.78x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
 // three CTAs an SM (Plan::minb) and wgmma: 0.81 of copy (0.68 before
 // Plan::minb, NOTES.md v15; 0.77 before wgmma, v18). W8A8 at 32 / 64
-// tokens on wgmma: 0.24-0.92 / 0.16-0.80 (mma.sync, v18 call 3:
-// 0.19-0.72 / 0.14-0.45).
+// tokens on wgmma: 0.28-0.94 / 0.22-0.83 since the split-K epilogue loads
+// a chunk's partial sums together (v20; 0.24-0.92 / 0.16-0.80 before;
+// mma.sync, v18 call 3: 0.19-0.72 / 0.14-0.45).
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
 #pragma once
