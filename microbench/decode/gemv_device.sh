@@ -26,6 +26,11 @@
 #   stepomit the step (8B, 70B; BF16 and FP8 + FP8 KV; batch 1, 16; 4K)
 #            with each kind of kernel left out in turn (--omit): what each
 #            costs inside the step
+#   gemvab   our GEMVs (W8A8, W8A16, BF16; Llama-3.1-8B/70B layers; M =
+#            $TOKENS, default 1,16,24,32,48,64), $AB_A and $AB_B in turn,
+#            twice (default build/decode_prev, an earlier commit's binary,
+#            carried, and build/decode): fraction of copy and b's speed-up
+#            per case, geometric means at M <= 16 and beyond
 #   stepab   the step's quick list (or $STEP_ARGS, e.g. a filter), $AB_A
 #            and $AB_B in turn, twice (default build/decode_step_prev, an
 #            earlier commit's binary, carried, and build/decode_step); a/b >
@@ -162,6 +167,39 @@ for run in (1, 2):
 for n, x in t.items():
     a, b = min(x["a"]), min(x["b"])
     print(f"{n:45s} a {a:8.3f} b {b:8.3f} ms  a/b {a / b:.3f}x")
+PY
+        ;;
+    gemvab)
+        A=${AB_A:-build/decode_prev}; B=${AB_B:-build/decode}
+        for run in 1 2; do
+            for v in a b; do
+                [ $v = a ] && cmd=$A || cmd=$B
+                timeout 150 $cmd --only=gemv --models=$MODELS --tokens="${TOKENS:-1,16,24,32,48,64}" \
+                    --benchmark_filter='^gemv/fp8kit/(e4m3_a8|bf16|e4m3_channel)/' --benchmark_min_time=0.05 \
+                    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+                    --benchmark_out="$O/gab_${v}_$run.json" --benchmark_out_format=json >"$O/gab_${v}_$run.log" 2>&1
+                echo "$v ($cmd) run $run: rc=$?"
+            done
+        done
+        python3 - "$O" <<'PY'
+import json, sys, collections, math
+O = sys.argv[1]
+t = collections.defaultdict(dict)
+for run in (1, 2):
+    for v in ("a", "b"):
+        try: rows = json.load(open(f"{O}/gab_{v}_{run}.json"))["benchmarks"]
+        except (OSError, ValueError) as e: print(f"{v} run {run}: no results ({e})"); continue
+        for r in rows:
+            if r.get("aggregate_name") == "median":
+                t[r["run_name"].replace("/manual_time", "")].setdefault(v, []).append((r["real_time"], r["frac_copy"]))
+small, large = [], []
+for n, x in sorted(t.items()):
+    if "a" not in x or "b" not in x: continue
+    a, b = min(x["a"]), min(x["b"])
+    (small if int(n.split("/")[3].split("x")[0]) <= 16 else large).append(a[0] / b[0])
+    print(f"{n:50s} a {a[1]:.3f} b {b[1]:.3f} of copy  a/b {a[0] / b[0]:.3f}x")
+for what, r in (("M <= 16", small), ("M > 16", large)):
+    if r: print(f"{what}: n={len(r)} geometric mean {math.exp(sum(map(math.log, r)) / len(r)):.3f}x, {min(r):.3f}-{max(r):.3f}x")
 PY
         ;;
     stepsplits)
