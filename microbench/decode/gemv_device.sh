@@ -62,6 +62,21 @@ grep -E '^llama3\.1-(8b|70b)' sweeps/layers.txt >/tmp/llama.txt
 jsons=""
 # the medians of a decode_step log on one line: "8b/config/b1_l4096 2.95; ..."
 medians() { grep -E '_median' "$1" | awk '{printf "%s %s; ", $1, $2}' | sed 's|decode_step/llama3.1-||g; s|/manual_time_median||g'; }
+# $A and $B (commands, with any flags of their own) in turn, twice, each
+# with the flags given, 3 repetitions: $O/<tag>_<a|b>_<run>.json
+ab_runs() {
+    tag=$1 tmo=$2
+    shift 2
+    for run in 1 2; do
+        for v in a b; do
+            [ $v = a ] && cmd=$A || cmd=$B
+            # shellcheck disable=SC2086 # $cmd: a binary and its flags
+            timeout "$tmo" $cmd "$@" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+                --benchmark_out="$O/${tag}_${v}_$run.json" --benchmark_out_format=json >"$O/${tag}_${v}_$run.log" 2>&1
+            echo "$v ($cmd) run $run: rc=$?"
+        done
+    done
+}
 for step in "$@"; do
     t0=$(date +%s)
     case $step in
@@ -146,15 +161,8 @@ for step in "$@"; do
         done ;;
     stepab)
         A=${AB_A:-build/decode_step_prev}; B=${AB_B:-build/decode_step}
-        for run in 1 2; do
-            for v in a b; do
-                [ $v = a ] && cmd=$A || cmd=$B
-                timeout 200 $cmd ${STEP_ARGS:---quick} --benchmark_min_time=0.02 --benchmark_repetitions=3 \
-                    --benchmark_report_aggregates_only=true --benchmark_out="$O/ab_${v}_$run.json" \
-                    --benchmark_out_format=json >"$O/ab_${v}_$run.log" 2>&1
-                echo "$v ($cmd) run $run: rc=$?"
-            done
-        done
+        # shellcheck disable=SC2086 # $STEP_ARGS: words
+        ab_runs ab 200 ${STEP_ARGS:---quick} --benchmark_min_time=0.02
         python3 - "$O" <<'PY'
 import json, sys, collections
 O = sys.argv[1]
@@ -171,16 +179,8 @@ PY
         ;;
     gemvab)
         A=${AB_A:-build/decode_prev}; B=${AB_B:-build/decode}
-        for run in 1 2; do
-            for v in a b; do
-                [ $v = a ] && cmd=$A || cmd=$B
-                timeout 150 $cmd --only=gemv --models=$MODELS --tokens="${TOKENS:-1,16,24,32,48,64}" \
-                    --benchmark_filter='^gemv/fp8kit/(e4m3_a8|bf16|e4m3_channel)/' --benchmark_min_time=0.05 \
-                    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-                    --benchmark_out="$O/gab_${v}_$run.json" --benchmark_out_format=json >"$O/gab_${v}_$run.log" 2>&1
-                echo "$v ($cmd) run $run: rc=$?"
-            done
-        done
+        ab_runs gab 150 --only=gemv --models=$MODELS --tokens="${TOKENS:-1,16,24,32,48,64}" \
+            --benchmark_filter='^gemv/fp8kit/(e4m3_a8|bf16|e4m3_channel)/' --benchmark_min_time=0.05
         python3 - "$O" <<'PY'
 import json, sys, collections, math
 O = sys.argv[1]
