@@ -401,10 +401,13 @@ static void gemv_checks()
             gemv::wgmma_default = wgm ? 2 : 0;
             const std::string wname = std::string(wt_name(wt)) + (gemv::is_a8(wt) ? (wgm ? " wgmma" : " mma.sync") : "");
             // every E4M3 code through the whole kernel, split K or not, in k
-            // groups or not, bit-exact
+            // groups or not, bit-exact (at 40 tokens split K's last CTA adds
+            // the partial sums in shared memory where they fit, else from
+            // global memory; the shallow rings below take both ways: 2 stages
+            // hold too little, 3 enough)
             for (int kg : {1, 2, 4})
                 for (int split : {1, 2, 5, 8, 16})
-                    for (int M : {16, 1}) {
+                    for (int M : {16, 1, 40}) {
                         if (!gemv::supported(wt, M, 256, 4096, split, kg)) continue;
                         const double bad = gemv_check_one(wt, M, 256, 4096, split, true, false, 0, nullptr, kg);
                         char what[160];

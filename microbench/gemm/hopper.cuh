@@ -148,6 +148,19 @@ __device__ __forceinline__ void tma_store(const CUtensorMap *m, const void *src,
 
 __device__ __forceinline__ void tma_store_commit() { asm volatile("cp.async.bulk.commit_group;" ::: "memory"); }
 
+// Thread-level asynchronous copies, global to shared (cp.async: the
+// generic proxy, so ordinary fences order them). 16 bytes through L2 only,
+// or 4 bytes; cp_async_wait_all waits for this thread's own copies.
+__device__ __forceinline__ void cp_async16(void *dst, const void *src)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async4(void *dst, const void *src)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
+
 // Waits until at most N committed store groups still read shared memory.
 template <int N> __device__ __forceinline__ void tma_store_wait_read()
 {
