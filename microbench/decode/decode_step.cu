@@ -80,12 +80,12 @@
 // microbench/decode/step_reference.py, the PyTorch forward that compares
 // (tests/gpu.sh runs both).
 //
-// Speed (H200, results/h200/decode_step.json, commit 4f47e89, 0.1 s of
-// warm-up a case; the card slowed itself down in 252 of 320 samples): FP8
-// weights + FP8 KV over BF16 at batch <= 16: 8B 1.50-1.84x, 70B
-// 1.63-1.84x (1.63x: batch 16 at 32K, the cell that throttles most), 405B
-// 1.81-1.91x (geometric mean 1.72x; target 1.9x); batch 32 1.53-1.86x,
-// batch 64 1.54-2.03x, batch 256 1.66-1.99x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
+// Speed (H200, results/h200/decode_step.json, commit 63c65e3, 0.1 s of
+// warm-up a case; the card slowed itself down in 264 of 319 samples): FP8
+// weights + FP8 KV over BF16 at batch <= 16: 8B 1.51-1.83x, 70B
+// 1.62-1.84x (1.62x: batch 16 at 32K, the cell that throttles most), 405B
+// 1.81-1.91x (geometric mean 1.72x; target 1.9x); batch 32 1.53-1.88x,
+// batch 64 1.52-2.04x, batch 256 1.66-1.99x. RoPE + append in the QKV GEMV's epilogue: 8B FP8 +
 // FP8 KV batch 1 4K 1.033x, batch 16 1.015x (same call, --fuse_rope=0);
 // SiLU in gate_up's: BF16 8B 1.006-1.017x, FP8 8B (E4M3 in 1x64 groups)
 // 1.012-1.026x at 4K (--fuse_silu=0). Every kernel but the wgmma GEMM is launched with

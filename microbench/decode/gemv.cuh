@@ -61,20 +61,21 @@
 // whole K of 70B's and 405B's down projections in one CTA (mma.sync
 // 1.55-1.66e-3; with a job's whole K in wgmma's accumulator it had grown
 // to 2.6e-3; NOTES.md v18-v19).
-// Measured (H200, commit 5df7cd7, results/h200/decode.json; fraction of the
-// 4.25 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.75-1.01 (cuBLASLt 0.59-1.04); W8A8 0.54-0.96 (cuBLASLt's per-tensor
-// W8A8 0.54-1.03); W8A16 0.49-0.93. Below the 0.90 target on the small 8B
-// layers (8B o 0.58 / 0.54 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
+// Measured (H200, commit 63c65e3, results/h200/decode.json; fraction of the
+// 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
+// 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.55-0.95 (cuBLASLt's per-tensor
+// W8A8 0.54-0.99); W8A16 0.48-0.88. Below the 0.90 target on the small 8B
+// layers (8B o 0.58 / 0.55 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
 // 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.82x (W8A8),
-// cuBLASLt 1.82x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
+// cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
 // 0.28-0.90, 1.59x. NOTES.md (v5) has the runs. E4M3_A8G (same file):
 // 1.78x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
 // three CTAs an SM (Plan::minb) and wgmma: 0.81 of copy (0.68 before
 // Plan::minb, NOTES.md v15; 0.77 before wgmma, v18). W8A8 at 32 / 64
-// tokens on wgmma: 0.28-0.94 / 0.22-0.83 since the split-K epilogue loads
-// a chunk's partial sums together (v20; 0.24-0.92 / 0.16-0.80 before;
-// mma.sync, v18 call 3: 0.19-0.72 / 0.14-0.45).
+// tokens on wgmma, 8B/70B layers: 0.33-0.90 / 0.27-0.83 (63c65e3's sweep;
+// split K's last CTA adds from shared memory, v21: 1.054x on average at
+// 24-64 tokens against v20's chunked loads, which were 0.28-0.94 /
+// 0.22-0.83 in v20's A/B; mma.sync, v18 call 3: 0.19-0.72 / 0.14-0.45).
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
 #pragma once
