@@ -88,7 +88,7 @@ $(BUILD)/ceilings: microbench/ceilings.cu $(BENCH_DEP)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 
-$(BUILD)/quant: microbench/quant/quant.cu microbench/quant/quant_kernels.cuh $(BENCH_DEP) $(CODEC) codec/fp8_quant.h
+$(BUILD)/quant: microbench/quant/quant.cu microbench/quant/quant_kernels.cuh microbench/gemm/hopper.cuh $(BENCH_DEP) $(CODEC) codec/fp8_quant.h
 	@mkdir -p $(BUILD)
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark
 

@@ -777,6 +777,11 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     // the tile's partial sums (split K), else the CTA's own in red.
     // Q: 4, or 2 where the registers allow two CTAs an SM (96 a thread; 4 spilled)
     constexpr int EC = (EO + THREADS - 1) / THREADS < 8 ? (EO + THREADS - 1) / THREADS : 8, Q = C::MINB >= 2 ? 2 : 4;
+    constexpr bool SCALED = WT == E4M3_CHANNEL || is_a8(WT), XSCALED = WT == E4M3_A8; // (block scales: folded every stage; E4M3_A8G: X's every group)
+    auto put = [&](int tok, int r, float y) { // one output: fin (paired) or Y
+        if (paired) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(y));
+        else p.y[(size_t)tok * p.N + row_of(r)] = __float2bfloat16_rn(y);
+    };
     auto finish = [&](const float *tws) {
         for (int e0 = (int)threadIdx.x; e0 < EO; e0 += EC * THREADS) {
             float v[EC], sc[EC];
@@ -805,17 +810,13 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
             }
 #pragma unroll
             for (int j = 0; j < EC; j++)
-                if (ok[j] && (WT == E4M3_CHANNEL || is_a8(WT))) { // (block scales: folded every stage)
-                    sc[j] = __ldg(p.scale + row_of(r[j])); // (E4M3_A8G: X's scales applied every group)
-                    if (WT == E4M3_A8) sc[j] *= __ldg(p.x_scale + tok[j]);
+                if (ok[j] && SCALED) {
+                    sc[j] = __ldg(p.scale + row_of(r[j]));
+                    if (XSCALED) sc[j] *= __ldg(p.x_scale + tok[j]);
                 }
 #pragma unroll
-            for (int j = 0; j < EC; j++) {
-                if (!ok[j]) continue;
-                const float y = WT == E4M3_CHANNEL || is_a8(WT) ? v[j] * sc[j] : v[j];
-                if (paired) fin[tok[j] * C::R + r[j]] = __bfloat162float(__float2bfloat16_rn(y));
-                else p.y[(size_t)tok[j] * p.N + row_of(r[j])] = __float2bfloat16_rn(y);
-            }
+            for (int j = 0; j < EC; j++)
+                if (ok[j]) put(tok[j], r[j], SCALED ? v[j] * sc[j] : v[j]);
         }
     };
     // Split K's last CTA, where the tile's partial sums and its scales fit in
@@ -826,7 +827,6 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
     // NOTES.md v21: GEMVs at 24-64 tokens 1.054x on average, up to 1.27x).
     // tsm: [rank][EO] sums, then R row scales, then 8 MT token scales.
     constexpr size_t OFF = C::RED + (MT <= KG_MAX_MT ? (size_t)MT * 8 * C::R * sizeof(float) : 0);
-    constexpr bool SCALED = WT == E4M3_CHANNEL || is_a8(WT), XSCALED = WT == E4M3_A8;
     float *tsm = reinterpret_cast<float *>(smem + OFF);
     const bool staged = p.split > 1 && OFF + ((size_t)p.split * EO + C::R + MT * 8) * sizeof(float) <= C::body(STAGES);
     auto finish_staged = [&]() {
@@ -846,10 +846,7 @@ __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, 
                 int tok, r;
                 red_entry<MT>(e < EO ? e : 0, tok, r);
                 if (e >= EO || tok >= p.M || row_of(r) >= row_end) continue;
-                float y = v[j];
-                if (SCALED) y *= XSCALED ? ssc[r] * xsc[tok] : ssc[r];
-                if (paired) fin[tok * C::R + r] = __bfloat162float(__float2bfloat16_rn(y));
-                else p.y[(size_t)tok * p.N + row_of(r)] = __float2bfloat16_rn(y);
+                put(tok, r, SCALED ? v[j] * (XSCALED ? ssc[r] * xsc[tok] : ssc[r]) : v[j]);
             }
         }
     };

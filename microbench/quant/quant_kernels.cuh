@@ -32,6 +32,7 @@
 #pragma once
 
 #include "../../codec/fp8_quant.h"
+#include "../gemm/hopper.cuh" // cp_async16, cp_async_wait_all
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -411,11 +412,6 @@ struct OnePassState {
     uint32_t amax, arrive, depart, pad;
 };
 
-__device__ __forceinline__ void cp_async16(void *smem, const void *gmem)
-{
-    const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
-}
 __device__ __forceinline__ uint32_t ld_acquire(const uint32_t *p)
 {
     uint32_t v;
@@ -467,13 +463,13 @@ __global__ void __launch_bounds__(ONEPASS_THREADS, 1)
     }
     for (int k = 0; k < sk; k++) {
         const size_t i = c0 + (size_t)(RK + k) * NT + threadIdx.x;
-        if (i < c1) cp_async16(&sbuf[k * NT + threadIdx.x], x + i * V);
+        if (i < c1) hopper::cp_async16(&sbuf[k * NT + threadIdx.x], x + i * V);
     }
     asm volatile("cp.async.commit_group;" ::: "memory");
     uint32_t b = 0;
 #pragma unroll
     for (int k = 0; k < RK; k++) b = Vec<T>::amax(b, reg[k]); // zeros (b = 2^24) where past c1: no effect
-    asm volatile("cp.async.wait_all;" ::: "memory");          // each thread reads back only its own copies
+    hopper::cp_async_wait_all(); // each thread reads back only its own copies
     for (int k = 0; k < sk; k++)
         if (c0 + (size_t)(RK + k) * NT + threadIdx.x < c1) b = Vec<T>::amax(b, sbuf[k * NT + threadIdx.x]);
     if (blockIdx.x == gridDim.x - 1 && threadIdx.x == 0) b = tail_amax(x, n, b);
