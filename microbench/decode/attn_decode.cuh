@@ -152,14 +152,19 @@ __device__ __forceinline__ uint32_t wsel(const uint4 &u, int i)
 // first copy issued, 3 q in registers, 4 first stage arrived, 5 main loop
 // done (warp 0), 6 every warp's (m, l, O) in shared memory, 7 the CTA's part
 // in the workspace (stores issued), 8 counted (the acq_rel atomic back), 9
-// the merge done (the last CTA only).
-constexpr int TRACE_CTAS = 8192, TRACE_POINTS = 10;
+// the merge done (the last CTA only), and inside the last CTA's merge: 10
+// past its barrier, 11 the first 8 splits loaded and folded, 12 every
+// split folded. trace_clk: clock64 at the same points (the SM clock over a
+// CTA's life, against %globaltimer: NOTES.md v22).
+constexpr int TRACE_CTAS = 8192, TRACE_POINTS = 13;
 __device__ unsigned long long trace_ns[TRACE_CTAS * TRACE_POINTS];
+__device__ long long trace_clk[TRACE_CTAS * TRACE_POINTS];
 __device__ __forceinline__ void trace(int e)
 {
     unsigned long long t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
     if (blockIdx.x < TRACE_CTAS) trace_ns[blockIdx.x * TRACE_POINTS + e] = t;
+    if (blockIdx.x < TRACE_CTAS) trace_clk[blockIdx.x * TRACE_POINTS + e] = clock64();
 }
 #define ATTN_TRACE_AT(cond, e) \
     if (cond) trace(e)
@@ -575,6 +580,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     ATTN_TRACE_AT(threadIdx.x == 0, 8);
     __syncthreads();
     if (!sm_last) return;
+    ATTN_TRACE_AT(threadIdx.x == 0, 10);
     // The merge is a chain of L2 round trips, so it has few: a thread takes
     // a float4 column of a head's output and loads 8 splits' O and (m, l) at
     // once, then folds them in with a running maximum (online softmax).
@@ -610,7 +616,9 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
                 acc.z = fmaf(v[i].z, f, acc.z), acc.w = fmaf(v[i].w, f, acc.w);
             }
             M = Mc;
+            ATTN_TRACE_AT(threadIdx.x == 0 && s0 == 0, 11);
         }
+        ATTN_TRACE_AT(threadIdx.x == 0, 12);
         const float sc = Ls > 0.f ? vs / Ls : 0.f; // an empty sequence gives 0
         __nv_bfloat162 *dst = reinterpret_cast<__nv_bfloat162 *>(p.out + ((size_t)b * p.Hq + h * G + hd) * HD + d);
         dst[0] = __floats2bfloat162_rn(acc.x * sc, acc.y * sc);
