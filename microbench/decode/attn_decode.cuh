@@ -163,8 +163,10 @@ __device__ __forceinline__ void trace(int e)
 {
     unsigned long long t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-    if (blockIdx.x < TRACE_CTAS) trace_ns[blockIdx.x * TRACE_POINTS + e] = t;
-    if (blockIdx.x < TRACE_CTAS) trace_clk[blockIdx.x * TRACE_POINTS + e] = clock64();
+    if (blockIdx.x < TRACE_CTAS) {
+        trace_ns[blockIdx.x * TRACE_POINTS + e] = t;
+        trace_clk[blockIdx.x * TRACE_POINTS + e] = clock64();
+    }
 }
 #define ATTN_TRACE_AT(cond, e) \
     if (cond) trace(e)

@@ -49,8 +49,8 @@ using bench::split_csv;
 #include "gemv_chain.cuh"
 #include "random.cuh"
 
-#include <memory>
 #include <chrono>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -1108,49 +1108,53 @@ static void attn_trace(const std::string &list)
         DevBuf<int> cnt((size_t)B * Hkv);
         CUDA_CHECK(cudaMemset(cnt.p, 0, cnt.n * 4));
         const attn::Params p = attn_params(set, (const __nv_bfloat16 *)q.p, lensd.p, (__nv_bfloat16 *)out.p, ws.p, cnt.p, Hq, pl);
+        // the trace twice: after 20 launches (as every earlier session's), then after 0.3 s of them
         for (int warm = 0; warm < 2; warm++) {
-        if (!warm) for (int i = 0; i < 20; i++) attn::launch(kv, p, 0);
-        else {
-            const auto w0 = std::chrono::steady_clock::now();
-            do {
-                for (int i = 0; i < 500; i++) attn::launch(kv, p, 0);
-                CUDA_CHECK(cudaDeviceSynchronize());
-            } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count() < 0.3);
-        }
-        constexpr int NP = attn::TRACE_POINTS;
-        std::vector<unsigned long long> t((size_t)attn::TRACE_CTAS * NP, 0);
-        CUDA_CHECK(cudaMemcpyToSymbol(attn::trace_ns, t.data(), t.size() * 8));
-        attn::launch(kv, p, 0);
-        CUDA_CHECK_LAUNCH();
-        CUDA_CHECK(cudaDeviceSynchronize());
-        CUDA_CHECK(cudaMemcpyFromSymbol(t.data(), attn::trace_ns, t.size() * 8));
-        const int n = std::min(pl.blocks, attn::TRACE_CTAS);
-        unsigned long long t0 = ~0ull, t1 = 0;
-        for (int b = 0; b < n; b++) {
-            t0 = std::min(t0, t[b * NP]);
-            for (int e = 0; e < NP; e++) t1 = std::max(t1, t[b * NP + e]);
-        }
-        std::vector<long long> ck((size_t)attn::TRACE_CTAS * NP, 0);
-        CUDA_CHECK(cudaMemcpyFromSymbol(ck.data(), attn::trace_clk, ck.size() * 8));
-        std::vector<double> ghz;
-        for (int b = 0; b < n; b++)
-            if (t[b * NP + 8] > t[b * NP]) ghz.push_back((double)(ck[b * NP + 8] - ck[b * NP]) / (double)(t[b * NP + 8] - t[b * NP]));
-        std::sort(ghz.begin(), ghz.end());
-        printf("[%s: SM clock entry..counted, median over CTAs %.3f GHz] ", warm ? "after 0.3 s of launches" : "after 20 launches", ghz.empty() ? 0. : ghz[ghz.size() / 2]);
-        printf("%s b%d l%d splits %d, %d warps (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.nw,
-               pl.blocks, (t1 - t0) / 1e3);
-        const char *what[NP] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in",
-                                "main loop done (warp 0)", "warps' parts in smem", "part stored", "counted",
-                                "merge done (last CTAs)", "last CTA past its barrier", "first 8 splits folded", "every split folded"};
-        for (int e = 0; e < NP; e++) {
-            std::vector<double> v;
-            for (int b = 0; b < n; b++)
-                if (t[b * NP + e]) v.push_back((t[b * NP + e] - t0) / 1e3);
-            if (v.empty()) continue;
-            std::sort(v.begin(), v.end());
-            printf("  %d %-24s n %5zu  min %6.2f  median %6.2f  max %6.2f us\n", e, what[e], v.size(), v.front(),
-                   v[v.size() / 2], v.back());
-        }
+            if (!warm)
+                for (int i = 0; i < 20; i++) attn::launch(kv, p, 0);
+            else
+                for (const auto w0 = std::chrono::steady_clock::now();
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count() < 0.3;) {
+                    for (int i = 0; i < 500; i++) attn::launch(kv, p, 0);
+                    CUDA_CHECK(cudaDeviceSynchronize());
+                }
+            constexpr int NP = attn::TRACE_POINTS;
+            std::vector<unsigned long long> t((size_t)attn::TRACE_CTAS * NP, 0);
+            CUDA_CHECK(cudaMemcpyToSymbol(attn::trace_ns, t.data(), t.size() * 8));
+            attn::launch(kv, p, 0);
+            CUDA_CHECK_LAUNCH();
+            CUDA_CHECK(cudaDeviceSynchronize());
+            CUDA_CHECK(cudaMemcpyFromSymbol(t.data(), attn::trace_ns, t.size() * 8));
+            const int n = std::min(pl.blocks, attn::TRACE_CTAS);
+            unsigned long long t0 = ~0ull, t1 = 0;
+            for (int b = 0; b < n; b++) {
+                t0 = std::min(t0, t[b * NP]);
+                for (int e = 0; e < NP; e++) t1 = std::max(t1, t[b * NP + e]);
+            }
+            std::vector<long long> ck((size_t)attn::TRACE_CTAS * NP, 0);
+            CUDA_CHECK(cudaMemcpyFromSymbol(ck.data(), attn::trace_clk, ck.size() * 8));
+            std::vector<double> ghz;
+            for (int b = 0; b < n; b++) // clock64 cycles over ns from entry (0) to counted (8)
+                if (t[b * NP + 8] > t[b * NP])
+                    ghz.push_back((double)(ck[b * NP + 8] - ck[b * NP]) / (double)(t[b * NP + 8] - t[b * NP]));
+            std::sort(ghz.begin(), ghz.end());
+            printf("[%s: SM clock entry..counted, median over CTAs %.3f GHz] ",
+                   warm ? "after 0.3 s of launches" : "after 20 launches", ghz.empty() ? 0. : ghz[ghz.size() / 2]);
+            printf("%s b%d l%d splits %d, %d warps (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.nw,
+                   pl.blocks, (t1 - t0) / 1e3);
+            const char *what[NP] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in",
+                                    "main loop done (warp 0)", "warps' parts in smem", "part stored", "counted",
+                                    "merge done (last CTAs)", "last CTA past its barrier", "first 8 splits folded",
+                                    "every split folded"};
+            for (int e = 0; e < NP; e++) {
+                std::vector<double> v;
+                for (int b = 0; b < n; b++)
+                    if (t[b * NP + e]) v.push_back((t[b * NP + e] - t0) / 1e3);
+                if (v.empty()) continue;
+                std::sort(v.begin(), v.end());
+                printf("  %d %-24s n %5zu  min %6.2f  median %6.2f  max %6.2f us\n", e, what[e], v.size(), v.front(),
+                       v[v.size() / 2], v.back());
+            }
         }
     }
 }
