@@ -16,7 +16,7 @@ CUDA_INC      := -I$(CUDA_HOME)/include
 CODEC         := codec/fp8.h
 
 .SECONDEXPANSION:
-.PHONY: all test venv clean
+.PHONY: all test test-deps venv clean
 all: $(BUILD)/properties $(BUILD)/exhaustive
 
 # ---- Python environment (made on first use; no other set-up step) ----
@@ -31,15 +31,20 @@ venv: $(VENV)/stamp
 $(BUILD)/properties: tests/properties.c $(CODEC)
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -pedantic $(CFLAGS_TEST) $< -o $@
-$(BUILD)/exhaustive: tests/exhaustive.cpp $(CODEC)
+# The references written by others (NVIDIA's host code, F16C) are one object
+# built with the normal flags, so the sanitizers instrument only our codec.
+$(BUILD)/exhaustive_refs.o: tests/exhaustive_refs.cpp tests/exhaustive_refs.h
 	@mkdir -p $(BUILD)
-	$(CXX) -std=c++17 $(CFLAGS_TEST) $(CUDA_INC) $< -o $@
+	$(CXX) -std=c++17 $(CFLAGS_TEST) $(CUDA_INC) -c $< -o $@
+$(BUILD)/exhaustive: tests/exhaustive.cpp $(BUILD)/exhaustive_refs.o $(CODEC)
+	@mkdir -p $(BUILD)
+	$(CXX) -std=c++17 $(CFLAGS_TEST) $< $(BUILD)/exhaustive_refs.o -o $@
 $(BUILD)/properties-san: tests/properties.c $(CODEC)
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(SANITIZE) $< -o $@
-$(BUILD)/exhaustive-san: tests/exhaustive.cpp $(CODEC)
+$(BUILD)/exhaustive-san: tests/exhaustive.cpp $(BUILD)/exhaustive_refs.o $(CODEC)
 	@mkdir -p $(BUILD)
-	$(CXX) -std=c++17 $(SANITIZE) $(CUDA_INC) $< -o $@
+	$(CXX) -std=c++17 $(SANITIZE) $< $(BUILD)/exhaustive_refs.o -o $@
 
 # The ml_dtypes tables are regenerated from ml_dtypes and compared with the
 # committed ones (comment lines, which name versions, aside).
@@ -269,7 +274,11 @@ plots: $(VENV)/stamp
 	@set -e; for p in $(filter-out plots/_%,$(wildcard plots/*.py)); do \
 	    echo "$(PY) $$p results plots/charts"; $(PY) $$p results plots/charts; done
 
-test: $$(TEST_DEPS)
+# The tests' binaries build in parallel, one job a core (the CUDA builds take
+# most of CI's time on a small machine); the groups then run one at a time.
+test-deps: $$(TEST_DEPS)
+test:
+	@$(MAKE) --no-print-directory -j$(shell nproc 2>/dev/null || echo 1) test-deps
 	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')
 
 clean:

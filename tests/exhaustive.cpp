@@ -1,7 +1,7 @@
 // Every input of every conversion in codec/fp8.h against references written
 // by others:
 //   - NVIDIA's cuda_fp8.h / cuda_bf16.h / cuda_fp16.h host code, compiled
-//     here with the system C++ compiler;
+//     with the system C++ compiler (tests/exhaustive_refs.cpp);
 //   - ml_dtypes, through the run-length tables of tests/ref/mldtypes.rle;
 //   - the CPU's F16C instruction (vcvtps2ph / vcvtph2ps) where present;
 //   - the codec's own FP32 path, for the direct BF16/FP16 conversions, which
@@ -18,9 +18,7 @@
 // A codec function as a lambda, so that the comparison loop inlines it.
 #define FN(f) [](uint32_t x) { return f(x); }
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_fp8.h>
+#include "exhaustive_refs.h"
 
 #include <omp.h>
 
@@ -31,9 +29,6 @@
 #include <map>
 #include <string>
 #include <vector>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace {
 
@@ -152,20 +147,10 @@ template <class T> auto from_rle(const Rle &t)
     return [&t](uint64_t base, T *out, uint32_t n) { t.fill(base, out, n); };
 }
 
-float f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-uint32_t bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 bool f32_nan(uint32_t x) { return (x & 0x7FFFFFFFu) > 0x7F800000u; }
 bool h_nan(uint32_t h) { return (h & 0x7FFFu) > 0x7C00u; }
 bool bf_nan(uint32_t h) { return (h & 0x7FFFu) > 0x7F80u; }
 
-uint8_t nv_fp8(float x, __nv_saturation_t s, __nv_fp8_interpretation_t f) { return __nv_cvt_float_to_fp8(x, s, f); }
-uint16_t nv_bf16(float x) { __nv_bfloat16 b = __float2bfloat16_rn(x); uint16_t u; memcpy(&u, &b, 2); return u; }
-uint16_t nv_f16(float x) { __half h = __float2half_rn(x); uint16_t u; memcpy(&u, &h, 2); return u; }
-float nv_f16_to_f32(uint16_t u) { __half_raw r; r.x = u; return __half2float(__half(r)); }
-#if defined(__x86_64__)
-__attribute__((target("f16c"))) uint16_t f16c_from_f32(float x) { return (uint16_t)_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT); }
-__attribute__((target("f16c"))) float f16c_to_f32(uint16_t h) { return _cvtsh_ss(h); }
-#endif
 
 // Named quirks of the references.
 const char *NV_NAN_SIGN = "NVIDIA's host code drops the sign of NaN (0x7F for -NaN)";
@@ -184,14 +169,14 @@ int main(int argc, char **argv)
 
     // ---- FP32 -> FP8, every FP32 bit pattern ----
     compare<uint8_t>("f32->e4m3 sat   vs NVIDIA __nv_cvt_float_to_fp8 SATFINITE", ALL32, FN(fp8_e4m3_from_f32_bits),
-                     per_input<uint8_t>([](uint32_t x) { return nv_fp8(f32(x), __NV_SATFINITE, __NV_E4M3); }));
+                     [](uint64_t b, uint8_t *o, uint32_t n) { nv_fp8_from_f32(b, o, n, true, false); });
     compare<uint8_t>("f32->e5m2 sat   vs NVIDIA __nv_cvt_float_to_fp8 SATFINITE", ALL32, FN(fp8_e5m2_from_f32_bits),
-                     per_input<uint8_t>([](uint32_t x) { return nv_fp8(f32(x), __NV_SATFINITE, __NV_E5M2); }));
+                     [](uint64_t b, uint8_t *o, uint32_t n) { nv_fp8_from_f32(b, o, n, true, true); });
     compare<uint8_t>("f32->e4m3 nosat vs NVIDIA __nv_cvt_float_to_fp8 NOSAT", ALL32, FN(fp8_e4m3_from_f32_nosat_bits),
-                     per_input<uint8_t>([](uint32_t x) { return nv_fp8(f32(x), __NV_NOSAT, __NV_E4M3); }),
+                     [](uint64_t b, uint8_t *o, uint32_t n) { nv_fp8_from_f32(b, o, n, false, false); },
                      NV_NAN_SIGN, nv_nan_sign);
     compare<uint8_t>("f32->e5m2 nosat vs NVIDIA __nv_cvt_float_to_fp8 NOSAT", ALL32, FN(fp8_e5m2_from_f32_nosat_bits),
-                     per_input<uint8_t>([](uint32_t x) { return nv_fp8(f32(x), __NV_NOSAT, __NV_E5M2); }),
+                     [](uint64_t b, uint8_t *o, uint32_t n) { nv_fp8_from_f32(b, o, n, false, true); },
                      NV_NAN_SIGN, nv_nan_sign);
     compare<uint8_t>("f32->e4m3 nosat vs ml_dtypes float8_e4m3fn", ALL32, FN(fp8_e4m3_from_f32_nosat_bits),
                      from_rle<uint8_t>(table(ml, "f32_to_e4m3fn")));
@@ -200,35 +185,33 @@ int main(int argc, char **argv)
                      [](uint32_t x, uint8_t o, uint8_t r) { return f32_nan(x) && r == (o ^ 1); });
 
     // ---- FP32 -> E8M0 ----
-#define E8M0(mode, sat, ours, nv_sat, nv_round)                                                      \
+#define E8M0(mode, sat, ours, nv_sat, nv_round_up)                                                   \
     compare<uint8_t>("f32->e8m0 " mode " " sat " vs NVIDIA __nv_cvt_float_to_e8m0", ALL32, FN(ours), \
-                     per_input<uint8_t>([](uint32_t x) { return __nv_cvt_float_to_e8m0(f32(x), nv_sat, nv_round); }))
-    E8M0("rz", "sat  ", fp8_e8m0_from_f32_rz_bits, __NV_SATFINITE, cudaRoundZero);
-    E8M0("rz", "nosat", fp8_e8m0_from_f32_rz_nosat_bits, __NV_NOSAT, cudaRoundZero);
-    E8M0("rp", "sat  ", fp8_e8m0_from_f32_rp_bits, __NV_SATFINITE, cudaRoundPosInf);
-    E8M0("rp", "nosat", fp8_e8m0_from_f32_rp_nosat_bits, __NV_NOSAT, cudaRoundPosInf);
+                     [](uint64_t b, uint8_t *o, uint32_t n) { nv_e8m0_from_f32(b, o, n, nv_sat, nv_round_up); })
+    E8M0("rz", "sat  ", fp8_e8m0_from_f32_rz_bits, true, false);
+    E8M0("rz", "nosat", fp8_e8m0_from_f32_rz_nosat_bits, false, false);
+    E8M0("rp", "sat  ", fp8_e8m0_from_f32_rp_bits, true, true);
+    E8M0("rp", "nosat", fp8_e8m0_from_f32_rp_nosat_bits, false, true);
 
     // ---- FP32 -> BF16, FP16 ----
     compare<uint16_t>("f32->bf16 vs NVIDIA __float2bfloat16_rn", ALL32, FN(bf16_from_f32_bits),
-                      per_input<uint16_t>([](uint32_t x) { return nv_bf16(f32(x)); }), NV_CANON_NAN,
+                      nv_bf16_from_f32, NV_CANON_NAN,
                       [](uint32_t x, uint16_t o, uint16_t r) { return f32_nan(x) && r == 0x7FFF && bf_nan(o); });
     compare<uint16_t>("f32->f16  vs NVIDIA __float2half_rn", ALL32, FN(f16_from_f32_bits),
-                      per_input<uint16_t>([](uint32_t x) { return nv_f16(f32(x)); }), NV_CANON_NAN,
+                      nv_f16_from_f32, NV_CANON_NAN,
                       [](uint32_t x, uint16_t o, uint16_t r) { return f32_nan(x) && r == 0x7FFF && h_nan(o); });
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("f16c")) {
+    if (f16c_present()) {
         compare<uint16_t>("f32->f16  vs F16C vcvtps2ph", ALL32, FN(f16_from_f32_bits),
-                          per_input<uint16_t>([](uint32_t x) { return f16c_from_f32(f32(x)); }),
+                          f16c_from_f32,
                           F16C_NAN, [](uint32_t x, uint16_t o, uint16_t r) { return f32_nan(x) && h_nan(r) && h_nan(o) && ((o ^ r) & 0x8000) == 0; });
         compare<uint32_t>("f16->f32  vs F16C vcvtph2ps", ALL16, FN(f16_to_f32_bits),
-                          per_input<uint32_t>([](uint32_t h) { return bits(f16c_to_f32((uint16_t)h)); }),
+                          f16c_to_f32,
                           F16C_NAN, [](uint32_t h, uint32_t o, uint32_t r) { return h_nan(h) && f32_nan(r) && f32_nan(o) && ((o ^ r) >> 31) == 0; });
     } else {
         printf("SKIPPED f32<->f16 vs F16C: this CPU has no F16C\n");
     }
-#endif
     compare<uint32_t>("f16->f32  vs NVIDIA __half2float", ALL16, FN(f16_to_f32_bits),
-                      per_input<uint32_t>([](uint32_t h) { return bits(nv_f16_to_f32((uint16_t)h)); }), NV_CANON_NAN,
+                      nv_f16_to_f32, NV_CANON_NAN,
                       [](uint32_t h, uint32_t o, uint32_t r) { return h_nan(h) && f32_nan(r) && f32_nan(o); });
 
     // ---- BF16, FP16 -> FP8, every 16-bit pattern ----
@@ -242,15 +225,12 @@ int main(int argc, char **argv)
     for (const Src16 &s : srcs) {
         auto widen = [&s](uint32_t h) { return s.is_f16 ? f16_to_f32_bits((uint16_t)h) : bf16_to_f32_bits((uint16_t)h); };
         auto is_nan = [&s](uint32_t h) { return s.is_f16 ? h_nan(h) : bf_nan(h); };
-        auto nv = [&s](uint32_t h, __nv_saturation_t sat, __nv_fp8_interpretation_t f) -> uint8_t {
-            if (s.is_f16) { __half_raw r; r.x = (uint16_t)h; return __nv_cvt_halfraw_to_fp8(r, sat, f); }
-            __nv_bfloat16_raw r; r.x = (uint16_t)h; return __nv_cvt_bfloat16raw_to_fp8(r, sat, f);
-        };
-        struct { const char *mode; uint8_t (*ours)(uint16_t); uint8_t (*via)(uint32_t); __nv_saturation_t sat; __nv_fp8_interpretation_t f; const char *ml; } m[] = {
-            {"e4m3 sat  ", s.e4, fp8_e4m3_from_f32_bits, __NV_SATFINITE, __NV_E4M3, nullptr},
-            {"e5m2 sat  ", s.e5, fp8_e5m2_from_f32_bits, __NV_SATFINITE, __NV_E5M2, nullptr},
-            {"e4m3 nosat", s.e4n, fp8_e4m3_from_f32_nosat_bits, __NV_NOSAT, __NV_E4M3, "e4m3fn"},
-            {"e5m2 nosat", s.e5n, fp8_e5m2_from_f32_nosat_bits, __NV_NOSAT, __NV_E5M2, "e5m2"},
+        auto nv = s.is_f16 ? nv_fp8_from_f16 : nv_fp8_from_bf16;
+        struct { const char *mode; uint8_t (*ours)(uint16_t); uint8_t (*via)(uint32_t); bool sat, e5m2; const char *ml; } m[] = {
+            {"e4m3 sat  ", s.e4, fp8_e4m3_from_f32_bits, true, false, nullptr},
+            {"e5m2 sat  ", s.e5, fp8_e5m2_from_f32_bits, true, true, nullptr},
+            {"e4m3 nosat", s.e4n, fp8_e4m3_from_f32_nosat_bits, false, false, "e4m3fn"},
+            {"e5m2 nosat", s.e5n, fp8_e5m2_from_f32_nosat_bits, false, true, "e5m2"},
         };
         for (auto &c : m) {
             auto ours = [&c](uint32_t h) { return c.ours((uint16_t)h); };
@@ -258,7 +238,7 @@ int main(int argc, char **argv)
             compare<uint8_t>((w + " vs fp8kit's own f32 path after exact widening").c_str(), ALL16, ours,
                              per_input<uint8_t>([&](uint32_t h) { return c.via(widen(h)); }));
             compare<uint8_t>((w + " vs NVIDIA host code").c_str(), ALL16, ours,
-                             per_input<uint8_t>([&](uint32_t h) { return nv(h, c.sat, c.f); }), NV_NAN_SIGN,
+                             [&](uint64_t b, uint8_t *o, uint32_t n) { nv(b, o, n, c.sat, c.e5m2); }, NV_NAN_SIGN,
                              [&](uint32_t h, uint8_t o, uint8_t r) { return is_nan(h) && r == 0x7F && o == 0xFF; });
             if (c.ml) {
                 std::string tn = std::string(s.name) + "_to_" + c.ml;
@@ -279,16 +259,16 @@ int main(int argc, char **argv)
         {"e8m0->f32  vs ml_dtypes", [](uint32_t c) { return fp8_e8m0_to_f32_bits((uint8_t)c); }, "e8m0fnu_to_f32"},
     };
     for (auto &d : dec) compare<uint32_t>(d.what, ALL8, d.ours, from_rle<uint32_t>(table(ml, d.ml)));
-    struct { const char *what; uint16_t (*ours)(uint8_t); __nv_fp8_interpretation_t f; } dec16[] = {
-        {"e4m3->f16  vs NVIDIA __nv_cvt_fp8_to_halfraw", fp8_e4m3_to_f16, __NV_E4M3},
-        {"e5m2->f16  vs NVIDIA __nv_cvt_fp8_to_halfraw", fp8_e5m2_to_f16, __NV_E5M2},
+    struct { const char *what; uint16_t (*ours)(uint8_t); bool e5m2; } dec16[] = {
+        {"e4m3->f16  vs NVIDIA __nv_cvt_fp8_to_halfraw", fp8_e4m3_to_f16, false},
+        {"e5m2->f16  vs NVIDIA __nv_cvt_fp8_to_halfraw", fp8_e5m2_to_f16, true},
     };
     for (auto &d : dec16)
         compare<uint16_t>(d.what, ALL8, [&d](uint32_t c) { return d.ours((uint8_t)c); },
-                          per_input<uint16_t>([&d](uint32_t c) { return __nv_cvt_fp8_to_halfraw((uint8_t)c, d.f).x; }),
+                          [&d](uint64_t b, uint16_t *o, uint32_t n) { nv_fp8_to_f16(b, o, n, d.e5m2); },
                           NV_CANON_NAN, [](uint32_t, uint16_t o, uint16_t r) { return r == 0x7FFF && h_nan(o); });
     compare<uint32_t>("e8m0->f32  vs NVIDIA __nv_cvt_e8m0_to_bf16raw", ALL8, [](uint32_t c) { return fp8_e8m0_to_f32_bits((uint8_t)c); },
-                      per_input<uint32_t>([](uint32_t c) { return (uint32_t)__nv_cvt_e8m0_to_bf16raw((uint8_t)c).x << 16; }),
+                      nv_e8m0_to_f32,
                       NV_CANON_NAN, [](uint32_t, uint32_t o, uint32_t r) { return r == 0x7FFF0000u && f32_nan(o); });
 
     // ---- PyTorch (tables made where torch is installed) ----
