@@ -43,6 +43,7 @@ decode_step|--pdl_late=bogus|--pdl_late=bogus: attn_norm, attn, quant, mlp_norm
 decode_step|--gemv_trace_layer=3|--gemv_trace_layer: build/decode_step_trace has it (this binary is built without -DGEMV_TRACE)
 decode_step|--attn_splits=-1|--attn_splits=-1: 0 (the planner's)
 decode_step|--attn_warps=5|--attn_warps=5: 0, 4 or 8
+decode|--attn_producers=3|--attn_producers=3: 1 or 2 (0: the rule's)
 decode_step|--fuse_rope=2|--fuse_rope=2: 1 or 0
 decode_step|--gemv_even=yes|--gemv_even=yes: 1 or 0
 decode_step|--pdl=x|--pdl=x: 1, 0 or gemv

@@ -19,7 +19,9 @@
 // with TMA (cp.async.bulk.tensor over the page pool seen as rows of 128
 // elements, 128-byte swizzle, one box a page or part of a page; page ids
 // read by the warp 32 boxes at a time, a batch ahead, the first at entry)
-// into a ring of 6 stages on full/empty mbarriers. NW consumer warps take 16
+// into a ring of 6 stages on full/empty mbarriers (PW = 2, FP8 with 8 warps
+// in 16-token pages and long splits: two producer warps, one for K's boxes
+// and one for V's; producers()). NW consumer warps take 16
 // (FP8) or 8 (BF16) tokens of each stage, so a stage is 16 NW (FP8) or 8 NW
 // (BF16) tokens of K and V: NW = 4, 16 KiB stages, two CTAs an SM; or
 // NW = 8, 32 KiB, one (plan() picks; below). S = Q K^T on the tensor cores
@@ -40,7 +42,8 @@
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
-// and not; rel L2 1.6e-3..2.0e-3.
+// and not, and with 8 warps one and two producers; each launched twice, the
+// second right behind the first under PDL; rel L2 1.6e-3..2.0e-3.
 // Measured (H200, results/h200/decode.json at 921f5d9, this kernel as at
 // 071185b; timed under programmatic dependent launch like the GEMV;
 // fraction of the 4.25 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
@@ -74,6 +77,10 @@
 // - A ring sized to the split (2-6 stages, 33 KiB a batch-1 step CTA
 //   instead of 97): alone 0.992-1.008x, in the step 0.997-1.006x (v16);
 //   not kept.
+// - Two producer warps by producers()'s rule (v24): batch 16 at 4K in
+//   16-token pages E4M3 0.853 -> 0.889 of copy (8B heads), 0.849 -> 0.874
+//   (70B), E5M2 alike: 1.034-1.045x; other cases keep the one-producer
+//   kernel, whose PTX is unchanged.
 // Where batch 1 at 4K goes (build/decode_trace, E4M3, 16 splits of 256
 // tokens, 8 warps; medians, us after the first CTA's entry): first stage in
 // 1.44, main loop done 3.17, every warp's O in shared memory 3.90 (before
@@ -103,6 +110,9 @@ constexpr int HD = 128, STAGES = 6;
 static_assert(STAGES >= 2, "S a stage ahead holds two stages");
 constexpr int MAX_G = 16; // query heads a KV head (Hq / Hkv) the kernel supports
 
+// The kernel's parameters. Their layout shapes every instance's code: one
+// int more (v24) moved the FP8 kernels with S ahead by 0.97-1.02x with no
+// other change, so the producer warps are a launch argument, not a field.
 struct Params {
     const __nv_bfloat16 *q;
     const void *k, *v;
@@ -125,9 +135,10 @@ struct Params {
     bool late_trigger = false;
 };
 
-template <int KV, int NW> struct Cfg {
+template <int KV, int NW, int PW = 1> struct Cfg {
     static_assert(NW == 4 || NW == 8, "4 consumer warps (two CTAs an SM) or 8 (one)");
-    static constexpr int THREADS = (NW + 1) * 32;      // the consumers and one producer warp
+    static_assert(PW == 1 || PW == 2, "one producer warp, or two (K's boxes, V's)");
+    static constexpr int THREADS = (NW + PW) * 32;     // the consumers and the producer warps
     static constexpr int MIN_CTAS = NW == 4 ? 2 : 1;    // CTAs an SM (launch bounds)
     static constexpr bool FP8 = KV != KV_BF16;
     static constexpr int STEP = FP8 ? 16 : 8;           // tokens a warp a stage
@@ -197,11 +208,11 @@ template <bool FP8> __host__ __device__ constexpr int o_frag_d(int g, int j, int
     return FP8 ? 16 * g + 2 * j + (i >> 1) : 16 * j + 8 * (i >> 1) + g;
 }
 
-template <int KV, bool G16, int NW, bool PIPE>
-__global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
+template <int KV, bool G16, int NW, bool PIPE, int PW>
+__global__ void __launch_bounds__(Cfg<KV, NW, PW>::THREADS, Cfg<KV, NW, PW>::MIN_CTAS)
     attn_decode_kernel(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv, const Params p)
 {
-    using C = Cfg<KV, NW>;
+    using C = Cfg<KV, NW, PW>;
     constexpr int THREADS = C::THREADS;
     constexpr bool FP8 = C::FP8;
     constexpr bool E5 = KV == KV_E5M2;
@@ -233,7 +244,8 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
         const int pi = (t_begin + off) >> p.page_shift;
         return off < p.split_tokens && pi < p.table_stride ? __ldg(trow + pi) : 0;
     };
-    int pages = warp == NW ? page_batch(0) : 0;
+    const bool producer = PW == 1 ? warp == NW : warp >= NW;
+    int pages = producer ? page_batch(0) : 0;
     const int L = p.seq_len[b];
     // (the scales and lengths are the step's constants, not written by the
     // kernel before: read before its PDL wait; vs is for the epilogue)
@@ -242,7 +254,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
     const int nst = t_end > t_begin ? (t_end - t_begin + T - 1) / T : 0;
     ATTN_TRACE_AT(threadIdx.x == 0, 0);
 
-    hopper::init_ring(full, empty, STAGES, NW);
+    hopper::init_ring(full, empty, STAGES, NW, PW);
     __syncthreads();
     ATTN_TRACE_AT(threadIdx.x == 0, 1);
     // Programmatic dependent launch (the decode step; no-ops otherwise): the
@@ -262,12 +274,15 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
 #pragma unroll
     for (int hh = 0; hh < NH; hh++) m[hh] = -INFINITY, l[hh] = 0.f;
 
-    if (warp == NW) {
-        // ---- producer
+    if (producer) {
+        // ---- producer: one warp, or two (PW = 2: warp NW issues the K
+        // boxes, warp NW + 1 the V boxes, each arriving on the full barrier
+        // with its half of the bytes; host side: producers())
         const int pmask = P - 1;
+        const bool issue_k = PW == 1 || warp == NW, issue_v = PW == 1 || warp > NW;
         if (lane == 0) {
-            hopper::prefetch_tmap(&tk);
-            hopper::prefetch_tmap(&tv);
+            if (issue_k) hopper::prefetch_tmap(&tk);
+            if (issue_v) hopper::prefetch_tmap(&tv);
         }
         int next = 0;
         for (int s = 0; s < nst; s++) {
@@ -285,16 +300,16 @@ __global__ void __launch_bounds__(Cfg<KV, NW>::THREADS, Cfg<KV, NW>::MIN_CTAS)
                                         : (pg0 * p.Hkv + h) * P + ((t_begin + s * T) & pmask);
             if (s == nst - 1 && t_end == L) dec::pdl_wait(); // this stage holds token L - 1
             if (s >= STAGES) hopper::mbar_wait(&empty[st], ((s / STAGES) - 1) & 1);
-            if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE);
+            if (lane == 0) hopper::mbar_expect_tx(&full[st], C::STAGE / PW);
             __syncwarp();
             if (lane < nbox) {
                 unsigned char *kt = smem + (size_t)st * C::STAGE + lane * rb * 128;
 #pragma unroll
                 for (int half = 0; half < C::ROWB / 128; half++) {
-                    hopper::tma_load(kt + half * C::HALF, &tk, &full[st], 64 * half * (FP8 ? 2 : 1), row);
-                    hopper::tma_load(kt + C::KT + half * C::HALF, &tv, &full[st], 64 * half * (FP8 ? 2 : 1), row);
+                    if (issue_k) hopper::tma_load(kt + half * C::HALF, &tk, &full[st], 64 * half * (FP8 ? 2 : 1), row);
+                    if (issue_v) hopper::tma_load(kt + C::KT + half * C::HALF, &tv, &full[st], 64 * half * (FP8 ? 2 : 1), row);
                 }
-                ATTN_TRACE_AT(s == 0 && lane == 0, 2);
+                ATTN_TRACE_AT(s == 0 && lane == 0 && warp == NW, 2);
             }
         }
     } else {
@@ -642,31 +657,38 @@ struct Plan {
 // split and query head of the group, its output row (HD) and its (m, l).
 inline size_t ws_floats(int B, int Hkv, int nsplit, int G) { return (size_t)B * Hkv * nsplit * G * (HD + 2); }
 
-// Calls f(KernelTag<KV, G16, NW, PIPE>{}) for the kernel that runs (kv, G,
-// nw, pipe); pipe only for FP8 (BF16 has no such instance).
-template <int KV_, bool G16_, int NW_, bool PIPE_> struct KernelTag {
-    static constexpr int KV = KV_, NW = NW_;
+// Calls f(KernelTag<KV, G16, NW, PIPE, PW>{}) for the kernel that runs
+// (kv, G, nw, pipe, pw); pipe and two producers only for FP8 (BF16 has no
+// such instances), two producers only with 8 warps and S not ahead.
+template <int KV_, bool G16_, int NW_, bool PIPE_, int PW_> struct KernelTag {
+    static constexpr int KV = KV_, NW = NW_, PW = PW_;
     static constexpr bool G16 = G16_, PIPE = PIPE_;
-    static constexpr auto kernel() { return attn_decode_kernel<KV, G16, NW, PIPE>; }
+    using C = Cfg<KV, NW, PW>;
+    static constexpr auto kernel() { return attn_decode_kernel<KV, G16, NW, PIPE, PW>; }
 };
-template <int KV, bool G16, class F> inline void with_nw(int nw, bool pipe, F &&f)
+template <int KV, bool G16, class F> inline void with_nw(int nw, bool pipe, int pw, F &&f)
 {
-    if constexpr (KV == KV_BF16) pipe = false;
-    if (nw == 8) pipe ? f(KernelTag<KV, G16, 8, KV != KV_BF16>{}) : f(KernelTag<KV, G16, 8, false>{});
-    else pipe ? f(KernelTag<KV, G16, 4, KV != KV_BF16>{}) : f(KernelTag<KV, G16, 4, false>{});
+    constexpr bool FP8 = KV != KV_BF16;
+    if (nw == 8) {
+        if (FP8 && pipe) f(KernelTag<KV, G16, 8, FP8, 1>{});
+        else if (FP8 && pw == 2) f(KernelTag<KV, G16, 8, false, FP8 ? 2 : 1>{});
+        else f(KernelTag<KV, G16, 8, false, 1>{});
+    } else {
+        FP8 && pipe ? f(KernelTag<KV, G16, 4, FP8, 1>{}) : f(KernelTag<KV, G16, 4, false, 1>{});
+    }
 }
-template <class F> inline void with_kernel(int kv, int G, int nw, bool pipe, F &&f)
+template <class F> inline void with_kernel(int kv, int G, int nw, bool pipe, int pw, F &&f)
 {
     const bool g16 = G > 8;
-    if (kv == KV_BF16) g16 ? with_nw<KV_BF16, true>(nw, pipe, f) : with_nw<KV_BF16, false>(nw, pipe, f);
-    else if (kv == KV_E4M3) g16 ? with_nw<KV_E4M3, true>(nw, pipe, f) : with_nw<KV_E4M3, false>(nw, pipe, f);
-    else g16 ? with_nw<KV_E5M2, true>(nw, pipe, f) : with_nw<KV_E5M2, false>(nw, pipe, f);
+    if (kv == KV_BF16) g16 ? with_nw<KV_BF16, true>(nw, pipe, pw, f) : with_nw<KV_BF16, false>(nw, pipe, pw, f);
+    else if (kv == KV_E4M3) g16 ? with_nw<KV_E4M3, true>(nw, pipe, pw, f) : with_nw<KV_E4M3, false>(nw, pipe, pw, f);
+    else g16 ? with_nw<KV_E5M2, true>(nw, pipe, pw, f) : with_nw<KV_E5M2, false>(nw, pipe, pw, f);
 }
 
 template <class K> inline void set_attr(K)
 {
     static bool done = [] {
-        cudaFuncSetAttribute(K::kernel(), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)Cfg<K::KV, K::NW>::SMEM);
+        cudaFuncSetAttribute(K::kernel(), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)K::C::SMEM);
         return true;
     }();
     (void)done;
@@ -675,10 +697,10 @@ template <class K> inline void set_attr(K)
 inline int occupancy(int kv, int G, int nw)
 {
     int n = 0;
-    with_kernel(kv, G, nw, false, [&](auto k) {
+    with_kernel(kv, G, nw, false, 1, [&](auto k) {
         using K = decltype(k);
         set_attr(k);
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, K::kernel(), Cfg<K::KV, K::NW>::THREADS, Cfg<K::KV, K::NW>::SMEM);
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, K::kernel(), K::C::THREADS, K::C::SMEM);
     });
     return std::max(n, 1);
 }
@@ -687,14 +709,20 @@ inline int stage_tokens(int kv, int nw) { return (kv == KV_BF16 ? 8 : 16) * nw; 
 
 // Consumer warps: 0 lets plan() choose; 4 or 8 forces (tuning: --attn_warps).
 // The S pipeline: -1 lets plan() choose; 0 or 1 forces (--attn_pipe).
-inline int force_nw = 0, force_pipe = -1;
+// Producer warps: 0 lets producers() choose; 1 or 2 forces where the kernel
+// has both (FP8, 8 warps, S not ahead; --attn_producers).
+inline int force_nw = 0, force_pipe = -1, force_pw = 0;
 
-// The tuning flags --attn_warps=0|4|8 and --attn_pipe=-1|0|1 (decode and
-// decode_step) into force_nw and force_pipe; false, with a message, for
-// anything else.
-inline bool set_forced(const char *warps, const char *pipe)
+// The tuning flags --attn_warps=0|4|8, --attn_pipe=-1|0|1 and
+// --attn_producers=0|1|2 (decode and decode_step) into force_nw, force_pipe
+// and force_pw; false, with a message, for anything else.
+inline bool set_forced(const char *warps, const char *pipe, const char *producers)
 {
-    force_nw = atoi(warps), force_pipe = atoi(pipe);
+    force_nw = atoi(warps), force_pipe = atoi(pipe), force_pw = atoi(producers);
+    if (force_pw < 0 || force_pw > 2) {
+        fprintf(stderr, "--attn_producers=%s: 1 or 2 (0: the rule's)\n", producers);
+        return false;
+    }
     if (force_nw != 0 && force_nw != 4 && force_nw != 8) {
         fprintf(stderr, "--attn_warps=%s: 0, 4 or 8\n", warps);
         return false;
@@ -779,10 +807,28 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
     return hopper::tensor_map(base, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, rows, HD, HD, rb, 128);
 }
 
+// Producer warps for a launch: pw if set, else force_pw, else the rule:
+// two (where the kernel has both: FP8, 8 warps, S not ahead) in 16-token
+// pages with splits of at least 32 stages. There a stage of 8 warps is
+// eight 2 KiB boxes of K and eight of V, one a page, that one warp's lanes
+// issue one after another (NOTES.md v24, H200, against one producer: batch
+// 16 at 4K in 16-token pages 1.034-1.045x; but batch 4 at 4K there, splits
+// of 8 stages, 0.90-0.92x, and contiguous caches and 64-token pages
+// 0.98-1.01x at batch 1-16).
+inline int producers(int kv, const Params &p, int pw = 0)
+{
+    const bool both = kv != KV_BF16 && p.nw == 8 && !p.pipe;
+    if (!both) return 1;
+    if (pw) return pw;
+    if (force_pw) return force_pw;
+    return p.page_shift == 4 && p.split_tokens / stage_tokens(kv, p.nw) >= 32 ? 2 : 1;
+}
+
 // pdl: programmatic dependent launch, for a kernel after the one that
-// appends each sequence's last token and writes q (see the kernel).
+// appends each sequence's last token and writes q (see the kernel); pw:
+// producer warps (1 or 2; 0: producers()'s rule; the checks run both).
 // p.split_tokens must be a multiple of stage_tokens(kv, p.nw) (plan()).
-inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
+inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false, int pw = 0)
 {
     // the producer's lanes hold a stage's boxes (one a page or part of one)
     const int T = stage_tokens(kv, p.nw), P = 1 << p.page_shift;
@@ -793,9 +839,9 @@ inline void launch(int kv, const Params &p, cudaStream_t st, bool pdl = false)
         std::abort();
     }
     const CUtensorMap tk = pool_map(kv, p.k, p), tv = pool_map(kv, p.v, p);
-    with_kernel(kv, p.Hq / p.Hkv, p.nw, p.pipe, [&](auto k) {
+    with_kernel(kv, p.Hq / p.Hkv, p.nw, p.pipe, producers(kv, p, pw), [&](auto k) {
         using K = decltype(k);
-        using C = Cfg<K::KV, K::NW>;
+        using C = typename K::C;
         set_attr(k);
         dec::launch_pdl(pdl, K::kernel(), dim3(p.B * p.Hkv * p.nsplit), dim3(C::THREADS), C::SMEM, st, tk, tv, p);
     });

@@ -22,9 +22,10 @@
 // --only=gemv|attn|chain, --layers=FILE --tokens_file=FILE --attention=FILE.
 // Attention tuning: --attn_variants=s4,w8,s16w4p1 (also time our kernel
 // with that many context splits, consumer warps and/or S a stage ahead,
-// impl fp8kit-<variant>), --attn_warps=4|8, --attn_pipe=0|1 (force them
-// everywhere, the checks aside), --attn_pdl=0 (time without programmatic
-// dependent launch).
+// impl fp8kit-<variant>), --attn_warps=4|8, --attn_pipe=0|1,
+// --attn_producers=1|2 (force them everywhere, the checks aside; two
+// producer warps only where the kernel has them: FP8, 8 warps, S not
+// ahead), --attn_pdl=0 (time without programmatic dependent launch).
 // GEMV tuning: --gemv_variants=s2,k4,k4s2,e1,k2e1 (also time our kernel with
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
@@ -701,8 +702,10 @@ static void attn_checks()
                         S{5, 32, 8, 777, 1, true}, S{4, 64, 8, 3000, 7, true}, S{2, 32, 8, 9, 0, false},
                         S{2, 128, 8, 3000, 0, true}, S{3, 128, 8, 70, 2, false}, S{2, 32, 8, 6000, 40, true}})
                 for (int nw : {4, 8})     // both consumer-warp counts and, for FP8, S a stage
-                for (int pipe : {0, 1}) { // ahead or not, whatever plan() would pick
+                for (int pipe : {0, 1})   // ahead or not and, for FP8 with 8 warps without S
+                for (int pw : {1, 2}) {   // ahead, one producer warp and two, whatever the rules would pick
                 if (pipe && kv == attn::KV_BF16) continue;
+                if (pw == 2 && (kv == attn::KV_BF16 || nw != 8 || pipe)) continue;
                 KvSet set(kv, s.B, s.Hkv, s.L, page, rng);
                 std::vector<int> lens(s.B);
                 // ragged: lengths fall by 37 a sequence, and the last one is empty (its output must be 0, split or not)
@@ -725,9 +728,9 @@ static void attn_checks()
                 // (programmatic dependent launch, as timed)
                 attn::Params p2 = p;
                 p2.out = (__nv_bfloat16 *)out2.p;
-                attn::launch(kv, p, 0);
+                attn::launch(kv, p, 0, false, pw);
                 CUDA_CHECK_LAUNCH();
-                attn::launch(kv, p2, 0, true);
+                attn::launch(kv, p2, 0, true, pw);
                 CUDA_CHECK_LAUNCH();
                 DevBuf<double> scores((size_t)s.B * s.Hq * s.L), ref(q.n);
                 ref_attn<<<s.B * s.Hq, 128>>>(kv, p, s.L, scores.p, ref.p);
@@ -740,9 +743,10 @@ static void attn_checks()
                     err = std::max(err, bench::rel_l2(o.data(), rf.data(), o.size()));
                 }
                 char what[200];
-                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d%s vs FP64",
+                snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d%s%s vs FP64",
                          kv_name(kv), page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
-                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw, pl.pipe ? " S ahead" : "");
+                         s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw, pl.pipe ? " S ahead" : "",
+                         pw == 2 ? " 2 producers" : "");
                 check(err <= bound, what, err, bound);
             }
 }
@@ -1079,6 +1083,7 @@ static void bm_attn(benchmark::State &st, AttnCase c)
     st.counters["splits"] = pl.nsplit;
     st.counters["warps"] = pl.nw;
     st.counters["pipe"] = pl.pipe;
+    st.counters["producers"] = attn::producers(c.kv, ps[0]);
     st.counters["rotation"] = n;
 }
 
@@ -1089,7 +1094,8 @@ static void bm_attn(benchmark::State &st, AttnCase c)
 // 20 times, then once with every CTA's timestamps recorded, and prints for
 // each point of attn_decode.cuh's trace() the min / median / max over CTAs,
 // in us after the first CTA's entry, and the SM clock (clock64 against
-// %globaltimer, entry to count); then the same after 0.3 s of launches (a
+// %globaltimer, entry to count, or to the parts in shared memory where
+// nothing is split); then the same after 0.3 s of launches (a
 // clock that had not ramped up would show there: H200, 1.73-1.79 GHz both
 // ways, NOTES.md v22).
 static void attn_trace(const std::string &list)
@@ -1141,13 +1147,16 @@ static void attn_trace(const std::string &list)
             }
             std::vector<long long> ck((size_t)attn::TRACE_CTAS * NP, 0);
             CUDA_CHECK(cudaMemcpyFromSymbol(ck.data(), attn::trace_clk, ck.size() * 8));
+            // clock64 cycles over ns from entry (0) to counted (8); without
+            // splits no CTA counts, so to every warp's part in smem (6)
+            const int end = pl.nsplit > 1 ? 8 : 6;
             std::vector<double> ghz;
-            for (int b = 0; b < n; b++) // clock64 cycles over ns from entry (0) to counted (8)
-                if (t[b * NP + 8] > t[b * NP])
-                    ghz.push_back((double)(ck[b * NP + 8] - ck[b * NP]) / (double)(t[b * NP + 8] - t[b * NP]));
+            for (int b = 0; b < n; b++)
+                if (t[b * NP + end] > t[b * NP])
+                    ghz.push_back((double)(ck[b * NP + end] - ck[b * NP]) / (double)(t[b * NP + end] - t[b * NP]));
             std::sort(ghz.begin(), ghz.end());
-            printf("[%s: SM clock entry..counted, median over CTAs %.3f GHz] ",
-                   warm ? "after 0.3 s of launches" : "after 20 launches", ghz.empty() ? 0. : ghz[ghz.size() / 2]);
+            printf("[%s: SM clock entry..%s, median over CTAs %.3f GHz] ", warm ? "after 0.3 s of launches" : "after 20 launches",
+                   end == 8 ? "counted" : "parts in smem", ghz.empty() ? 0. : ghz[ghz.size() / 2]);
             printf("%s b%d l%d splits %d, %d warps (%d CTAs): first entry to last timestamp %.2f us\n", kvn, B, L, pl.nsplit, pl.nw,
                    pl.blocks, (t1 - t0) / 1e3);
             const char *what[NP] = {"entry", "ring ready", "first copy issued", "q loaded", "first stage in",
@@ -1298,7 +1307,7 @@ static void gemv_chain_trace(const std::string &list)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
-                              "gemv_pdl", "gemv_min_resident", "gemv_wgmma", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe",
+                              "gemv_pdl", "gemv_min_resident", "gemv_wgmma", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe", "attn_producers",
                               "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1324,7 +1333,9 @@ int main(int argc, char **argv)
         return 2;
     }
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
-    if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
+    if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str(),
+                            opt("attn_producers", "0").c_str()))
+        return 2;
 
 #ifdef ATTN_TRACE
     if (bench::options().extra.count("attn_trace")) {

@@ -137,8 +137,9 @@
 // through the GEMV up to N tokens in every layer, 16..64; default 0: gemv_max_w8a8), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
 // --omit=KERNELS (see g_omit), --attn_splits=N (forced context splits),
-// --attn_warps=4|8, --attn_pipe=0|1 (forced consumer warps a CTA, S a
-// stage ahead or not),
+// --attn_warps=4|8, --attn_pipe=0|1, --attn_producers=1|2 (forced consumer
+// warps a CTA, S a stage ahead or not, producer warps where the kernel has
+// two),
 // --fuse_rope=0, --fuse_silu=0 (RoPE + KV append, SiLU * up as kernels
 // of their own at every batch), --gemv_even=1 (the O and down GEMVs may
 // split their rows evenly over the SMs where gemv::plan would alone),
@@ -1297,7 +1298,7 @@ int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"models_file", "models", "configs", "lm_head", "check_dir", "omit", "pdl", "pdl_late",
                               "gemv_min_resident", "gemv_wgmma", "gemv_max_fp8", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
-                              "attn_splits", "attn_warps", "attn_pipe"});
+                              "attn_splits", "attn_warps", "attn_pipe", "attn_producers"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string lm = opt("lm_head", "bf16");
@@ -1324,7 +1325,9 @@ int main(int argc, char **argv)
 #endif
     g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
-    if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str())) return 2;
+    if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str(),
+                            opt("attn_producers", "0").c_str()))
+        return 2;
     if (g_attn_splits < 0 || g_attn_splits > attn::MAX_SPLITS) {
         fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
         return 2;

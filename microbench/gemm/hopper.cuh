@@ -36,14 +36,15 @@ __device__ __forceinline__ void fence_barrier_init()
 }
 
 // The barriers of a ring of `stages` stages: full[s] completes when TMA has
-// filled stage s (one arrival, with its bytes), empty[s] when `consumers`
-// arrivals have released it. Thread 0 initializes; the caller then
-// synchronizes the CTA (or cluster) before any use.
-__device__ __forceinline__ void init_ring(uint64_t *full, uint64_t *empty, int stages, uint32_t consumers)
+// filled stage s (one arrival a producer, with its bytes), empty[s] when
+// `consumers` arrivals have released it. Thread 0 initializes; the caller
+// then synchronizes the CTA (or cluster) before any use.
+__device__ __forceinline__ void init_ring(uint64_t *full, uint64_t *empty, int stages, uint32_t consumers,
+                                          uint32_t producers = 1)
 {
     if (threadIdx.x != 0) return;
     for (int s = 0; s < stages; s++) {
-        mbar_init(&full[s], 1);
+        mbar_init(&full[s], producers);
         mbar_init(&empty[s], consumers);
     }
     fence_barrier_init();
