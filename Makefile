@@ -274,11 +274,13 @@ plots: $(VENV)/stamp
 	@set -e; for p in $(filter-out plots/_%,$(wildcard plots/*.py)); do \
 	    echo "$(PY) $$p results plots/charts"; $(PY) $$p results plots/charts; done
 
-# The tests' binaries build in parallel, one job a core (the CUDA builds take
-# most of CI's time on a small machine); the groups then run one at a time.
+# The tests' binaries build in parallel, one job a core unless make was given
+# -j (the CUDA builds take most of CI's time on a small machine), each job's
+# output kept together; the groups then run one at a time.
 test-deps: $$(TEST_DEPS)
 test:
-	@$(MAKE) --no-print-directory -j$(shell nproc 2>/dev/null || echo 1) test-deps
+	@$(MAKE) --no-print-directory --output-sync=target \
+	  $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1)) test-deps
 	@sh tests/run.sh $(foreach t,$(TESTS),'$(t)' '$(test-cmd-$(t))')
 
 clean:

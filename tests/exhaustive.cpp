@@ -151,7 +151,6 @@ bool f32_nan(uint32_t x) { return (x & 0x7FFFFFFFu) > 0x7F800000u; }
 bool h_nan(uint32_t h) { return (h & 0x7FFFu) > 0x7C00u; }
 bool bf_nan(uint32_t h) { return (h & 0x7FFFu) > 0x7F80u; }
 
-
 // Named quirks of the references.
 const char *NV_NAN_SIGN = "NVIDIA's host code drops the sign of NaN (0x7F for -NaN)";
 auto nv_nan_sign = [](uint32_t x, uint8_t o, uint8_t r) { return f32_nan(x) && r == 0x7F && o == 0xFF; };

@@ -42,8 +42,9 @@
 // Correct: checked against FP64 (decode --check): every KV type and layout,
 // ragged lengths with one empty sequence (0 whether split or not), G = 4,
 // 8, 16, 1..40 splits, each with 4 and 8 warps and, for FP8, with S ahead
-// and not, and with 8 warps one and two producers; each launched twice, the
-// second right behind the first under PDL; rel L2 1.6e-3..2.0e-3.
+// and not, and with 8 warps without S ahead one and two producers; each
+// launched twice, the second right behind the first under PDL; rel L2
+// 1.6e-3..2.0e-3.
 // Measured (H200, results/h200/decode.json at 921f5d9, this kernel as at
 // 071185b; timed under programmatic dependent launch like the GEMV;
 // fraction of the 4.25 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
@@ -129,7 +130,7 @@ struct Params {
     bool pipe;                // S = Q K^T a stage ahead (Plan::pipe; FP8 only)
     float sm_scale;
     // PDL (tuning, decode_step --pdl_late=attn): the next kernel may launch
-    // once each CTA's first thread reaches the end of its main loop (the
+    // once each CTA's first thread reaches the end of its main loop (a
     // producer warp, once it has issued its last stage; in the split holding
     // token L - 1 that is after its wait), not at the CTA's entry
     bool late_trigger = false;
@@ -814,7 +815,8 @@ inline CUtensorMap pool_map(int kv, const void *base, const Params &p)
 // issue one after another (NOTES.md v24, H200, against one producer: batch
 // 16 at 4K in 16-token pages 1.034-1.045x; but batch 4 at 4K there, splits
 // of 8 stages, 0.90-0.92x, and contiguous caches and 64-token pages
-// 0.98-1.01x at batch 1-16).
+// 0.98-1.01x at batch 1-16). From 64 stages a split plan() puts S ahead,
+// which has one producer, so the rule covers splits of 32-63 stages.
 inline int producers(int kv, const Params &p, int pw = 0)
 {
     const bool both = kv != KV_BF16 && p.nw == 8 && !p.pipe;

@@ -746,7 +746,7 @@ static void attn_checks()
                 snprintf(what, sizeof what, "attn_decode fp8kit %s %s B=%d Hq=%d Hkv=%d L=%d%s splits=%d warps=%d%s%s vs FP64",
                          kv_name(kv), page ? (page == 16 ? "paged16" : "paged64") : "contig", s.B, s.Hq, s.Hkv, s.L,
                          s.ragged ? " (ragged lengths, one empty)" : "", pl.nsplit, pl.nw, pl.pipe ? " S ahead" : "",
-                         pw == 2 ? " 2 producers" : "");
+                         attn::producers(kv, p, pw) == 2 ? " 2 producers" : "");
                 check(err <= bound, what, err, bound);
             }
 }
