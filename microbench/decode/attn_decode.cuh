@@ -45,17 +45,17 @@
 // and not, and with 8 warps without S ahead one and two producers; each
 // launched twice, the second right behind the first under PDL; rel L2
 // 1.6e-3..2.0e-3.
-// Measured (H200, results/h200/decode.json at 921f5d9, this kernel as at
-// 071185b; timed under programmatic dependent launch like the GEMV;
-// fraction of the 4.25 TB/s copy bandwidth in KV bytes): batch 16-64 at 32K
-// context BF16 0.99-1.00, E4M3 0.94-0.97 (1.87-1.95x over BF16); at 4K
-// 0.95-0.98 / 0.83-0.93 (1.75-1.91x); batch 1 0.16-0.96 / 0.07-0.89 (at 4K
-// 8.0 us FP8, 9.8 us BF16: a launch's fixed cost against 4-8 MB of cache).
-// PyTorch SDPA (BF16) in the same run: 0.92-1.08 at batch >= 16 and >= 4K.
-// Target 0.85 at >= 4K: met at batch >= 16 from 16K (FP8 0.92-1.00), at
-// batch 64 from 4K (0.91-0.93), at batch 16 and 4K in contiguous caches and
-// 64-token pages (0.86-0.88) but not in 16-token pages (0.83-0.84); missed
-// at batch 1.
+// Measured (H200, results/h200/decode.json at 4b765ce; timed under
+// programmatic dependent launch like the GEMV; fraction of the 4.23 TB/s
+// copy bandwidth in KV bytes): batch 16-64 at 32K context BF16 1.00-1.01,
+// E4M3 0.94-1.00 (1.87-1.98x over BF16); at 4K 0.95-0.99 / 0.86-0.93
+// (1.80-1.89x); batch 1 0.16-0.98 / 0.07-0.90 (at 4K 8.0 us FP8, 9.8 us
+// BF16: a launch's fixed cost against 4-8 MB of cache). PyTorch SDPA
+// (BF16) in the same run: 0.98-1.11 at batch >= 16 and >= 4K.
+// Target 0.85 at >= 4K: met at batch >= 16 (FP8 from 16K 0.92-1.02, at
+// batch 64 and 4K 0.92-0.93, at batch 16 and 4K 0.86-0.89 in every layout;
+// in 16-token pages 0.83-0.84 before two producers, v24), and at batch 4
+// from 32K (0.87-0.98); missed at batch 1 and at batch 4 below 32K.
 // Each change below measured in one binary and call against the one before
 // (NOTES.md v10, v11):
 // - The epilogue's O in shared memory at o_col's swizzled columns
