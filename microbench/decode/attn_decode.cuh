@@ -245,6 +245,7 @@ __global__ void __launch_bounds__(Cfg<KV, NW, PW>::THREADS, Cfg<KV, NW, PW>::MIN
         const int pi = (t_begin + off) >> p.page_shift;
         return off < p.split_tokens && pi < p.table_stride ? __ldg(trow + pi) : 0;
     };
+    // (== with one producer: that kernel's code stays as it was, v24)
     const bool producer = PW == 1 ? warp == NW : warp >= NW;
     int pages = producer ? page_batch(0) : 0;
     const int L = p.seq_len[b];
