@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -300,6 +301,72 @@ inline std::string opt(const char *k, const std::string &def)
     return it == e.end() ? def : it->second;
 }
 
+// Numbers from flags and shape lists, strictly: the whole text a decimal
+// integer in [lo, hi] (atoi reads "two" as 0 and "16x" as 16, and the run
+// would go on with a number nobody asked for).
+inline bool parse_int(const std::string &s, long lo, long hi, int *out)
+{
+    if (s.empty() || isspace((unsigned char)s[0])) return false;
+    char *end = nullptr;
+    errno = 0;
+    const long v = strtol(s.c_str(), &end, 10);
+    if (errno || *end || v < lo || v > hi) return false;
+    *out = (int)v;
+    return true;
+}
+
+// The same for a finite real number in [lo, hi].
+inline bool parse_double(const std::string &s, double lo, double hi, double *out)
+{
+    if (s.empty() || isspace((unsigned char)s[0])) return false;
+    char *end = nullptr;
+    errno = 0;
+    const double v = strtod(s.c_str(), &end);
+    if (errno || *end || !std::isfinite(v) || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+// An integer flag --k=N in [lo, hi], or def where it is not given; anything
+// else is refused (exit 2) with `hint`, what the flag takes.
+inline int opt_int(const char *k, int def, long lo, long hi, const char *hint)
+{
+    const std::string v = opt(k, std::to_string(def));
+    int n = def;
+    if (!parse_int(v, lo, hi, &n)) {
+        fprintf(stderr, "--%s=%s: %s\n", k, v.c_str(), hint);
+        exit(2);
+    }
+    return n;
+}
+
+// Field i of a shape list's row (read_shapes): an integer in [lo, hi], else
+// exit 2 naming the file, the row and the field.
+inline int field_int(const std::string &path, const std::vector<std::string> &row, size_t i, long lo = 1,
+                     long hi = 1L << 30)
+{
+    int n = 0;
+    if (i >= row.size() || !parse_int(row[i], lo, hi, &n)) {
+        fprintf(stderr, "%s: in the line '%s', field %zu ('%s') is not an integer in [%ld, %ld]\n", path.c_str(),
+                row[0].c_str(), i + 1, i < row.size() ? row[i].c_str() : "", lo, hi);
+        exit(2);
+    }
+    return n;
+}
+
+// The same for a real number (a model's epsilon, RoPE theta, ...).
+inline double field_double(const std::string &path, const std::vector<std::string> &row, size_t i, double lo,
+                           double hi)
+{
+    double v = 0;
+    if (i >= row.size() || !parse_double(row[i], lo, hi, &v)) {
+        fprintf(stderr, "%s: in the line '%s', field %zu ('%s') is not a number in [%g, %g]\n", path.c_str(),
+                row[0].c_str(), i + 1, i < row.size() ? row[i].c_str() : "", lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
 // "a,b,,c" -> {"a", "b", "c"}
 inline std::vector<std::string> split_csv(const std::string &s)
 {
@@ -344,8 +411,14 @@ inline bool refuse_unbuilt(const char *flag, const char *build, const char *defi
 inline uint64_t seed_flag()
 {
     const std::string s = opt("seed", "");
+    char *end = nullptr;
+    errno = 0;
     const uint64_t seed = s.empty() ? ((uint64_t)std::random_device{}() << 32) ^ std::random_device{}() ^ (uint64_t)time(nullptr)
-                                    : strtoull(s.c_str(), 0, 0);
+                                    : strtoull(s.c_str(), &end, 0);
+    if (!s.empty() && (errno || *end || !isdigit((unsigned char)s[0]))) {
+        fprintf(stderr, "--seed=%s: a non-negative integer (the seed a run printed)\n", s.c_str());
+        exit(2);
+    }
     printf("# seed %llu (--seed=%llu repeats this run)\n", (unsigned long long)seed, (unsigned long long)seed);
     return seed;
 }
@@ -391,6 +464,18 @@ inline void add_context()
     if (o.peak_bf16 > 0) benchmark::AddCustomContext("peak_tflops_bf16", std::to_string(o.peak_bf16));
 }
 
+// A measured rate given on the command line (GB/s, TFLOP/s): a positive
+// number, else exit 2.
+inline double flag_rate(const char *k, const char *v)
+{
+    double r = 0;
+    if (!parse_double(v, 1e-9, 1e9, &r)) {
+        fprintf(stderr, "--%s=%s: a positive number (the measured rate)\n", k, v);
+        exit(2);
+    }
+    return r;
+}
+
 // Google Benchmark takes its flags; we take ours from what is left: the
 // shared ones above, --seed=N, and the binary's own --name=value flags
 // (`flags`, read with opt()). Anything else is refused (exit 2), so that a
@@ -408,9 +493,9 @@ inline void init(int *argc, char **argv, std::initializer_list<const char *> fla
         if (const char *v = val("--shapes=")) o.shapes = v;
         else if (a == "--check") o.check = true;
         else if (a == "--quick") o.quick = true;
-        else if (const char *v = val("--copy_gbps=")) o.copy_gbps = atof(v);
-        else if (const char *v = val("--peak_e4m3=")) o.peak_e4m3 = atof(v);
-        else if (const char *v = val("--peak_bf16=")) o.peak_bf16 = atof(v);
+        else if (const char *v = val("--copy_gbps=")) o.copy_gbps = flag_rate("copy_gbps", v);
+        else if (const char *v = val("--peak_e4m3=")) o.peak_e4m3 = flag_rate("peak_e4m3", v);
+        else if (const char *v = val("--peak_bf16=")) o.peak_bf16 = flag_rate("peak_bf16", v);
         else if (a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos) {
             const std::string k = a.substr(2, a.find('=') - 2);
             bool known = k == "seed";

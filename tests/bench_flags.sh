@@ -1,16 +1,24 @@
 #!/bin/sh
 # The GPU benchmarks refuse flags they do not know (bench::init), and the
-# decode and decode-step binaries' tuning and diagnostic flags refuse bad
-# values, each with a clear message and exit status 2 before any GPU work
+# decode and decode-step binaries' tuning and diagnostic flags, numbers in
+# flags and in shape lists refuse bad values, each with a clear message and
+# exit status 2 before any GPU work
 # (so this runs on the CPU, in CI): each line is a binary, its flags and a
 # piece of the message.
 set -u
 B=${BUILD:-build}
 fail=0
 n=0
+# shape lists with one bad number each (@B@ in a case is $B)
+printf 'llama3.1-8b  o  4096  4O96\n' >"$B/flags_layers.txt"
+printf 'batch 1 4\ncontext 1k\nllama3.1-8b 32 8 128\n' >"$B/flags_attention.txt"
+printf 'llama3.1-8b 32 4096.5 14336 32 8 128 128256 1e-5 500000 8 1 4 8192\n' >"$B/flags_models.txt"
+printf 'models llama3.1-8b\nbatch 1 16,\ncontext 4096\n' >"$B/flags_step.txt"
 while IFS='|' read -r bin args want; do
     [ -z "$bin" ] && continue
     n=$((n + 1))
+    args=$(printf '%s' "$args" | sed "s|@B@|$B|g")
+    want=$(printf '%s' "$want" | sed "s|@B@|$B|g")
     # shellcheck disable=SC2086 # the flags are words
     out=$("$B/$bin" $args 2>&1)
     rc=$?
@@ -61,6 +69,29 @@ decode_step|--gemv_max_fp8=|--gemv_max_fp8=: 16 to 64 (W8A8 tokens through the G
 decode_step|--gemv_max_fp8=1x|--gemv_max_fp8=1x: 16 to 64
 decode|--only=bogus|--only=bogus: gemv, attn or chain
 decode|--chain_ctas=3|--chain_ctas=3: 1 or 2
+decode|--attn_producers=two|--attn_producers=two: 1 or 2 (0: the rule's)
+decode|--attn_warps=8x|--attn_warps=8x: 0, 4 or 8
+decode_step|--attn_pipe=|--attn_pipe=: 0 or 1 (-1: the planner's)
+decode|--gemv_min_resident=0|--gemv_min_resident=0: 1 to 3
+decode_step|--gemv_min_resident=two|--gemv_min_resident=two: 1 to 3
+decode|--gemv_stages=1|--gemv_stages=1: 0 (the planner's) or 2 to 16
+decode|--gemv_stages=4x|--gemv_stages=4x: 0 (the planner's)
+decode|--gemv_pdl=no|--gemv_pdl=no: 1 or 0
+decode|--attn_pdl=2|--attn_pdl=2: 1 or 0
+decode|--chain_pre=x|--chain_pre=x: 0 (the whole ring)
+decode|--only=gemv --tokens=1,16x|--tokens=1,16x: a list of token counts, 1 to 64 each
+decode|--only=gemv --tokens=128|--tokens=128: a list of token counts, 1 to 64 each
+decode_step|--attn_splits=4.5|--attn_splits=4.5: 0 (the planner's) to 256
+decode_step_trace|--gemv_trace_layer=x|--gemv_trace_layer=x: a layer index
+decode|--seed=12ab|--seed=12ab: a non-negative integer
+gemm|--copy_gbps=fast|--copy_gbps=fast: a positive number
+gemm|--peak_e4m3=-1|--peak_e4m3=-1: a positive number
+gemm|--shapes=sweeps/layers.txt --tokens=16,x|--tokens=16,x: 'x' is not a token count
+gemm|--shapes=@B@/flags_layers.txt --tokens=16|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
+decode|--only=gemv --layers=@B@/flags_layers.txt|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
+decode|--only=attn --attention=@B@/flags_attention.txt|@B@/flags_attention.txt: in the line 'context', field 2 ('1k') is not an integer
+decode_step|--models_file=@B@/flags_models.txt|@B@/flags_models.txt: in the line 'llama3.1-8b', field 3 ('4096.5') is not an integer
+decode_step|--shapes=@B@/flags_step.txt|@B@/flags_step.txt: in the line 'batch', field 3 ('16,') is not an integer
 CASES
 echo "# benchmark flags: $n cases"
 exit $fail

@@ -99,6 +99,7 @@
 
 #include <algorithm>
 #include <cuda_runtime.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,7 +721,14 @@ inline int force_nw = 0, force_pipe = -1, force_pw = 0;
 // and force_pw; false, with a message, for anything else.
 inline bool set_forced(const char *warps, const char *pipe, const char *producers)
 {
-    force_nw = atoi(warps), force_pipe = atoi(pipe), force_pw = atoi(producers);
+    // a whole small integer, else -99, which every check below refuses (atoi
+    // would read "two" as 0, the rule's choice, and run it silently)
+    auto value = [](const char *t) {
+        char *end = nullptr;
+        const long v = strtol(t, &end, 10);
+        return *t && !isspace((unsigned char)*t) && !*end && v >= -9 && v <= 9 ? (int)v : -99;
+    };
+    force_nw = value(warps), force_pipe = value(pipe), force_pw = value(producers);
     if (force_pw < 0 || force_pw > 2) {
         fprintf(stderr, "--attn_producers=%s: 1 or 2 (0: the rule's)\n", producers);
         return false;

@@ -1312,24 +1312,24 @@ int main(int argc, char **argv)
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
-    g_gemv_stages = atoi(opt("gemv_stages", "0").c_str());
-    g_gemv_pdl = opt("gemv_pdl", "1") != "0";
-    gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str());
+    g_gemv_stages = bench::opt_int("gemv_stages", 0, 0, gemv::MAX_STAGES, "0 (the planner's) or a ring depth up to the kernel's maximum");
+    if (g_gemv_stages != 0 && g_gemv_stages < gemv::MIN_STAGES) {
+        fprintf(stderr, "--gemv_stages=%d: 0 (the planner's) or %d to %d\n", g_gemv_stages, gemv::MIN_STAGES, gemv::MAX_STAGES);
+        return 2;
+    }
+    g_gemv_pdl = bench::opt_int("gemv_pdl", 1, 0, 1, "1 or 0 (programmatic dependent launch)");
+    gemv::min_resident = bench::opt_int("gemv_min_resident", 2, 1, 3, "1 to 3 (CTAs an SM the ring is sized for)");
     const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
     if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
         fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());
         return 2;
     }
     gemv::wgmma_default = wgmma[0] - '0';
-    g_attn_pdl = opt("attn_pdl", "1") != "0";
-    g_chain_pre = atoi(opt("chain_pre", "2").c_str());
-    g_chain_ctas = atoi(opt("chain_ctas", "1").c_str());
+    g_attn_pdl = bench::opt_int("attn_pdl", 1, 0, 1, "1 or 0 (programmatic dependent launch)");
+    g_chain_pre = bench::opt_int("chain_pre", 2, 0, 64, "0 (the whole ring) to 64 stages before X's wait");
+    g_chain_ctas = bench::opt_int("chain_ctas", 1, 1, 2, "1 or 2 (the persistent chain's CTAs an SM)");
     if (!only.empty() && only != "gemv" && only != "attn" && only != "chain") {
         fprintf(stderr, "--only=%s: gemv, attn or chain\n", only.c_str());
-        return 2;
-    }
-    if (g_chain_ctas != 1 && g_chain_ctas != 2) {
-        fprintf(stderr, "--chain_ctas=%d: 1 or 2 (the persistent chain's CTAs an SM)\n", g_chain_ctas);
         return 2;
     }
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
@@ -1372,7 +1372,8 @@ int main(int argc, char **argv)
         return g_fail ? 1 : 0;
     }
 
-    bench::add_context();
+    // the lists and flags first (bad input exits 2 before any GPU work), the
+    // GPU's context (and the copy bandwidth) just before the runs
     std::set<std::string> models;
     for (auto &m : split_csv(opt("models", o.quick ? "llama3.1-8b,llama3.1-70b" : ""))) models.insert(m);
     auto want = [&](const std::string &m) { return models.empty() || models.count(m); };
@@ -1380,13 +1381,22 @@ int main(int argc, char **argv)
     if (only.empty() || only == "gemv") {
         std::vector<int> toks;
         if (bench::options().extra.count("tokens"))
-            for (auto &t : split_csv(opt("tokens", ""))) toks.push_back(atoi(t.c_str()));
+            for (auto &t : split_csv(opt("tokens", ""))) {
+                int m = 0;
+                if (!bench::parse_int(t, 1, 64, &m)) {
+                    fprintf(stderr, "--tokens=%s: a list of token counts, 1 to 64 each\n", opt("tokens", "").c_str());
+                    return 2;
+                }
+                toks.push_back(m);
+            }
         else if (o.quick) toks = {1, 16, 64};
-        else
-            for (auto &r : bench::read_shapes(opt("tokens_file", "sweeps/tokens.txt")))
+        else {
+            const std::string tf = opt("tokens_file", "sweeps/tokens.txt");
+            for (auto &r : bench::read_shapes(tf))
                 if (r[0] == "decode")
                     for (size_t i = 1; i < r.size(); i++)
-                        if (atoi(r[i].c_str()) <= 64) toks.push_back(atoi(r[i].c_str()));
+                        if (const int m = bench::field_int(tf, r, i); m <= 64) toks.push_back(m);
+        }
         // --gemv_variants=s2,k4,k4s1,e1,k2e1: also time our kernel with
         // forced k groups (k<n>), split (s<n>) and/or the rows split evenly
         // over n CTAs an SM (e<n>, split 1) (tuning)
@@ -1404,9 +1414,10 @@ int main(int argc, char **argv)
             variants.push_back(v);
         }
         std::set<std::pair<int, int>> seen;
-        for (auto &r : bench::read_shapes(opt("layers", "sweeps/layers.txt"))) {
+        const std::string lf = opt("layers", "sweeps/layers.txt");
+        for (auto &r : bench::read_shapes(lf)) {
             if (r.size() < 4 || !want(r[0])) continue;
-            const int N = atoi(r[2].c_str()), K = atoi(r[3].c_str());
+            const int N = bench::field_int(lf, r, 2), K = bench::field_int(lf, r, 3);
             if (!seen.insert({N, K}).second) continue;
             struct Impl { int wt, ltmode; };
             for (int M : toks)
@@ -1446,10 +1457,12 @@ int main(int argc, char **argv)
         std::vector<int> batches, contexts;
         struct Mdl { std::string name; int hq, hkv, d; };
         std::vector<Mdl> mdls;
-        for (auto &r : bench::read_shapes(opt("attention", "sweeps/attention.txt"))) {
-            if (r[0] == "batch") for (size_t i = 1; i < r.size(); i++) batches.push_back(atoi(r[i].c_str()));
-            else if (r[0] == "context") for (size_t i = 1; i < r.size(); i++) contexts.push_back(atoi(r[i].c_str()));
-            else if (r.size() >= 4 && want(r[0])) mdls.push_back({r[0], atoi(r[1].c_str()), atoi(r[2].c_str()), atoi(r[3].c_str())});
+        const std::string af = opt("attention", "sweeps/attention.txt");
+        for (auto &r : bench::read_shapes(af)) {
+            if (r[0] == "batch") for (size_t i = 1; i < r.size(); i++) batches.push_back(bench::field_int(af, r, i));
+            else if (r[0] == "context") for (size_t i = 1; i < r.size(); i++) contexts.push_back(bench::field_int(af, r, i));
+            else if (r.size() >= 4 && want(r[0]))
+                mdls.push_back({r[0], bench::field_int(af, r, 1), bench::field_int(af, r, 2), bench::field_int(af, r, 3)});
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
         // --attn_variants=s4,w8,s16w4p1: also time our kernel with that many
@@ -1485,6 +1498,7 @@ int main(int argc, char **argv)
                             }
         }
     }
+    bench::add_context();
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

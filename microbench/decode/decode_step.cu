@@ -280,10 +280,11 @@ std::vector<ModelCfg> read_models(const std::string &path)
         }
         ModelCfg m;
         m.name = r[0];
-        m.layers = atoi(r[1].c_str()), m.hidden = atoi(r[2].c_str()), m.inter = atoi(r[3].c_str());
-        m.hq = atoi(r[4].c_str()), m.hkv = atoi(r[5].c_str()), m.hd = atoi(r[6].c_str()), m.vocab = atoi(r[7].c_str());
-        m.eps = (float)atof(r[8].c_str()), m.theta = atof(r[9].c_str()), m.rope_factor = atof(r[10].c_str());
-        m.low_ff = atof(r[11].c_str()), m.high_ff = atof(r[12].c_str()), m.orig_ctx = atoi(r[13].c_str());
+        auto i = [&](size_t k) { return bench::field_int(path, r, k); };
+        auto d = [&](size_t k) { return bench::field_double(path, r, k, 0, 1e12); };
+        m.layers = i(1), m.hidden = i(2), m.inter = i(3), m.hq = i(4), m.hkv = i(5), m.hd = i(6), m.vocab = i(7);
+        m.eps = (float)d(8), m.theta = d(9), m.rope_factor = d(10), m.low_ff = d(11), m.high_ff = d(12);
+        m.orig_ctx = bench::field_int(path, r, 13, 0);
         out.push_back(m);
     }
     return out;
@@ -1307,7 +1308,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_lm_head_fp8 = lm == "fp8";
-    gemv::min_resident = atoi(opt("gemv_min_resident", "2").c_str()); // tuning
+    gemv::min_resident = bench::opt_int("gemv_min_resident", 2, 1, 3, "1 to 3 (CTAs an SM the GEMVs' rings are sized for)"); // tuning
     const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
     if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
         fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());
@@ -1315,23 +1316,15 @@ int main(int argc, char **argv)
     }
     gemv::wgmma_default = wgmma[0] - '0';
 #ifdef GEMV_TRACE
-    g_trace_layer = atoi(opt("gemv_trace_layer", "-1").c_str());
-    if (g_trace_layer < -1) {
-        fprintf(stderr, "--gemv_trace_layer=%d: a layer index (0 ..)\n", g_trace_layer);
-        return 2;
-    }
+    g_trace_layer = bench::opt_int("gemv_trace_layer", -1, -1, 1 << 20, "a layer index (0 ..)");
 #else
     if (bench::refuse_unbuilt("gemv_trace_layer", "build/decode_step_trace", "GEMV_TRACE")) return 2;
 #endif
-    g_attn_splits = atoi(opt("attn_splits", "0").c_str()); // tuning
+    g_attn_splits = bench::opt_int("attn_splits", 0, 0, attn::MAX_SPLITS, ("0 (the planner's) to " + std::to_string(attn::MAX_SPLITS)).c_str()); // tuning
     // tuning: consumer warps and S a stage ahead forced (attn::set_forced)
     if (!attn::set_forced(opt("attn_warps", "0").c_str(), opt("attn_pipe", "-1").c_str(),
                             opt("attn_producers", "0").c_str()))
         return 2;
-    if (g_attn_splits < 0 || g_attn_splits > attn::MAX_SPLITS) {
-        fprintf(stderr, "--attn_splits=%d: 0 (the planner's) to %d\n", g_attn_splits, attn::MAX_SPLITS);
-        return 2;
-    }
     for (auto f : {std::make_pair("fuse_rope", &g_fuse_rope), std::make_pair("fuse_silu", &g_fuse_silu),
                    std::make_pair("gemv_even", &g_gemv_even)}) { // tuning
         const std::string v = opt(f.first, *f.second ? "1" : "0"); // default: the flag's initial value
@@ -1342,7 +1335,7 @@ int main(int argc, char **argv)
         *f.second = v == "1";
     }
     const std::string gmax = opt("gemv_max_fp8", "0"); // tuning
-    g_gemv_max_fp8 = !gmax.empty() && gmax.find_first_not_of("0123456789") == std::string::npos && gmax.size() <= 2 ? atoi(gmax.c_str()) : -1;
+    if (!bench::parse_int(gmax, 0, 64, &g_gemv_max_fp8)) g_gemv_max_fp8 = -1;
     if (g_gemv_max_fp8 != 0 && (g_gemv_max_fp8 < GEMV_MAX_M_FP8 || g_gemv_max_fp8 > 64)) {
         fprintf(stderr, "--gemv_max_fp8=%s: %d to 64 (W8A8 tokens through the GEMV in every layer), or 0 (by layer)\n",
                 gmax.c_str(), GEMV_MAX_M_FP8);
@@ -1406,8 +1399,12 @@ int main(int argc, char **argv)
     // shapes: models from models.txt; batches, contexts, model names from decode_step.txt
     const std::vector<ModelCfg> all = read_models(opt("models_file", "sweeps/models.txt"));
     std::map<std::string, std::vector<std::string>> lists;
-    for (auto &r : bench::read_shapes(o.shapes.empty() ? "sweeps/decode_step.txt" : o.shapes))
+    const std::string sf = o.shapes.empty() ? "sweeps/decode_step.txt" : o.shapes;
+    for (auto &r : bench::read_shapes(sf)) {
         lists[r[0]] = std::vector<std::string>(r.begin() + 1, r.end());
+        if (r[0].find("batch") != std::string::npos || r[0].find("context") != std::string::npos)
+            for (size_t i = 1; i < r.size(); i++) bench::field_int(sf, r, i); // numbers, or exit 2 here
+    }
     const std::string pre = o.quick ? "quick_" : "";
     for (const char *k : {"models", "batch", "context"})
         if (!lists.count(pre + k)) {
@@ -1445,7 +1442,7 @@ int main(int argc, char **argv)
             };
             for (auto &bs : grid("batch"))
                 for (auto &ls : grid("context")) {
-                    const int B = atoi(bs.c_str()), L = atoi(ls.c_str());
+                    const int B = std::stoi(bs), L = std::stoi(ls); // checked where the list was read
                     const std::string bn = "decode_step/" + m->name + "/" + config_name(cfg) + "/b" + std::to_string(B) +
                                            "_l" + std::to_string(L);
                     benchmark::RegisterBenchmark(bn.c_str(), bm_step, StepCase{*m, cfg, B, L})

@@ -310,12 +310,19 @@ std::vector<int> token_counts(const std::string &arg)
     if (!arg.empty() && isdigit((unsigned char)arg[0])) {
         std::stringstream ss(arg);
         std::string t;
-        while (std::getline(ss, t, ',')) m.push_back(atoi(t.c_str()));
+        while (std::getline(ss, t, ',')) {
+            int n = 0;
+            if (!bench::parse_int(t, 1, 1 << 20, &n)) {
+                fprintf(stderr, "--tokens=%s: '%s' is not a token count (1 to 2^20)\n", arg.c_str(), t.c_str());
+                exit(2);
+            }
+            m.push_back(n);
+        }
         return m;
     }
     for (auto &row : bench::read_shapes("sweeps/tokens.txt"))
         if (row[0] == arg)
-            for (size_t i = 1; i < row.size(); i++) m.push_back(atoi(row[i].c_str()));
+            for (size_t i = 1; i < row.size(); i++) m.push_back(bench::field_int("sweeps/tokens.txt", row, i));
     if (m.empty()) {
         fprintf(stderr, "--tokens=%s: not a list of numbers nor a line of sweeps/tokens.txt\n", arg.c_str());
         exit(2);
@@ -339,9 +346,10 @@ std::vector<std::pair<std::string, Shape>> read_gemm_shapes()
         }
         if (tok != o.extra.end()) {
             for (int m : token_counts(tok->second))
-                out.push_back({r[0] + "/" + r[1], Shape{m, atoi(r[2].c_str()), atoi(r[3].c_str())}});
+                out.push_back({r[0] + "/" + r[1], Shape{m, bench::field_int(o.shapes, r, 2), bench::field_int(o.shapes, r, 3)}});
         } else {
-            out.push_back({r[0], Shape{atoi(r[1].c_str()), atoi(r[2].c_str()), atoi(r[3].c_str())}});
+            out.push_back({r[0], Shape{bench::field_int(o.shapes, r, 1), bench::field_int(o.shapes, r, 2),
+                                       bench::field_int(o.shapes, r, 3)}});
         }
     }
     return out;
@@ -697,8 +705,8 @@ int main(int argc, char **argv)
     bench::init(&argc, argv, {"tokens", "variants", "check_shapes", "check_impl"});
     const bench::Options &o = bench::options();
     if (o.check) return run_check();
+    register_benchmarks(o.extra.count("variants") != 0); // reads the shape list: bad input exits before GPU work
     bench::add_context();
-    register_benchmarks(o.extra.count("variants") != 0);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
