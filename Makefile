@@ -88,7 +88,7 @@ $(BUILD)/gpu_codec: tests/gpu_codec.cu $(CODEC)
 	@mkdir -p $(BUILD)
 	$(NVCC) $(NVFLAGS) -Xcompiler -fopenmp $< -o $@ -lgomp
 
-$(BUILD)/ceilings: microbench/ceilings.cu $(BENCH_DEP)
+$(BUILD)/ceilings: microbench/ceilings.cu microbench/decode/common.cuh $(BENCH_DEP)
 	@mkdir -p $(BUILD)
 	@test -n "$(GBENCH_ROOT)" || { echo "Google Benchmark not found: apt-get install libbenchmark-dev (or dpkg -x its Debian packages into .gbench/)"; exit 1; }
 	$(NVCC) $(NVFLAGS) $< -o $@ $(GBENCH_FLAGS) -lbenchmark

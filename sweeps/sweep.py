@@ -9,6 +9,9 @@ family, and leave Google Benchmark JSON under results/<gpu>/.
   count, memory); otherwise it refuses, unless --force.
 - Ceilings first (results/<gpu>/ceilings.json): device-to-device copy
   bandwidth and cuBLASLt's peak per dtype; every family gets them as flags.
+  The file also holds what one launch reading a single layer's bytes
+  reaches (ceiling/read*, see microbench/ceilings.cu), for reading the
+  GEMVs at small layers; those are not flags.
 - Each family writes results/<gpu>/<family>.json atomically: the binary
   writes a temporary file, which replaces the old one only when the run
   exited cleanly and produced a complete, well-formed result. A crashed or
