@@ -413,6 +413,38 @@ def model_size(name):
     return (float(m.group(1)) if m else float("inf"), name)
 
 
+def read_ceiling_table(results, gpu, by, names, shapes, copy):
+    """Markdown lines: the Llama layers whose weights (W8A8 or BF16) are as
+    many bytes as a read ceiling (ceilings.json, ceiling/read*/<MiB>, the same
+    sweep), each with one launch reading that many bytes, back to back and
+    with programmatic dependent launch, beside our GEMV at M = 1 / 16; all as
+    fractions of the copy bandwidth. [] where ceilings.json has no read rows."""
+    cctx, crows = R.load(results, gpu, "ceilings")
+    reads = defaultdict(dict)
+    for r in crows:
+        m = re.match(r"ceiling/(read|read_pdl)/(\d+)MiB", r["base"])
+        if m and copy and r.get("gbps"):
+            reads[int(m.group(2)) << 20][m.group(1)] = r["gbps"] / copy
+    out = []
+    for v, (n, k) in shapes:
+        for dt, w, label in (("e4m3_a8", 1, "W8A8"), ("bf16", 2, "BF16")):
+            rd = reads.get(n * k * w, {})
+            f = [by.get("gemv/fp8kit/%s/%dx%dx%d" % (dt, m, n, k), {}).get("frac_copy") for m in (1, 16)]
+            if "read" in rd and "read_pdl" in rd and None not in f:
+                model, layer = v.split("/")
+                out.append("| Llama-3.1-%s %s, %s (%d MiB) | %.2f | %.2f | %.2f / %.2f |"
+                           % (model[len("llama3.1-"):].upper(), layer, label, n * k * w >> 20, rd["read"],
+                              rd["read_pdl"], f[0], f[1]))
+    if not out:
+        return []
+    return ["One launch that only reads a layer's bytes (`results/%s/ceilings.json`, %s, the same sweep: "
+            "`ceiling/read`, launches back to back, and `ceiling/read_pdl`, each launch letting the next start at "
+            "once), beside our GEMV of that many weight bytes; fractions of the copy bandwidth:\n"
+            % (gpu, R.stamp_text(cctx, gpu)),
+            "| layer, weights (bytes) | read, one launch | read, launches overlapped (PDL) | our GEMV, M = 1 / 16 |",
+            "| --- | --- | --- | --- |"] + out + [""]
+
+
 def decode_tables(results, gpu):
     """Markdown: the README's decode tables for one GPU, from decode.json and
     decode_step.json: each Llama-3.1 layer's GEMV at M = 1 and 16 (fraction
@@ -444,6 +476,7 @@ def decode_tables(results, gpu):
                 out.append("| Llama-3.1-%s %s (%d x %d) | %s |" % (model[len("llama3.1-"):].upper(), layer, n, k,
                                                                    " | ".join(cells)))
         out.append("")
+        out += read_ceiling_table(results, gpu, by, names, shapes, copy)
         out.append("| attention, Llama-3.1-8B heads (32/8), contiguous | BF16 KV | E4M3 KV | E4M3 over BF16 | "
                    "PyTorch SDPA (BF16) |")
         out.append("| --- | --- | --- | --- | --- |")
