@@ -414,7 +414,7 @@ inline uint64_t seed_flag()
     char *end = nullptr;
     errno = 0;
     const uint64_t seed = s.empty() ? ((uint64_t)std::random_device{}() << 32) ^ std::random_device{}() ^ (uint64_t)time(nullptr)
-                                    : strtoull(s.c_str(), &end, 0);
+                                    : strtoull(s.c_str(), &end, 10);
     if (!s.empty() && (errno || *end || !isdigit((unsigned char)s[0]))) {
         fprintf(stderr, "--seed=%s: a non-negative integer (the seed a run printed)\n", s.c_str());
         exit(2);
@@ -464,13 +464,14 @@ inline void add_context()
     if (o.peak_bf16 > 0) benchmark::AddCustomContext("peak_tflops_bf16", std::to_string(o.peak_bf16));
 }
 
-// A measured rate given on the command line (GB/s, TFLOP/s): a positive
-// number, else exit 2.
+// A measured rate given on the command line (GB/s, TFLOP/s): a number >= 0
+// (0: not given; add_context() measures the copy bandwidth itself, as when
+// the sweep's ceilings could not), else exit 2.
 inline double flag_rate(const char *k, const char *v)
 {
     double r = 0;
-    if (!parse_double(v, 1e-9, 1e9, &r)) {
-        fprintf(stderr, "--%s=%s: a positive number (the measured rate)\n", k, v);
+    if (!parse_double(v, 0, 1e9, &r)) {
+        fprintf(stderr, "--%s=%s: a number >= 0 (the measured rate; 0: not known)\n", k, v);
         exit(2);
     }
     return r;

@@ -2,12 +2,13 @@
 //   ceiling/copy/<MiB>: device-to-device copy (cudaMemcpyAsync), in GB/s
 //   counting bytes read plus bytes written, at sizes far beyond L2.
 //   ceiling/read/<MiB>, ceiling/read_pdl/<MiB>: one kernel launch that only
-//   reads <MiB> from HBM (16-byte streaming loads, 8 in flight a thread, two
+//   reads <MiB> from HBM (16-byte streaming loads, 4 in flight a thread, two
 //   512-thread CTAs an SM), launched back to back in a CUDA graph; gbps
 //   counts the bytes read. The sizes are those of single decode layers
-//   (Llama-3.1-8B o in FP8 is 16 MiB): what one launch a layer can reach at
-//   that size, launch and tail included, against which the GEMVs' frac_copy
-//   at small layers reads. read_pdl launches with programmatic dependent
+//   (Llama-3.1-8B o in FP8 is 16 MiB) and of one layer's KV cache at batch
+//   1 (8 KV heads, 4K context: 8 MiB in FP8): what one launch a layer can
+//   reach at that size, launch and tail included, against which the GEMVs'
+//   and the attention's frac_copy at small sizes reads. read_pdl launches with programmatic dependent
 //   launch, each launch letting the next start at once and waiting for the
 //   one before only to write its result, as a GEMV streams its weights
 //   before its wait for X.
@@ -35,27 +36,26 @@ static void copy_bench(benchmark::State &state)
     }
 }
 
-// n16 16-byte words from p: each thread xors its words, eight loads in
-// flight (a grid-stride loop, so each round of loads is one contiguous span).
-// The xor goes to sink only where it equals a value no fill gives, so the
-// loads cannot be dropped and nothing is written in practice.
+// n16 16-byte words from p: each thread xors its words in rounds of 8
+// independent loads (a grid-stride loop, so each round of loads is one
+// contiguous span; the last round's loads past the end are predicated off,
+// so no thread ends in a chain of single loads each waiting for the one
+// before). ptxas issues a round as two groups of 4: 64 KiB in flight an SM,
+// about twice what the memory's latency times its rate needs. The xor goes to sink only where it equals a value no fill gives,
+// so the loads cannot be dropped and nothing is written in practice.
 __global__ void __launch_bounds__(512) read_kernel(const uint4 *__restrict__ p, size_t n16, uint4 *sink)
 {
     dec::pdl_trigger(); // the next launch may start (no-op without PDL)
     const size_t stride = (size_t)gridDim.x * blockDim.x;
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     uint4 a = {0, 0, 0, 0};
     constexpr int U = 8;
-    for (; i + (U - 1) * stride < n16; i += U * stride) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n16; i += U * stride) {
         uint4 v[U];
 #pragma unroll
-        for (int u = 0; u < U; u++) v[u] = __ldcs(p + i + u * stride); // streaming: not kept in L1/L2
+        for (int u = 0; u < U; u++) // streaming: not kept in L1/L2
+            v[u] = i + u * stride < n16 ? __ldcs(p + i + u * stride) : make_uint4(0, 0, 0, 0);
 #pragma unroll
         for (int u = 0; u < U; u++) a.x ^= v[u].x, a.y ^= v[u].y, a.z ^= v[u].z, a.w ^= v[u].w;
-    }
-    for (; i < n16; i += stride) {
-        const uint4 v = __ldcs(p + i);
-        a.x ^= v.x, a.y ^= v.y, a.z ^= v.z, a.w ^= v.w;
     }
     dec::pdl_wait(); // the launch before has finished (its sink writes ordered)
     if (a.x == 0x9E3779B9u && a.y == 0x7F4A7C15u) sink[blockIdx.x] = a;
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         benchmark::RegisterBenchmark(("ceiling/copy/" + std::to_string(mib) + "MiB").c_str(), copy_bench)
             ->Arg(mib)->UseManualTime()->Unit(benchmark::kMicrosecond);
     for (bool pdl : {false, true})
-        for (int mib : {16, 24, 32, 48, 64, 128, 256, 1024})
+        for (int mib : {4, 8, 16, 24, 32, 48, 64, 128, 256, 1024, 2048, 4096})
             benchmark::RegisterBenchmark(("ceiling/" + std::string(pdl ? "read_pdl/" : "read/") + std::to_string(mib) + "MiB").c_str(),
                                          read_bench, pdl)
                 ->Arg(mib)->UseManualTime()->Unit(benchmark::kMicrosecond);

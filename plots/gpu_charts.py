@@ -413,18 +413,32 @@ def model_size(name):
     return (float(m.group(1)) if m else float("inf"), name)
 
 
-def read_ceiling_table(results, gpu, by, names, shapes, copy):
+def read_ceilings(results, gpu, ctx):
+    """(context, {bytes: {"read": f, "read_pdl": f}}) from ceilings.json's
+    ceiling/read*/<MiB> rows, f the fraction of the copy bandwidth; empty
+    unless ceilings.json is from the sweep that wrote the family whose
+    context is ctx (its ceilings and commit), so that only numbers of one
+    run stand side by side (every sweep rewrites ceilings.json)."""
+    cctx, crows = R.load(results, gpu, "ceilings")
+    reads = defaultdict(dict)
+    fam, cf = ctx.get("fp8kit", {}), cctx.get("fp8kit", {})
+    copy = cf.get("ceilings", {}).get("copy_gbps")
+    if not copy or fam.get("ceilings") != cf.get("ceilings") or fam.get("git_commit") != cf.get("git_commit"):
+        return cctx, reads
+    for r in crows:
+        m = re.match(r"ceiling/(read|read_pdl)/(\d+)MiB", r["base"])
+        if m and copy and r.get("gbps"):
+            reads[int(m.group(2)) << 20][m.group(1)] = r["gbps"] / copy
+    return cctx, reads
+
+
+def read_ceiling_table(results, gpu, ctx, by, shapes):
     """Markdown lines: the Llama layers whose weights (W8A8 or BF16) are as
     many bytes as a read ceiling (ceilings.json, ceiling/read*/<MiB>, the same
     sweep), each with one launch reading that many bytes, back to back and
     with programmatic dependent launch, beside our GEMV at M = 1 / 16; all as
     fractions of the copy bandwidth. [] where ceilings.json has no read rows."""
-    cctx, crows = R.load(results, gpu, "ceilings")
-    reads = defaultdict(dict)
-    for r in crows:
-        m = re.match(r"ceiling/(read|read_pdl)/(\d+)MiB", r["base"])
-        if m and copy and r.get("gbps"):
-            reads[int(m.group(2)) << 20][m.group(1)] = r["gbps"] / copy
+    cctx, reads = read_ceilings(results, gpu, ctx)
     out = []
     for v, (n, k) in shapes:
         for dt, w, label in (("e4m3_a8", 1, "W8A8"), ("bf16", 2, "BF16")):
@@ -476,10 +490,12 @@ def decode_tables(results, gpu):
                 out.append("| Llama-3.1-%s %s (%d x %d) | %s |" % (model[len("llama3.1-"):].upper(), layer, n, k,
                                                                    " | ".join(cells)))
         out.append("")
-        out += read_ceiling_table(results, gpu, by, names, shapes, copy)
+        out += read_ceiling_table(results, gpu, ctx, by, shapes)
+        reads = read_ceilings(results, gpu, ctx)[1]
+        rcol = " one launch reading the KV's bytes (BF16 / E4M3; `ceiling/read`) |" if reads else ""
         out.append("| attention, Llama-3.1-8B heads (32/8), contiguous | BF16 KV | E4M3 KV | E4M3 over BF16 | "
-                   "PyTorch SDPA (BF16) |")
-        out.append("| --- | --- | --- | --- | --- |")
+                   "PyTorch SDPA (BF16) |" + rcol)
+        out.append("| --- | --- | --- | --- | --- |" + (" --- |" if reads else ""))
         for b, l in ((1, 4096), (1, 32768), (16, 4096), (16, 32768), (64, 32768)):
             case = "b%d_l%d_hq32_hkv8_d128_contig" % (b, l)
             bf, e4 = by.get("attn_decode/fp8kit/bf16/" + case), by.get("attn_decode/fp8kit/e4m3/" + case)
@@ -487,8 +503,11 @@ def decode_tables(results, gpu):
             if not (bf and e4) or R.time_s(e4) <= 0:
                 continue
             fr = lambda r: "%.2f" % r["frac_copy"] if r and "frac_copy" in r else "-"  # noqa: E731
+            kvb = 2 * b * 8 * l * 128  # K and V bytes at one byte an element, 8 KV heads of 128
+            rd = " / ".join("%.2f" % reads[kvb * w]["read"] if "read" in reads.get(kvb * w, {}) else "-" for w in (2, 1))
             out.append("| batch %d, %dK context | %s | %s | %.2fx | %s |" % (b, l // 1024, fr(bf), fr(e4),
-                                                                          R.time_s(bf) / R.time_s(e4), fr(sd)))
+                                                                          R.time_s(bf) / R.time_s(e4), fr(sd))
+                       + (" %s |" % rd if reads else ""))
         out.append("")
     sctx, srows = R.load(results, gpu, "decode_step")
     step = defaultdict(dict)

@@ -75,7 +75,8 @@ decode_step|--attn_pipe=|--attn_pipe=: 0 or 1 (-1: the planner's)
 decode|--gemv_min_resident=0|--gemv_min_resident=0: 1 to 3
 decode_step|--gemv_min_resident=two|--gemv_min_resident=two: 1 to 3
 decode|--gemv_stages=1|--gemv_stages=1: 0 (the planner's) or 2 to 16
-decode|--gemv_stages=4x|--gemv_stages=4x: 0 (the planner's)
+decode|--gemv_stages=17|--gemv_stages=17: 0 (the planner's) or 2 to 16
+decode|--gemv_stages=4x|--gemv_stages=4x: 0 (the planner's) or 2 to 16
 decode|--gemv_pdl=no|--gemv_pdl=no: 1 or 0
 decode|--attn_pdl=2|--attn_pdl=2: 1 or 0
 decode|--chain_pre=x|--chain_pre=x: 0 (the whole ring)
@@ -84,14 +85,36 @@ decode|--only=gemv --tokens=128|--tokens=128: a list of token counts, 1 to 64 ea
 decode_step|--attn_splits=4.5|--attn_splits=4.5: 0 (the planner's) to 256
 decode_step_trace|--gemv_trace_layer=x|--gemv_trace_layer=x: a layer index
 decode|--seed=12ab|--seed=12ab: a non-negative integer
-gemm|--copy_gbps=fast|--copy_gbps=fast: a positive number
-gemm|--peak_e4m3=-1|--peak_e4m3=-1: a positive number
+gemm|--copy_gbps=fast|--copy_gbps=fast: a number >= 0
+gemm|--peak_e4m3=-1|--peak_e4m3=-1: a number >= 0
 gemm|--shapes=sweeps/layers.txt --tokens=16,x|--tokens=16,x: 'x' is not a token count
 gemm|--shapes=@B@/flags_layers.txt --tokens=16|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=gemv --layers=@B@/flags_layers.txt|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=attn --attention=@B@/flags_attention.txt|@B@/flags_attention.txt: in the line 'context', field 2 ('1k') is not an integer
 decode_step|--models_file=@B@/flags_models.txt|@B@/flags_models.txt: in the line 'llama3.1-8b', field 3 ('4096.5') is not an integer
 decode_step|--shapes=@B@/flags_step.txt|@B@/flags_step.txt: in the line 'batch', field 3 ('16,') is not an integer
+decode_step|--models=llama9-1b|model llama9-1b is not in the models file
 CASES
+# Good values still get past the checks (exit status not 2: 0 on a GPU,
+# where the filter leaves nothing to run, or the CUDA error without one);
+# --copy_gbps=0 is what the sweep passes when it could not measure the copy.
+while read -r bin args; do
+    [ -z "$bin" ] && continue
+    n=$((n + 1))
+    # shellcheck disable=SC2086 # the flags are words
+    out=$("$B/$bin" $args --benchmark_filter='^none$' 2>&1)
+    if [ $? -ne 2 ]; then
+        echo "ok   $bin $args: accepted"
+    else
+        echo "FAIL $bin $args: refused: $(printf '%s' "$out" | grep -v '^# seed' | head -2)"
+        fail=1
+    fi
+done <<'GOOD'
+gemm --copy_gbps=0.00 --peak_e4m3=0 --shapes=sweeps/gemm_quick.txt
+gemm --shapes=sweeps/layers.txt --tokens=prefill
+decode --seed=12 --gemv_stages=0 --gemv_min_resident=1 --gemv_pdl=0 --attn_producers=0 --attn_pipe=-1 --attn_warps=8 --only=gemv --tokens=1,16,64
+decode --chain_pre=0 --chain_ctas=2 --only=chain
+decode_step --quick --attn_splits=0 --gemv_max_fp8=0 --gemv_min_resident=3 --copy_gbps=4240.42
+GOOD
 echo "# benchmark flags: $n cases"
 exit $fail

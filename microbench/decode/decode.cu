@@ -1312,9 +1312,10 @@ int main(int argc, char **argv)
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
     const std::string only = opt("only", "");
-    g_gemv_stages = bench::opt_int("gemv_stages", 0, 0, gemv::MAX_STAGES, "0 (the planner's) or a ring depth up to the kernel's maximum");
+    const std::string stages_hint = "0 (the planner's) or " + std::to_string(gemv::MIN_STAGES) + " to " + std::to_string(gemv::MAX_STAGES);
+    g_gemv_stages = bench::opt_int("gemv_stages", 0, 0, gemv::MAX_STAGES, stages_hint.c_str());
     if (g_gemv_stages != 0 && g_gemv_stages < gemv::MIN_STAGES) {
-        fprintf(stderr, "--gemv_stages=%d: 0 (the planner's) or %d to %d\n", g_gemv_stages, gemv::MIN_STAGES, gemv::MAX_STAGES);
+        fprintf(stderr, "--gemv_stages=%d: %s\n", g_gemv_stages, stages_hint.c_str());
         return 2;
     }
     g_gemv_pdl = bench::opt_int("gemv_pdl", 1, 0, 1, "1 or 0 (programmatic dependent launch)");

@@ -1415,6 +1415,11 @@ int main(int argc, char **argv)
     if (o.extra.count("models")) models = split_csv(opt("models", ""));
     std::set<std::string> configs;
     for (auto &c : split_csv(opt("configs", ""))) configs.insert(c);
+    for (auto &name : models) // before any GPU work, as every other bad input
+        if (std::none_of(all.begin(), all.end(), [&](const ModelCfg &x) { return x.name == name; })) {
+            fprintf(stderr, "model %s is not in the models file\n", name.c_str());
+            return 2;
+        }
 
     bench::add_context();
     size_t free_b = 0, total_b = 0;
@@ -1428,11 +1433,7 @@ int main(int argc, char **argv)
     for (auto &name : models) {
         const ModelCfg *m = nullptr;
         for (auto &x : all)
-            if (x.name == name) m = &x;
-        if (!m) {
-            fprintf(stderr, "model %s is not in the models file\n", name.c_str());
-            return 2;
-        }
+            if (x.name == name) m = &x; // (checked above)
         for (int cfg = 0; cfg < NCONFIG; cfg++) {
             if (!configs.empty() && !configs.count(config_name(cfg))) continue;
             // a model's own grid ("batch.MODEL", "context.MODEL") where the list has one
