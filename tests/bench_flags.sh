@@ -14,6 +14,8 @@ printf 'llama3.1-8b  o  4096  4O96\n' >"$B/flags_layers.txt"
 printf 'batch 1 4\ncontext 1k\nllama3.1-8b 32 8 128\n' >"$B/flags_attention.txt"
 printf 'llama3.1-8b 32 4096.5 14336 32 8 128 128256 1e-5 500000 8 1 4 8192\n' >"$B/flags_models.txt"
 printf 'models llama3.1-8b\nbatch 1 16,\ncontext 4096\n' >"$B/flags_step.txt"
+printf 'llama3.1-8b 32 4096 14336 32 8 128 128256 1e-5 500000 8 4 1 8192\n' >"$B/flags_models_ff.txt"
+printf 'llama3.1-8b 32 4096 14336 32 8 128 128256 1e-5 500000 0 1 4 8192\n' >"$B/flags_models_rope.txt"
 while IFS='|' read -r bin args want; do
     [ -z "$bin" ] && continue
     n=$((n + 1))
@@ -94,6 +96,8 @@ decode|--only=attn --attention=@B@/flags_attention.txt|@B@/flags_attention.txt: 
 decode_step|--models_file=@B@/flags_models.txt|@B@/flags_models.txt: in the line 'llama3.1-8b', field 3 ('4096.5') is not an integer
 decode_step|--shapes=@B@/flags_step.txt|@B@/flags_step.txt: in the line 'batch', field 3 ('16,') is not an integer
 decode_step|--models=llama9-1b|model llama9-1b is not in the models file
+decode_step|--models_file=@B@/flags_models_ff.txt|high_freq_factor (1) must exceed low_freq_factor (4)
+decode_step|--models_file=@B@/flags_models_rope.txt|@B@/flags_models_rope.txt: in the line 'llama3.1-8b', field 11 ('0') is not a number in [1, 1e+06]
 CASES
 # Good values still get past the checks (exit status not 2: 0 on a GPU,
 # where the filter leaves nothing to run, or the CUDA error without one);

@@ -281,10 +281,16 @@ std::vector<ModelCfg> read_models(const std::string &path)
         ModelCfg m;
         m.name = r[0];
         auto i = [&](size_t k) { return bench::field_int(path, r, k); };
-        auto d = [&](size_t k) { return bench::field_double(path, r, k, 0, 1e12); };
+        auto d = [&](size_t k, double lo, double hi) { return bench::field_double(path, r, k, lo, hi); };
         m.layers = i(1), m.hidden = i(2), m.inter = i(3), m.hq = i(4), m.hkv = i(5), m.hd = i(6), m.vocab = i(7);
-        m.eps = (float)d(8), m.theta = d(9), m.rope_factor = d(10), m.low_ff = d(11), m.high_ff = d(12);
-        m.orig_ctx = bench::field_int(path, r, 13, 0);
+        // RoPE's wavelengths divide by the factors (Llama 3.1's scaling: factor >= 1, high > low)
+        m.eps = (float)d(8, 1e-12, 1), m.theta = d(9, 1, 1e12), m.rope_factor = d(10, 1, 1e6);
+        m.low_ff = d(11, 1e-6, 1e6), m.high_ff = d(12, 1e-6, 1e6), m.orig_ctx = i(13);
+        if (m.high_ff <= m.low_ff) {
+            fprintf(stderr, "%s: in the line '%s', high_freq_factor (%g) must exceed low_freq_factor (%g)\n", path.c_str(),
+                    r[0].c_str(), m.high_ff, m.low_ff);
+            exit(2);
+        }
         out.push_back(m);
     }
     return out;
