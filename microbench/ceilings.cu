@@ -8,10 +8,10 @@
 //   (Llama-3.1-8B o in FP8 is 16 MiB) and of one layer's KV cache at batch
 //   1 (8 KV heads, 4K context: 8 MiB in FP8): what one launch a layer can
 //   reach at that size, launch and tail included, against which the GEMVs'
-//   and the attention's frac_copy at small sizes reads. read_pdl launches with programmatic dependent
-//   launch, each launch letting the next start at once and waiting for the
-//   one before only to write its result, as a GEMV streams its weights
-//   before its wait for X.
+//   and the attention's frac_copy at small sizes reads. read_pdl launches
+//   with programmatic dependent launch, each launch letting the next start
+//   at once and waiting for the one before only to write its result, as a
+//   GEMV streams its weights before its wait for X.
 // The GEMM binary measures the matrix ceilings (cuBLASLt at its best shape).
 #include "bench.h"
 #include "decode/common.cuh"
@@ -41,8 +41,9 @@ static void copy_bench(benchmark::State &state)
 // contiguous span; the last round's loads past the end are predicated off,
 // so no thread ends in a chain of single loads each waiting for the one
 // before). ptxas issues a round as two groups of 4: 64 KiB in flight an SM,
-// about twice what the memory's latency times its rate needs. The xor goes to sink only where it equals a value no fill gives,
-// so the loads cannot be dropped and nothing is written in practice.
+// about twice what the memory's latency times its rate needs. The xor goes
+// to sink only where it equals a value no fill gives, so the loads cannot
+// be dropped and nothing is written in practice.
 __global__ void __launch_bounds__(512) read_kernel(const uint4 *__restrict__ p, size_t n16, uint4 *sink)
 {
     dec::pdl_trigger(); // the next launch may start (no-op without PDL)

@@ -427,18 +427,17 @@ def read_ceilings(results, gpu, ctx):
         return cctx, reads
     for r in crows:
         m = re.match(r"ceiling/(read|read_pdl)/(\d+)MiB", r["base"])
-        if m and copy and r.get("gbps"):
+        if m and r.get("gbps"):
             reads[int(m.group(2)) << 20][m.group(1)] = r["gbps"] / copy
     return cctx, reads
 
 
-def read_ceiling_table(results, gpu, ctx, by, shapes):
+def read_ceiling_table(gpu, cctx, reads, by, shapes):
     """Markdown lines: the Llama layers whose weights (W8A8 or BF16) are as
-    many bytes as a read ceiling (ceilings.json, ceiling/read*/<MiB>, the same
-    sweep), each with one launch reading that many bytes, back to back and
-    with programmatic dependent launch, beside our GEMV at M = 1 / 16; all as
-    fractions of the copy bandwidth. [] where ceilings.json has no read rows."""
-    cctx, reads = read_ceilings(results, gpu, ctx)
+    many bytes as a read ceiling (read_ceilings()), each with one launch
+    reading that many bytes, back to back and with programmatic dependent
+    launch, beside our GEMV at M = 1 / 16; all as fractions of the copy
+    bandwidth. [] where there are no read ceilings of the same sweep."""
     out = []
     for v, (n, k) in shapes:
         for dt, w, label in (("e4m3_a8", 1, "W8A8"), ("bf16", 2, "BF16")):
@@ -490,8 +489,8 @@ def decode_tables(results, gpu):
                 out.append("| Llama-3.1-%s %s (%d x %d) | %s |" % (model[len("llama3.1-"):].upper(), layer, n, k,
                                                                    " | ".join(cells)))
         out.append("")
-        out += read_ceiling_table(results, gpu, ctx, by, shapes)
-        reads = read_ceilings(results, gpu, ctx)[1]
+        cctx, reads = read_ceilings(results, gpu, ctx)
+        out += read_ceiling_table(gpu, cctx, reads, by, shapes)
         rcol = " one launch reading the KV's bytes (BF16 / E4M3; `ceiling/read`) |" if reads else ""
         out.append("| attention, Llama-3.1-8B heads (32/8), contiguous | BF16 KV | E4M3 KV | E4M3 over BF16 | "
                    "PyTorch SDPA (BF16) |" + rcol)
