@@ -367,6 +367,26 @@ inline double field_double(const std::string &path, const std::vector<std::strin
     return v;
 }
 
+// --flag=a,b,c as integers, each in [lo, hi]; an empty item (1,,16) or any
+// other text is refused (exit 2) with `hint`, what each item may be.
+inline std::vector<int> int_list(const char *flag, const std::string &arg, long lo, long hi, const char *hint)
+{
+    std::vector<int> r;
+    size_t i = 0;
+    while (true) {
+        const size_t j = std::min(arg.find(',', i), arg.size());
+        const std::string t = arg.substr(i, j - i);
+        int n = 0;
+        if (!parse_int(t, lo, hi, &n)) {
+            fprintf(stderr, "--%s=%s: '%s' is not %s\n", flag, arg.c_str(), t.c_str(), hint);
+            exit(2);
+        }
+        r.push_back(n);
+        if (j == arg.size()) return r;
+        i = j + 1;
+    }
+}
+
 // "a,b,,c" -> {"a", "b", "c"}
 inline std::vector<std::string> split_csv(const std::string &s)
 {

@@ -82,14 +82,19 @@ decode|--gemv_stages=4x|--gemv_stages=4x: 0 (the planner's) or 2 to 16
 decode|--gemv_pdl=no|--gemv_pdl=no: 1 or 0
 decode|--attn_pdl=2|--attn_pdl=2: 1 or 0
 decode|--chain_pre=x|--chain_pre=x: 0 (the whole ring)
-decode|--only=gemv --tokens=1,16x|--tokens=1,16x: a list of token counts, 1 to 64 each
-decode|--only=gemv --tokens=128|--tokens=128: a list of token counts, 1 to 64 each
+decode|--only=gemv --tokens=1,16x|--tokens=1,16x: '16x' is not a token count, 1 to 64
+decode|--only=gemv --tokens=128|--tokens=128: '128' is not a token count, 1 to 64
+decode|--only=gemv --tokens=1,,16|--tokens=1,,16: '' is not a token count, 1 to 64
+decode|--only=attn --tokens=x|--tokens=x: 'x' is not a token count, 1 to 64
+decode|--models=llama3.1-8bb|--models: 'llama3.1-8bb' is in none of the lists this run reads (sweeps/layers.txt, sweeps/attention.txt)
+decode|--only=attn --models=llama3.1-8b,llama9-1b|--models: 'llama9-1b' is in none of the lists this run reads (sweeps/attention.txt)
 decode_step|--attn_splits=4.5|--attn_splits=4.5: 0 (the planner's) to 256
 decode_step_trace|--gemv_trace_layer=x|--gemv_trace_layer=x: a layer index
 decode|--seed=12ab|--seed=12ab: a non-negative integer
 gemm|--copy_gbps=fast|--copy_gbps=fast: a number >= 0
 gemm|--peak_e4m3=-1|--peak_e4m3=-1: a number >= 0
 gemm|--shapes=sweeps/layers.txt --tokens=16,x|--tokens=16,x: 'x' is not a token count
+gemm|--shapes=sweeps/layers.txt --tokens=16,|--tokens=16,: '' is not a token count
 gemm|--shapes=@B@/flags_layers.txt --tokens=16|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=gemv --layers=@B@/flags_layers.txt|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=attn --attention=@B@/flags_attention.txt|@B@/flags_attention.txt: in the line 'context', field 2 ('1k') is not an integer
@@ -118,6 +123,7 @@ gemm --copy_gbps=0.00 --peak_e4m3=0 --shapes=sweeps/gemm_quick.txt
 gemm --shapes=sweeps/layers.txt --tokens=prefill
 decode --seed=12 --gemv_stages=0 --gemv_min_resident=1 --gemv_pdl=0 --attn_producers=0 --attn_pipe=-1 --attn_warps=8 --only=gemv --tokens=1,16,64
 decode --chain_pre=0 --chain_ctas=2 --only=chain
+decode --only=attn --models=llama3.1-70b --attn_variants=s8,w4p0
 decode_step --quick --attn_splits=0 --gemv_max_fp8=0 --gemv_min_resident=3 --copy_gbps=4240.42
 GOOD
 echo "# benchmark flags: $n cases"

@@ -1379,19 +1379,15 @@ int main(int argc, char **argv)
     for (auto &m : split_csv(opt("models", o.quick ? "llama3.1-8b,llama3.1-70b" : ""))) models.insert(m);
     auto want = [&](const std::string &m) { return models.empty() || models.count(m); };
 
+    // (--tokens is checked whatever --only says)
+    std::vector<int> toks;
+    if (bench::options().extra.count("tokens"))
+        toks = bench::int_list("tokens", opt("tokens", ""), 1, 64, "a token count, 1 to 64");
+    // every name in --models must be in a list this run reads
+    std::set<std::string> listed;
     if (only.empty() || only == "gemv") {
-        std::vector<int> toks;
-        if (bench::options().extra.count("tokens"))
-            for (auto &t : split_csv(opt("tokens", ""))) {
-                int m = 0;
-                if (!bench::parse_int(t, 1, 64, &m)) {
-                    fprintf(stderr, "--tokens=%s: a list of token counts, 1 to 64 each\n", opt("tokens", "").c_str());
-                    return 2;
-                }
-                toks.push_back(m);
-            }
-        else if (o.quick) toks = {1, 16, 64};
-        else {
+        if (!bench::options().extra.count("tokens") && o.quick) toks = {1, 16, 64};
+        if (!bench::options().extra.count("tokens") && !o.quick) {
             const std::string tf = opt("tokens_file", "sweeps/tokens.txt");
             for (auto &r : bench::read_shapes(tf))
                 if (r[0] == "decode")
@@ -1417,6 +1413,7 @@ int main(int argc, char **argv)
         std::set<std::pair<int, int>> seen;
         const std::string lf = opt("layers", "sweeps/layers.txt");
         for (auto &r : bench::read_shapes(lf)) {
+            if (r.size() >= 4) listed.insert(r[0]);
             if (r.size() < 4 || !want(r[0])) continue;
             const int N = bench::field_int(lf, r, 2), K = bench::field_int(lf, r, 3);
             if (!seen.insert({N, K}).second) continue;
@@ -1462,8 +1459,11 @@ int main(int argc, char **argv)
         for (auto &r : bench::read_shapes(af)) {
             if (r[0] == "batch") for (size_t i = 1; i < r.size(); i++) batches.push_back(bench::field_int(af, r, i));
             else if (r[0] == "context") for (size_t i = 1; i < r.size(); i++) contexts.push_back(bench::field_int(af, r, i));
-            else if (r.size() >= 4 && want(r[0]))
-                mdls.push_back({r[0], bench::field_int(af, r, 1), bench::field_int(af, r, 2), bench::field_int(af, r, 3)});
+            else if (r.size() >= 4) {
+                listed.insert(r[0]);
+                if (want(r[0]))
+                    mdls.push_back({r[0], bench::field_int(af, r, 1), bench::field_int(af, r, 2), bench::field_int(af, r, 3)});
+            }
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
         // --attn_variants=s4,w8,s16w4p1: also time our kernel with that many
@@ -1499,6 +1499,14 @@ int main(int argc, char **argv)
                             }
         }
     }
+    if (only != "chain") // (the chains take no models)
+        for (auto &m : models)
+            if (!listed.count(m)) {
+                fprintf(stderr, "--models: '%s' is in none of the lists this run reads (%s%s%s)\n", m.c_str(),
+                        only != "attn" ? opt("layers", "sweeps/layers.txt").c_str() : "", only.empty() ? ", " : "",
+                        only != "gemv" ? opt("attention", "sweeps/attention.txt").c_str() : "");
+                return 2;
+            }
     bench::add_context();
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -38,7 +38,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 
 using namespace fp8kit;
 using bf16 = __nv_bfloat16;
@@ -307,19 +306,7 @@ std::string shape_name(Shape s)
 std::vector<int> token_counts(const std::string &arg)
 {
     std::vector<int> m;
-    if (!arg.empty() && isdigit((unsigned char)arg[0])) {
-        std::stringstream ss(arg);
-        std::string t;
-        while (std::getline(ss, t, ',')) {
-            int n = 0;
-            if (!bench::parse_int(t, 1, 1 << 20, &n)) {
-                fprintf(stderr, "--tokens=%s: '%s' is not a token count (1 to 2^20)\n", arg.c_str(), t.c_str());
-                exit(2);
-            }
-            m.push_back(n);
-        }
-        return m;
-    }
+    if (!arg.empty() && isdigit((unsigned char)arg[0])) return bench::int_list("tokens", arg, 1, 1 << 20, "a token count (1 to 2^20)");
     for (auto &row : bench::read_shapes("sweeps/tokens.txt"))
         if (row[0] == arg)
             for (size_t i = 1; i < row.size(); i++) m.push_back(bench::field_int("sweeps/tokens.txt", row, i));
