@@ -306,7 +306,7 @@ inline std::string opt(const char *k, const std::string &def)
 // would go on with a number nobody asked for).
 inline bool parse_int(const std::string &s, long lo, long hi, int *out)
 {
-    if (s.empty() || isspace((unsigned char)s[0])) return false;
+    if (s.empty() || !(isdigit((unsigned char)s[0]) || s[0] == '-')) return false; // (no space, no '+')
     char *end = nullptr;
     errno = 0;
     const long v = strtol(s.c_str(), &end, 10);
@@ -377,6 +377,10 @@ inline std::vector<int> int_list(const char *flag, const std::string &arg, long 
         const size_t j = std::min(arg.find(',', i), arg.size());
         const std::string t = arg.substr(i, j - i);
         int n = 0;
+        if (t.empty()) {
+            fprintf(stderr, "--%s=%s: an empty item (each is %s)\n", flag, arg.c_str(), hint);
+            exit(2);
+        }
         if (!parse_int(t, lo, hi, &n)) {
             fprintf(stderr, "--%s=%s: '%s' is not %s\n", flag, arg.c_str(), t.c_str(), hint);
             exit(2);

@@ -12,6 +12,7 @@ n=0
 # shape lists with one bad number each (@B@ in a case is $B)
 printf 'llama3.1-8b  o  4096  4O96\n' >"$B/flags_layers.txt"
 printf 'batch 1 4\ncontext 1k\nllama3.1-8b 32 8 128\n' >"$B/flags_attention.txt"
+printf 'batch 1\ncontext 4096\nllama3.1-8b 32 8 64\n' >"$B/flags_attention_d64.txt"
 printf 'llama3.1-8b 32 4096.5 14336 32 8 128 128256 1e-5 500000 8 1 4 8192\n' >"$B/flags_models.txt"
 printf 'models llama3.1-8b\nbatch 1 16,\ncontext 4096\n' >"$B/flags_step.txt"
 printf 'llama3.1-8b 32 4096 14336 32 8 128 128256 1e-5 500000 8 4 1 8192\n' >"$B/flags_models_ff.txt"
@@ -84,17 +85,21 @@ decode|--attn_pdl=2|--attn_pdl=2: 1 or 0
 decode|--chain_pre=x|--chain_pre=x: 0 (the whole ring)
 decode|--only=gemv --tokens=1,16x|--tokens=1,16x: '16x' is not a token count, 1 to 64
 decode|--only=gemv --tokens=128|--tokens=128: '128' is not a token count, 1 to 64
-decode|--only=gemv --tokens=1,,16|--tokens=1,,16: '' is not a token count, 1 to 64
+decode|--only=gemv --tokens=1,,16|--tokens=1,,16: an empty item (each is a token count, 1 to 64)
+decode|--only=gemv --tokens=+16|--tokens=+16: '+16' is not a token count, 1 to 64
 decode|--only=attn --tokens=x|--tokens=x: 'x' is not a token count, 1 to 64
-decode|--models=llama3.1-8bb|--models: 'llama3.1-8bb' is in none of the lists this run reads (sweeps/layers.txt, sweeps/attention.txt)
-decode|--only=attn --models=llama3.1-8b,llama9-1b|--models: 'llama9-1b' is in none of the lists this run reads (sweeps/attention.txt)
+decode|--models=llama3.1-8bb|--models: no benchmark of 'llama3.1-8bb' in the lists this run reads (sweeps/layers.txt, sweeps/attention.txt)
+decode|--check --models=llama3.1-8b|--models: --check runs fixed cases
+decode|--check --tokens=1,,16|--tokens=1,,16: an empty item
+decode|--only=attn --models=llama3.1-8b --attention=@B@/flags_attention_d64.txt|--models: no benchmark of 'llama3.1-8b' in the lists this run reads (@B@/flags_attention_d64.txt)
+decode|--only=attn --models=llama3.1-8b,llama9-1b|--models: no benchmark of 'llama9-1b' in the lists this run reads (sweeps/attention.txt)
 decode_step|--attn_splits=4.5|--attn_splits=4.5: 0 (the planner's) to 256
 decode_step_trace|--gemv_trace_layer=x|--gemv_trace_layer=x: a layer index
 decode|--seed=12ab|--seed=12ab: a non-negative integer
 gemm|--copy_gbps=fast|--copy_gbps=fast: a number >= 0
 gemm|--peak_e4m3=-1|--peak_e4m3=-1: a number >= 0
 gemm|--shapes=sweeps/layers.txt --tokens=16,x|--tokens=16,x: 'x' is not a token count
-gemm|--shapes=sweeps/layers.txt --tokens=16,|--tokens=16,: '' is not a token count
+gemm|--shapes=sweeps/layers.txt --tokens=16,|--tokens=16,: an empty item
 gemm|--shapes=@B@/flags_layers.txt --tokens=16|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=gemv --layers=@B@/flags_layers.txt|@B@/flags_layers.txt: in the line 'llama3.1-8b', field 4 ('4O96') is not an integer
 decode|--only=attn --attention=@B@/flags_attention.txt|@B@/flags_attention.txt: in the line 'context', field 2 ('1k') is not an integer
@@ -106,10 +111,13 @@ decode_step|--models_file=@B@/flags_models_rope.txt|@B@/flags_models_rope.txt: i
 CASES
 # Good values still get past the checks (exit status not 2: 0 on a GPU,
 # where the filter leaves nothing to run, or the CUDA error without one);
-# --copy_gbps=0 is what the sweep passes when it could not measure the copy.
+# --copy_gbps=0 is what the sweep passes when it could not measure the copy;
+# --quick's default models need not all be in a given list.
+printf 'llama3.1-8b  o  4096  4096\n' >"$B/flags_layers_8b.txt"
 while read -r bin args; do
     [ -z "$bin" ] && continue
     n=$((n + 1))
+    args=$(printf '%s' "$args" | sed "s|@B@|$B|g")
     # shellcheck disable=SC2086 # the flags are words
     out=$("$B/$bin" $args --benchmark_filter='^none$' 2>&1)
     if [ $? -ne 2 ]; then
@@ -124,6 +132,7 @@ gemm --shapes=sweeps/layers.txt --tokens=prefill
 decode --seed=12 --gemv_stages=0 --gemv_min_resident=1 --gemv_pdl=0 --attn_producers=0 --attn_pipe=-1 --attn_warps=8 --only=gemv --tokens=1,16,64
 decode --chain_pre=0 --chain_ctas=2 --only=chain
 decode --only=attn --models=llama3.1-70b --attn_variants=s8,w4p0
+decode --quick --only=gemv --layers=@B@/flags_layers_8b.txt
 decode_step --quick --attn_splits=0 --gemv_max_fp8=0 --gemv_min_resident=3 --copy_gbps=4240.42
 GOOD
 echo "# benchmark flags: $n cases"

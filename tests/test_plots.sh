@@ -25,9 +25,10 @@ done
 # The read ceilings stand beside the GEMV and attention tables only when
 # ceilings.json comes from the decode family's sweep (its ceilings and
 # commit): copies of results/h200 with ceilings.json's context made the
-# decode family's (pair) and another commit's (other); the first gets the
-# table and the column, the second not.
-for k in pair other; do
+# decode family's (pair), another commit's (other) and the same commit's
+# with another copy rate (ceil); the first gets the table and the column, the
+# others not.
+for k in pair other ceil; do
     mkdir -p "$t/$k/h200"
     cp results/h200/decode.json "$t/$k/h200/"
     $PY - "$t/$k/h200" results/h200/ceilings.json "$k" <<'PY'
@@ -35,15 +36,19 @@ import json, sys
 d = json.load(open(sys.argv[1] + "/decode.json"))
 c = json.load(open(sys.argv[2]))
 c["context"]["fp8kit"]["ceilings"] = d["context"]["fp8kit"]["ceilings"]
-c["context"]["fp8kit"]["git_commit"] = d["context"]["fp8kit"]["git_commit"] if sys.argv[3] == "pair" else "0" * 40
+c["context"]["fp8kit"]["git_commit"] = d["context"]["fp8kit"]["git_commit"] if sys.argv[3] != "other" else "0" * 40
+if sys.argv[3] == "ceil":
+    c["context"]["fp8kit"]["ceilings"] = dict(c["context"]["fp8kit"]["ceilings"], copy_gbps=1.0)
 json.dump(c, open(sys.argv[1] + "/ceilings.json", "w"))
 PY
 done
 if $PY plots/gpu_charts.py "$t/pair" "$t/pairout" >"$t/log" 2>&1 &&
    $PY plots/gpu_charts.py "$t/other" "$t/otherout" >>"$t/log" 2>&1 &&
+   $PY plots/gpu_charts.py "$t/ceil" "$t/ceilout" >>"$t/log" 2>&1 &&
    grep -q '^| Llama-3.1-8B o, W8A8 (16 MiB) | 0\.[0-9][0-9] | [01]\.[0-9][0-9] | 0\.[0-9][0-9] / 0\.[0-9][0-9] |$' "$t/pairout/decode_h200.md" &&
    grep -q "one launch reading the KV's bytes" "$t/pairout/decode_h200.md" &&
-   ! grep -q "One launch that only reads\|one launch reading the KV" "$t/otherout/decode_h200.md"; then
+   grep -q "^GEMV at M = 1 / 16" "$t/otherout/decode_h200.md" && grep -q "^GEMV at M = 1 / 16" "$t/ceilout/decode_h200.md" &&
+   ! grep -q "One launch that only reads\|one launch reading the KV" "$t/otherout/decode_h200.md" "$t/ceilout/decode_h200.md"; then
     echo "ok   plots: read ceilings beside the decode tables only when ceilings.json is from the same sweep"
 else
     echo "FAIL plots: the read-ceiling table is missing from a matched pair or present for a mismatched one"; cat "$t/log"; fail=1

@@ -1359,6 +1359,15 @@ int main(int argc, char **argv)
     if (bench::refuse_unbuilt("gemv_chain_trace", "build/decode_trace", "GEMV_TRACE")) return 2;
     if (bench::refuse_unbuilt("gemv_trace", "build/decode_trace", "GEMV_TRACE")) return 2;
 #endif
+    // --tokens is read whatever else is asked; --models selects benchmarks
+    // (the checks and the chains run fixed cases)
+    std::vector<int> toks;
+    if (bench::options().extra.count("tokens"))
+        toks = bench::int_list("tokens", opt("tokens", ""), 1, 64, "a token count, 1 to 64");
+    if (bench::options().extra.count("models") && (o.check || only == "chain")) {
+        fprintf(stderr, "--models: %s runs fixed cases, not the models' shapes\n", o.check ? "--check" : "--only=chain");
+        return 2;
+    }
     if (o.check) {
         const cudaDeviceProp &p = bench::device();
         printf("# %s, %d SMs\n", p.name, p.multiProcessorCount);
@@ -1379,11 +1388,7 @@ int main(int argc, char **argv)
     for (auto &m : split_csv(opt("models", o.quick ? "llama3.1-8b,llama3.1-70b" : ""))) models.insert(m);
     auto want = [&](const std::string &m) { return models.empty() || models.count(m); };
 
-    // (--tokens is checked whatever --only says)
-    std::vector<int> toks;
-    if (bench::options().extra.count("tokens"))
-        toks = bench::int_list("tokens", opt("tokens", ""), 1, 64, "a token count, 1 to 64");
-    // every name in --models must be in a list this run reads
+    // every name given in --models must have benchmarks in this run
     std::set<std::string> listed;
     if (only.empty() || only == "gemv") {
         if (!bench::options().extra.count("tokens") && o.quick) toks = {1, 16, 64};
@@ -1413,8 +1418,8 @@ int main(int argc, char **argv)
         std::set<std::pair<int, int>> seen;
         const std::string lf = opt("layers", "sweeps/layers.txt");
         for (auto &r : bench::read_shapes(lf)) {
-            if (r.size() >= 4) listed.insert(r[0]);
             if (r.size() < 4 || !want(r[0])) continue;
+            listed.insert(r[0]);
             const int N = bench::field_int(lf, r, 2), K = bench::field_int(lf, r, 3);
             if (!seen.insert({N, K}).second) continue;
             struct Impl { int wt, ltmode; };
@@ -1459,11 +1464,8 @@ int main(int argc, char **argv)
         for (auto &r : bench::read_shapes(af)) {
             if (r[0] == "batch") for (size_t i = 1; i < r.size(); i++) batches.push_back(bench::field_int(af, r, i));
             else if (r[0] == "context") for (size_t i = 1; i < r.size(); i++) contexts.push_back(bench::field_int(af, r, i));
-            else if (r.size() >= 4) {
-                listed.insert(r[0]);
-                if (want(r[0]))
-                    mdls.push_back({r[0], bench::field_int(af, r, 1), bench::field_int(af, r, 2), bench::field_int(af, r, 3)});
-            }
+            else if (r.size() >= 4 && want(r[0]))
+                mdls.push_back({r[0], bench::field_int(af, r, 1), bench::field_int(af, r, 2), bench::field_int(af, r, 3)});
         }
         if (o.quick) batches = {1, 16, 64}, contexts = {4096, 32768};
         // --attn_variants=s4,w8,s16w4p1: also time our kernel with that many
@@ -1483,6 +1485,7 @@ int main(int argc, char **argv)
         }
         for (auto &m : mdls) {
             if (m.d != attn::HD || m.hq % m.hkv || m.hq / m.hkv > attn::MAX_G) continue; // kernel: head dim 128, G <= MAX_G
+            listed.insert(m.name);
             for (int B : batches)
                 for (int L : contexts)
                     for (int kv : {attn::KV_BF16, attn::KV_E4M3, attn::KV_E5M2})
@@ -1499,11 +1502,11 @@ int main(int argc, char **argv)
                             }
         }
     }
-    if (only != "chain") // (the chains take no models)
+    if (bench::options().extra.count("models"))
         for (auto &m : models)
             if (!listed.count(m)) {
-                fprintf(stderr, "--models: '%s' is in none of the lists this run reads (%s%s%s)\n", m.c_str(),
-                        only != "attn" ? opt("layers", "sweeps/layers.txt").c_str() : "", only.empty() ? ", " : "",
+                fprintf(stderr, "--models: no benchmark of '%s' in the lists this run reads (%s%s%s)\n",
+                        m.c_str(), only != "attn" ? opt("layers", "sweeps/layers.txt").c_str() : "", only.empty() ? ", " : "",
                         only != "gemv" ? opt("attention", "sweeps/attention.txt").c_str() : "");
                 return 2;
             }
