@@ -340,18 +340,25 @@ inline int opt_int(const char *k, int def, long lo, long hi, const char *hint)
     return n;
 }
 
-// Field i of a shape list's row (read_shapes): an integer in [lo, hi], else
-// exit 2 naming the file, the row and the field.
+// Field i of a shape list's row (read_shapes) is not `what`: exit 2 naming
+// the file, the row and the field.
+[[noreturn]] inline void refuse_field(const std::string &path, const std::vector<std::string> &row, size_t i,
+                                      const char *what)
+{
+    fprintf(stderr, "%s: in the line '%s', field %zu ('%s') is not %s\n", path.c_str(), row[0].c_str(), i + 1,
+            i < row.size() ? row[i].c_str() : "", what);
+    exit(2);
+}
+
+// Field i of a shape list's row: an integer in [lo, hi], else refused.
 inline int field_int(const std::string &path, const std::vector<std::string> &row, size_t i, long lo = 1,
                      long hi = 1L << 30)
 {
     int n = 0;
-    if (i >= row.size() || !parse_int(row[i], lo, hi, &n)) {
-        fprintf(stderr, "%s: in the line '%s', field %zu ('%s') is not an integer in [%ld, %ld]\n", path.c_str(),
-                row[0].c_str(), i + 1, i < row.size() ? row[i].c_str() : "", lo, hi);
-        exit(2);
-    }
-    return n;
+    if (i < row.size() && parse_int(row[i], lo, hi, &n)) return n;
+    char what[64];
+    snprintf(what, sizeof what, "an integer in [%ld, %ld]", lo, hi);
+    refuse_field(path, row, i, what);
 }
 
 // The same for a real number (a model's epsilon, RoPE theta, ...).
@@ -359,12 +366,10 @@ inline double field_double(const std::string &path, const std::vector<std::strin
                            double hi)
 {
     double v = 0;
-    if (i >= row.size() || !parse_double(row[i], lo, hi, &v)) {
-        fprintf(stderr, "%s: in the line '%s', field %zu ('%s') is not a number in [%g, %g]\n", path.c_str(),
-                row[0].c_str(), i + 1, i < row.size() ? row[i].c_str() : "", lo, hi);
-        exit(2);
-    }
-    return v;
+    if (i < row.size() && parse_double(row[i], lo, hi, &v)) return v;
+    char what[64];
+    snprintf(what, sizeof what, "a number in [%g, %g]", lo, hi);
+    refuse_field(path, row, i, what);
 }
 
 // --flag=a,b,c as integers, each in [lo, hi]; an empty item (1,,16) or any

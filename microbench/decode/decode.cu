@@ -1391,8 +1391,9 @@ int main(int argc, char **argv)
     // every name given in --models must have benchmarks in this run
     std::set<std::string> listed;
     if (only.empty() || only == "gemv") {
-        if (!bench::options().extra.count("tokens") && o.quick) toks = {1, 16, 64};
-        if (!bench::options().extra.count("tokens") && !o.quick) {
+        if (bench::options().extra.count("tokens") == 0 && o.quick) {
+            toks = {1, 16, 64};
+        } else if (bench::options().extra.count("tokens") == 0) {
             const std::string tf = opt("tokens_file", "sweeps/tokens.txt");
             for (auto &r : bench::read_shapes(tf))
                 if (r[0] == "decode")
