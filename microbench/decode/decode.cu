@@ -30,7 +30,7 @@
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
-// is sized for), --gemv_wgmma=0|2 (W8A8's consumers on mma.sync, or on
+// is sized for), --gemv_wgmma=0|2 (W8A8's and BF16's consumers on mma.sync, or on
 // wgmma, everywhere; 1, the default: gemv::wgmma_rule(); the checks run
 // both), --chain_pre=N (the persistent chain's W stages issued
 // before X's wait), --chain_ctas=2 (two of its CTAs an SM).
@@ -395,13 +395,13 @@ static double gemv_check_one(int wt, int M, int N, int K, int split, bool exact_
 static void gemv_checks()
 {
     const double bound = 4e-3; // BF16 output rounding (2^-9 relative) dominates
-    // W8A8 twice: its consumers on wgmma and on mma.sync everywhere
+    // W8A8 and BF16 twice: their consumers on wgmma and on mma.sync everywhere
     const int wgmma_was = gemv::wgmma_default;
     for (int wt : {gemv::BF16, gemv::E4M3_CHANNEL, gemv::E4M3_BLOCK, gemv::E4M3_A8, gemv::E4M3_A8G})
         for (int wgm : {1, 0}) {
-            if (!wgm && !gemv::is_a8(wt)) continue;
+            if (!wgm && !gemv::has_wgmma(wt)) continue;
             gemv::wgmma_default = wgm ? 2 : 0;
-            const std::string wname = std::string(wt_name(wt)) + (gemv::is_a8(wt) ? (wgm ? " wgmma" : " mma.sync") : "");
+            const std::string wname = std::string(wt_name(wt)) + (gemv::has_wgmma(wt) ? (wgm ? " wgmma" : " mma.sync") : "");
             // every E4M3 code through the whole kernel, split K or not, in k
             // groups or not, bit-exact (at 40 tokens split K's last CTA adds
             // the partial sums in shared memory where they fit, else from
@@ -953,7 +953,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
         st.counters["kg"] = pl.kg;
         st.counters["even"] = pl.even;
         st.counters["minb"] = pl.minb;
-        st.counters["wgmma"] = pl.wgmma; // W8A8's consumers: 1 wgmma, 0 mma.sync
+        st.counters["wgmma"] = pl.wgmma; // W8A8's and BF16's consumers: 1 wgmma, 0 mma.sync
         st.counters["blocks"] = pl.blocks;
         st.counters["stages"] = pl.stages;
     } else {

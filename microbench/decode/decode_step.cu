@@ -132,7 +132,7 @@
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 GEMVs on mma.sync, or on
+// --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 and BF16 GEMVs on mma.sync, or on
 // wgmma, everywhere; default gemv::wgmma_rule()), --gemv_max_fp8=N (W8A8
 // through the GEMV up to N tokens in every layer, 16..64; default 0: gemv_max_w8a8), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),

@@ -29,7 +29,8 @@
 // fragments (conflict-free under the swizzle) and mma.sync puts the weights
 // in the A operand (16 rows) and the tokens in B (8 a tile), FP32
 // accumulators:
-//   BF16      m16n8k16 BF16.
+//   BF16      m16n8k16 BF16; or, where wgmma_rule() says, wgmma
+//             m64n(8 MT)k16 BF16 straight from the ring (struct Wg).
 //   W8A16     E4M3 -> BF16 in registers (common.cuh; exact: PRMT, 2 LOP3,
 //             LEA.HI, HMUL2 a pair), m16n8k16 BF16. Each lane's A registers
 //             hold 4 consecutive k (ldmatrix's 4 bytes), so the k order in
@@ -76,6 +77,8 @@
 // split K's last CTA adds from shared memory, v21: 1.054x on average at
 // 24-64 tokens against v20's chunked loads, which were 0.28-0.94 /
 // 0.22-0.83 in v20's A/B; mma.sync, v18 call 3: 0.19-0.72 / 0.14-0.45).
+// BF16 at 24-64 tokens on wgmma (v27): 1.000-1.123x over mma.sync, 64
+// tokens 0.48-0.93 of copy (cuBLASLt 0.70-1.01; NOTES.md v27 call 1).
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
 #pragma once
@@ -91,6 +94,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
+#include <type_traits>
 #ifdef GEMV_TRACE
 #include <map>
 #include <vector>
@@ -101,6 +105,9 @@ namespace gemv {
 enum WType { BF16 = 0, E4M3_CHANNEL = 1, E4M3_BLOCK = 2, E4M3_A8 = 3, E4M3_A8G = 4 };
 // W8A8: E4M3 activations, per token (E4M3_A8) or per 1x64 group (E4M3_A8G)
 __host__ __device__ constexpr bool is_a8(int wt) { return wt == E4M3_A8 || wt == E4M3_A8G; }
+// W and X of one type, which wgmma multiplies from shared memory (struct Wg):
+// W8A8 and BF16 (W8A16 would need its E4M3 weights converted first)
+__host__ __device__ constexpr bool has_wgmma(int wt) { return is_a8(wt) || wt == BF16; }
 constexpr int XGROUP = 64; // k a scale of E4M3_A8G's X
 // E4M3_A8G's X scales: token m's scale of 64-k group g at xg_index(m, g, M)
 // of xg_count(M, K) floats: [K / 128][MP][2], MP = 8 ceil(M / 8) (padding
@@ -229,7 +236,7 @@ constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 inline int min_resident = 2;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
-// W8A8's consumers (struct Wg on wgmma, or struct Warp on mma.sync):
+// W8A8's and BF16's consumers (struct Wg on wgmma, or struct Warp on mma.sync):
 // 1 plan()'s rule (wgmma_rule()), 0 mma.sync always, 2 wgmma always
 // (tuning: --gemv_wgmma=0|1|2)
 inline int wgmma_default = 1;
@@ -504,12 +511,17 @@ template <int WT, int MT, int KG, int MB> struct Warp {
 // does. A stage's group is waited for before the stage is released
 // (keeping one group in flight, released a stage later, ran 0.957-1.004x,
 // median 0.990x, v18).
+//
+// BF16 the same way: a sub-stage's 128 bytes are 64 k, four m64n(8 MT)k16
+// steps of 32 bytes, so the descriptors and the fragments are W8A8's. Its
+// products are summed in FP32 (wgmma's BF16 path is not FP8's), so a job's
+// whole K goes to acc directly.
 template <int WT, int MT, int KG, int MB> struct Wg {
     using C = Cfg<WT, MT, KG, MB>;
     static constexpr int J = KG == 4 ? 2 : 1; // jobs a warpgroup
     static constexpr int NR = 4 * MT;         // accumulator registers of a job (m64n(8 MT))
-    using Mma = hopper::Mma<__nv_fp8_e4m3, 8 * MT>;
-    static_assert(!is_a8(WT) || (Mma::K == 32 && C::XBOXES == 1), "FP8: a k-step is 32 bytes of one X box");
+    using Mma = hopper::Mma<std::conditional_t<WT == BF16, __nv_bfloat16, __nv_fp8_e4m3>, 8 * MT>;
+    static_assert(!has_wgmma(WT) || (Mma::K * C::WB == 32 && C::XBOXES == 1), "a k-step is 32 bytes of W and of one X box");
     int wg, w, c;
     __device__ __forceinline__ Wg(int warp, int lane) : wg(warp / 4), w(warp % 4), c(lane & 3) {}
     __device__ __forceinline__ int kg(int q) const { return KG == 4 ? 2 * wg + q : KG == 2 ? wg : 0; }
@@ -534,6 +546,22 @@ template <int WT, int MT, int KG, int MB> struct Wg {
     // at 0.996x the time (median; NOTES.md v19).
     __device__ __forceinline__ void stage(const unsigned char *sp, const float *xs, float (&acc)[J][NR]) const
     {
+        if constexpr (WT == BF16) { // FP32 sums: straight into acc
+            hopper::wgmma_fence();
+#pragma unroll
+            for (int q = 0; q < J; q++) {
+                hopper::fence_operands(acc[q]);
+                const uint64_t da = hopper::desc_k128b(sp + kg(q) * C::WBOX + row0() * ROWB);
+                const uint64_t db = hopper::desc_k128b(sp + C::WTILE + kg(q) * C::XBOX);
+#pragma unroll
+                for (int kk = 0; kk < 4; kk++) Mma::run(acc[q], da + 2 * kk, db + 2 * kk, 1);
+            }
+            hopper::wgmma_commit();
+            hopper::wgmma_wait<0>();
+#pragma unroll
+            for (int q = 0; q < J; q++) hopper::fence_operands(acc[q]);
+            return;
+        }
         float tmp[J][2][NR]; // the stage's sums (E4M3_A8G: [half])
         hopper::wgmma_fence();
 #pragma unroll
@@ -571,12 +599,12 @@ template <int WT, int MT, int KG, int MB> struct Wg {
     }
 };
 
-// WG: the consumers are Wg's (W8A8 on wgmma), else Warp's (mma.sync)
+// WG: the consumers are Wg's (W8A8 or BF16 on wgmma), else Warp's (mma.sync)
 template <int WT, int MT, int KG, int MB, bool WG = false>
 __global__ void __launch_bounds__(Cfg<WT, MT, KG, MB>::THREADS, Cfg<WT, MT, KG, MB>::MINB)
     gemv_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const Params p, const int STAGES)
 {
-    static_assert(!WG || is_a8(WT), "wgmma consumers for W8A8 only");
+    static_assert(!WG || has_wgmma(WT), "wgmma consumers for W8A8 and BF16 only");
     using C = Cfg<WT, MT, KG, MB>;
     constexpr int THREADS = C::THREADS;
     extern __shared__ unsigned char smem_raw[];
@@ -919,7 +947,7 @@ struct Plan {
     int stages = 0; // the ring's depth
     size_t smem = 0;
     bool pdl = true; // programmatic dependent launch (see the kernel)
-    bool wgmma = false; // W8A8 on wgmma (gemv_kernel's WG; plan(): wgmma_default, wgmma_rule())
+    bool wgmma = false; // W8A8 or BF16 on wgmma (gemv_kernel's WG; plan(): wgmma_default, wgmma_rule())
 };
 
 template <int WT, int MT, int KG, int MB, bool WG> inline void set_attr()
@@ -962,7 +990,7 @@ inline void launch_wg(const Params &p, const Plan &pl, cudaStream_t st)
 template <int WT, int MT, int KG, int MB>
 inline void launch_mt(const Params &p, const Plan &pl, cudaStream_t st)
 {
-    if constexpr (is_a8(WT))
+    if constexpr (has_wgmma(WT))
         if (pl.wgmma) return launch_wg<WT, MT, KG, MB, true>(p, pl, st);
     launch_wg<WT, MT, KG, MB, false>(p, pl, st);
 }
@@ -1074,8 +1102,8 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
         fprintf(stderr, "gemv::launch: W8A8 needs X's scales (x_scale; E4M3_A8G: 16-byte aligned, xg_count(M, K) floats)\n");
         std::abort();
     }
-    if (pl.wgmma && !is_a8(wt)) {
-        fprintf(stderr, "gemv::launch: wgmma is for W8A8 only (E4M3 weights and activations)\n");
+    if (pl.wgmma && !has_wgmma(wt)) {
+        fprintf(stderr, "gemv::launch: wgmma is for W8A8 and BF16 only (weights and activations of one type)\n");
         std::abort();
     }
     Params q = p;
@@ -1218,7 +1246,13 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
 // 0.984-0.991x), but 0.966-0.993x (E4M3_A8G 0.936-0.993x) on 8B o, qkv and
 // down (N = 4096, 6144: one CTA an SM of 8 stages, whose last stage's wgmma
 // chain is the CTA's tail)
-inline bool wgmma_rule(int mt, int N) { return mt >= 2 || N >= 8192; }
+// BF16 on wgmma from 17 tokens. H200, Llama-3.1-8B/70B layers, one call
+// (NOTES.md v27 call 1), wgmma against mma.sync: at 24-64 tokens
+// 1.000-1.123x (8B o 1.05-1.12x, 70B gate_up at 64 tokens 1.12x; the
+// decode step's BF16 at batch 64 and 4K 1.033x on 8B, 1.059x on 70B); at
+// 9-16 tokens 0.956-1.008x, up to 8 0.965-1.001x (why is not measured;
+// mma.sync's shared-memory reads of X grow with the token tiles).
+inline bool wgmma_rule(int wt, int mt, int N) { return wt == BF16 ? mt >= 3 : mt >= 2 || N >= 8192; }
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
                  int force_kg = 0, int force_even = 0, int force_minb = 0)
@@ -1228,7 +1262,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even, force_minb);
     pl.pdl = pdl;
-    pl.wgmma = is_a8(wt) && (wgmma_default == 2 || (wgmma_default == 1 && wgmma_rule(pl.mt, N)));
+    pl.wgmma = has_wgmma(wt) && (wgmma_default == 2 || (wgmma_default == 1 && wgmma_rule(wt, pl.mt, N)));
     const int steps = K / (k_sub(wt) * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, pl.minb, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;

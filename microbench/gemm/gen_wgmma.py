@@ -2,14 +2,14 @@
 """Writes wgmma.cuh: the wgmma.mma_async wrappers the GEMM kernels use
 (m64nNk32 e4m3 x e4m3 and m64nNk16 bf16 x bf16, N = 128, 256, FP32 accumulators, both
 operands K-major from shared memory by descriptor), and for the decode GEMV
-(microbench/decode/gemv.cuh: 64 weight rows x 8-64 tokens) e4m3 at N = 8,
-16, ..., 64. An asm statement needs
+(microbench/decode/gemv.cuh: 64 weight rows x 8-64 tokens) e4m3 and bf16 at
+N = 8, 16, ..., 64. An asm statement needs
 every accumulator register spelled out, hence a generator.
 
     python3 microbench/gemm/gen_wgmma.py > microbench/gemm/wgmma.cuh
 """
 
-SHAPES = [(n, t) for t in ("e4m3", "bf16") for n in (128, 256)] + [(n, "e4m3") for n in range(8, 65, 8)]
+SHAPES = [(n, t) for t in ("e4m3", "bf16") for n in (128, 256)] + [(n, t) for t in ("e4m3", "bf16") for n in range(8, 65, 8)]
 
 
 def wrapper(n, t):

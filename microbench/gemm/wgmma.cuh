@@ -147,6 +147,102 @@ __device__ __forceinline__ void wgmma_m64n64k32_e4m3(float (&d)[32], uint64_t da
         : "l"(da), "l"(db), "r"(scale_d));
 }
 
+
+// D[64 x 8] (+)= A[64 x 16] * B[8 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n8k16_bf16(float (&d)[4], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %6, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3}, %4, %5, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 16] (+)= A[64 x 16] * B[16 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n16k16_bf16(float (&d)[8], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %10, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 24] (+)= A[64 x 16] * B[24 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n24k16_bf16(float (&d)[12], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %14, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n24k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11}, %12, %13, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 32] (+)= A[64 x 16] * B[32 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n32k16_bf16(float (&d)[16], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %18, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 40] (+)= A[64 x 16] * B[40 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n40k16_bf16(float (&d)[20], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %22, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n40k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19}, %20, %21, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 48] (+)= A[64 x 16] * B[48 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n48k16_bf16(float (&d)[24], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %26, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23}, %24, %25, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 56] (+)= A[64 x 16] * B[56 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n56k16_bf16(float (&d)[28], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %30, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n56k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27}, %28, %29, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
+
+// D[64 x 64] (+)= A[64 x 16] * B[64 x 16]^T, bf16; scale_d = 0 overwrites D.
+__device__ __forceinline__ void wgmma_m64n64k16_bf16(float (&d)[32], uint64_t da, uint64_t db, int scale_d)
+{
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %34, 0;\n\t"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n\t}"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "l"(da), "l"(db), "r"(scale_d));
+}
+
 // Mma<T, N>::K is the k-step of one instruction; run() issues it.
 template <typename T, int N> struct Mma;
 template <> struct Mma<__nv_fp8_e4m3, 128> {
@@ -231,6 +327,62 @@ template <> struct Mma<__nv_fp8_e4m3, 64> {
     __device__ __forceinline__ static void run(float (&d)[32], uint64_t da, uint64_t db, int sd)
     {
         wgmma_m64n64k32_e4m3(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 8> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[4], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n8k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 16> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[8], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n16k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 24> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[12], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n24k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 32> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[16], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n32k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 40> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[20], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n40k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 48> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[24], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n48k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 56> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[28], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n56k16_bf16(d, da, db, sd);
+    }
+};
+template <> struct Mma<__nv_bfloat16, 64> {
+    static constexpr int K = 16;
+    __device__ __forceinline__ static void run(float (&d)[32], uint64_t da, uint64_t db, int sd)
+    {
+        wgmma_m64n64k16_bf16(d, da, db, sd);
     }
 };
 
