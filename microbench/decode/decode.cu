@@ -989,7 +989,7 @@ static void bm_gemv(benchmark::State &st, GemvCase c)
 
 // gemv_chain/<impl>/<wdtype>/<M>x<N>x<N>_j<J>: J dependent GEMVs (X_{j+1} =
 // X_j W_j^T) a timed iteration: impl fp8kit, J launches with the planner's
-// plan (PDL, as the decode step launches them; W8A8 on wgmma where
+// plan (PDL, as the decode step launches them; W8A8 and BF16 on wgmma where
 // gemv::wgmma_rule says); fp8kit-even, J launches with the persistent
 // kernel's k groups, rows and consumers (mma.sync; --chain_ctas CTAs an SM);
 // fp8kit-persistent, one launch of gemv_chain.cuh. J copies of W, >= 4x L2.
