@@ -77,6 +77,8 @@ decode|--attn_warps=8x|--attn_warps=8x: 0, 4 or 8
 decode_step|--attn_pipe=|--attn_pipe=: 0 or 1 (-1: the planner's)
 decode|--gemv_min_resident=0|--gemv_min_resident=0: 1 to 3
 decode_step|--gemv_min_resident=two|--gemv_min_resident=two: 1 to 3
+decode|--gemv_wide_ring=2|--gemv_wide_ring=2: 1 or 0 (beyond 16 tokens, rings for the CTAs an SM the launch has)
+decode_step|--gemv_wide_ring=|--gemv_wide_ring=: 1 or 0 (beyond 16 tokens, rings for the CTAs an SM the launch has)
 decode|--gemv_stages=1|--gemv_stages=1: 0 (the planner's) or 2 to 16
 decode|--gemv_stages=17|--gemv_stages=17: 0 (the planner's) or 2 to 16
 decode|--gemv_stages=4x|--gemv_stages=4x: 0 (the planner's) or 2 to 16
@@ -129,7 +131,7 @@ while read -r bin args; do
 done <<'GOOD'
 gemm --copy_gbps=0.00 --peak_e4m3=0 --shapes=sweeps/gemm_quick.txt
 gemm --shapes=sweeps/layers.txt --tokens=prefill
-decode --seed=12 --gemv_stages=0 --gemv_min_resident=1 --gemv_pdl=0 --attn_producers=0 --attn_pipe=-1 --attn_warps=8 --only=gemv --tokens=1,16,64
+decode --seed=12 --gemv_stages=0 --gemv_min_resident=1 --gemv_wide_ring=0 --gemv_pdl=0 --attn_producers=0 --attn_pipe=-1 --attn_warps=8 --only=gemv --tokens=1,16,64
 decode --chain_pre=0 --chain_ctas=2 --only=chain
 decode --only=attn --models=llama3.1-70b --attn_variants=s8,w4p0
 decode --quick --only=gemv --layers=@B@/flags_layers_8b.txt

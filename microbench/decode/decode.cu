@@ -30,7 +30,8 @@
 // forced k groups, split and/or the rows split evenly over n CTAs an SM,
 // impl fp8kit-<variant>), --gemv_stages=N (ring depth), --gemv_pdl=0 (no
 // programmatic dependent launch), --gemv_min_resident=N (CTAs an SM the ring
-// is sized for), --gemv_wgmma=0|2 (W8A8's and BF16's consumers on mma.sync, or on
+// is sized for), --gemv_wide_ring=0 (beyond 16 tokens too; default 1: there
+// rings for the CTAs an SM the launch has), --gemv_wgmma=0|2 (W8A8's and BF16's consumers on mma.sync, or on
 // wgmma, everywhere; 1, the default: gemv::wgmma_rule(); the checks run
 // both), --chain_pre=N (the persistent chain's W stages issued
 // before X's wait), --chain_ctas=2 (two of its CTAs an SM).
@@ -1307,7 +1308,7 @@ static void gemv_chain_trace(const std::string &list)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"only", "models", "layers", "attention", "tokens", "tokens_file", "gemv_variants", "gemv_stages",
-                              "gemv_pdl", "gemv_min_resident", "gemv_wgmma", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe", "attn_producers",
+                              "gemv_pdl", "gemv_min_resident", "gemv_wide_ring", "gemv_wgmma", "gemv_trace", "gemv_chain_trace", "chain_pre", "chain_ctas", "attn_variants", "attn_warps", "attn_pipe", "attn_producers",
                               "attn_pdl", "attn_trace"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1320,6 +1321,7 @@ int main(int argc, char **argv)
     }
     g_gemv_pdl = bench::opt_int("gemv_pdl", 1, 0, 1, "1 or 0 (programmatic dependent launch)");
     gemv::min_resident = bench::opt_int("gemv_min_resident", 2, 1, 3, "1 to 3 (CTAs an SM the ring is sized for)");
+    gemv::wide_ring = bench::opt_int("gemv_wide_ring", 1, 0, 1, "1 or 0 (beyond 16 tokens, rings for the CTAs an SM the launch has)"); // tuning
     const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
     if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
         fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());

@@ -132,7 +132,7 @@
 // sweeps/decode_step.txt), --models_file=FILE (default sweeps/models.txt),
 // --quick (the file's quick lists), --models=a,b --configs=a,b (filters),
 // --lm_head=bf16|fp8, --seed=N, --check, --check_dir=DIR; tuning:
-// --gemv_min_resident=N, --gemv_wgmma=0|2 (W8A8 and BF16 GEMVs on mma.sync, or on
+// --gemv_min_resident=N, --gemv_wide_ring=0 (gemv::wide_ring), --gemv_wgmma=0|2 (W8A8 and BF16 GEMVs on mma.sync, or on
 // wgmma, everywhere; default gemv::wgmma_rule()), --gemv_max_fp8=N (W8A8
 // through the GEMV up to N tokens in every layer, 16..64; default 0: gemv_max_w8a8), --pdl=0|gemv (programmatic dependent launch for no
 // kernel, or for the GEMVs only; default: every kernel but the wgmma GEMM),
@@ -1304,7 +1304,7 @@ int run_checks(const std::string &dir)
 int main(int argc, char **argv)
 {
     bench::init(&argc, argv, {"models_file", "models", "configs", "lm_head", "check_dir", "omit", "pdl", "pdl_late",
-                              "gemv_min_resident", "gemv_wgmma", "gemv_max_fp8", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
+                              "gemv_min_resident", "gemv_wide_ring", "gemv_wgmma", "gemv_max_fp8", "gemv_force", "gemv_even", "gemv_trace_layer", "fuse_rope", "fuse_silu",
                               "attn_splits", "attn_warps", "attn_pipe", "attn_producers"});
     const bench::Options &o = bench::options();
     g_seed = bench::seed_flag();
@@ -1315,6 +1315,7 @@ int main(int argc, char **argv)
     }
     g_lm_head_fp8 = lm == "fp8";
     gemv::min_resident = bench::opt_int("gemv_min_resident", 2, 1, 3, "1 to 3 (CTAs an SM the GEMVs' rings are sized for)"); // tuning
+    gemv::wide_ring = bench::opt_int("gemv_wide_ring", 1, 0, 1, "1 or 0 (beyond 16 tokens, rings for the CTAs an SM the launch has)"); // tuning
     const std::string wgmma = opt("gemv_wgmma", "1"); // tuning
     if (wgmma != "0" && wgmma != "1" && wgmma != "2") {
         fprintf(stderr, "--gemv_wgmma=%s: 0 (mma.sync), 1 (the planner's rule) or 2 (wgmma)\n", wgmma.c_str());

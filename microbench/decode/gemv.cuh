@@ -234,6 +234,9 @@ template <int WT, int MT, int KG, int MB = 0> struct Cfg {
 constexpr int MIN_STAGES = 2, MAX_STAGES = 16, MAX_SPLIT = 16;
 // CTAs an SM the ring is sized for, at least (tuning: --gemv_min_resident)
 inline int min_resident = 2;
+// Beyond 16 tokens: rings for the CTAs an SM the launch itself has (StagesOp;
+// tuning: --gemv_wide_ring=0 for min_resident's floor there too)
+inline int wide_ring = 1;
 // plan()'s default for programmatic dependent launch (tuning: --gemv_pdl=0)
 inline bool pdl_default = true;
 // W8A8's and BF16's consumers (struct Wg on wgmma, or struct Warp on mma.sync):
@@ -1119,9 +1122,20 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // The ring's depth: as deep as the shared memory of an SM allows when it is
 // shared by the CTAs that will sit on it (ceil(CTAs / SMs), at most the
 // launch bounds' MINB), and no deeper than a CTA's k steps, so that short
-// CTAs issue all their loads at once; and at most half an SM where the
-// registers allow two CTAs, so that a following GEMV (programmatic
-// dependent launch) can start beside this one.
+// CTAs issue all their loads at once; up to 16 tokens at most half an SM
+// where the registers allow two CTAs, so that a following GEMV
+// (programmatic dependent launch) can start beside this one (v25: rings for
+// one CTA an SM lost there, 8B o W8A8 0.83-0.86x).
+// Beyond 16 tokens (wide_ring) the ring is sized for the CTAs an SM the
+// launch has: one where they do not outnumber the SMs; two where they do,
+// at 17-32 tokens, and at 33-64 on wgmma without split K. H200, 8B/70B
+// layers, one call (NOTES.md v28 call 6), against half an SM at 17-32
+// tokens: BF16 1.06-1.22x (8B qkv 0.57 -> 0.68 of copy at 17 tokens), W8A8
+// 1.07-1.24x, W8A16 1.21-1.67x where the launch has one CTA an SM, the rest
+// 0.991-1.003x; two CTAs an SM at 48-64 tokens on gate_up 1.01-1.03x
+// (BF16), 1.05-1.10x (W8A8), where 70B qkv BF16 (split 3) lost (0.945x at
+// 64 tokens, call 2). The decode step at batch 32: 1.035-1.114x (4K),
+// 1.010-1.044x (32K); batch 64 0.999-1.010x.
 template <int WT, int MT, int KG, int MB> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
@@ -1131,7 +1145,9 @@ template <int WT, int MT, int KG, int MB> struct StagesOp {
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
         // at least two CTAs an SM where registers allow: with programmatic
         // dependent launch the next kernel's CTAs start streaming beside this one's
-        const int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
+        int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
+        if (wide_ring && MT > KG_MAX_MT)
+            resident = pl->blocks > sms && (MT <= 4 || (pl->wgmma && pl->split == 1)) ? 2 : 1;
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
         int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / (C::STAGE + C::SCB));
