@@ -11,7 +11,8 @@
 //    epilogue needs a CTA to hold 64 outputs of a token), 70B's four;
 //  - 8B o and down split their rows evenly alone and keep tiles where the
 //    step forbids that (force_even -1);
-//  - nothing else among the Llama layers takes the three-CTA kernel.
+//  - nothing else among the Llama layers takes the three-CTA kernel;
+//  - the rings' CTAs an SM (ring_residents()) beyond 16 tokens (v28).
 // A planner change that moves one of these must move what relies on it.
 #include "decode/gemv.cuh"
 
@@ -112,5 +113,40 @@ int main()
         pick("70B gate_up", E4M3_A8, M, 57344, 8192, -1, 4, 1, 0);
     }
     if (fails == before) printf("ok   gemv plan: the picks that the step's epilogues, tests/gpu.sh and NOTES.md rely on (132 SMs)\n");
+
+    // The rings' CTAs an SM (ring_residents(), NOTES.md v28): half an SM up
+    // to 16 tokens; beyond, the launch's own CTAs an SM: one where they do
+    // not outnumber the SMs, two where they do at 17-32 tokens, and at 33-64
+    // only on wgmma without split K
+    const int before_rings = fails;
+    auto rings = [&](const char *layer, int wt, int M, int N, int K, int want) {
+        const Plan pl = shape(wt, M, N, K, 132);
+        const bool wg = has_wgmma(wt) && wgmma_rule(wt, pl.mt, N);
+        const int minb = pl.mt <= 1 ? 3 : pl.mt <= 4 ? 2 : 1; // Cfg::MINB without an override
+        const int got = ring_residents(pl.mt, pl.minb ? pl.minb : minb, pl.blocks, 132, wg, pl.split);
+        snprintf(what, sizeof what, "%s (wt %d, M %d: %d CTAs, split %d%s): rings for %d CTAs an SM, expected %d", layer, wt,
+                 M, pl.blocks, pl.split, wg ? ", wgmma" : "", got, want);
+        expect(got == want, what);
+    };
+    for (int wt : {(int)BF16, (int)E4M3_A8, (int)E4M3_CHANNEL}) {
+        for (int M : {1, 16}) rings("8B o", wt, M, 4096, 4096, 2);
+        for (int M : {17, 32, 48, 64}) {
+            rings("8B o", wt, M, 4096, 4096, 1);
+            rings("70B down", wt, M, 8192, 28672, 1);
+        }
+        for (int M : {17, 32}) rings("70B gate_up", wt, M, 57344, 8192, 2);
+        rings("70B gate_up", wt, 64, 57344, 8192, wt == E4M3_CHANNEL ? 1 : 2); // W8A16 has no wgmma path
+    }
+    {
+        const Plan pl = shape(BF16, 64, 10240, 8192, 132); // split K, more CTAs than SMs: one
+        snprintf(what, sizeof what, "70B qkv BF16 at 64 tokens: split %d, %d CTAs (the case for one-CTA rings wants split K and more CTAs than SMs)", pl.split, pl.blocks);
+        expect(pl.split > 1 && pl.blocks > 132, what);
+        rings("70B qkv", BF16, 64, 10240, 8192, 1);
+    }
+    wide_ring = 0; // the old rings: half an SM up to 32 tokens, one beyond
+    rings("8B o", BF16, 32, 4096, 4096, 2);
+    rings("70B gate_up", BF16, 64, 57344, 8192, 1);
+    wide_ring = 1;
+    if (fails == before_rings) printf("ok   gemv plan: rings for the CTAs an SM the launch has beyond 16 tokens, half an SM up to 16 (132 SMs)\n");
     return fails ? 1 : 0;
 }

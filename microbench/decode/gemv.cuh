@@ -1136,6 +1136,15 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 // (BF16), 1.05-1.10x (W8A8), where 70B qkv BF16 (split 3) lost (0.945x at
 // 64 tokens, call 2). The decode step at batch 32: 1.035-1.114x (4K),
 // 1.010-1.044x (32K); batch 64 0.999-1.010x.
+// CTAs an SM a launch's ring is sized for (minb: the kernel's launch bounds,
+// Cfg::MINB; host only, tests/gemv_plan.cu checks it)
+inline int ring_residents(int mt, int minb, int blocks, int sms, bool wgmma, int split)
+{
+    if (wide_ring && mt > KG_MAX_MT) return blocks > sms && (mt <= 4 || (wgmma && split == 1)) ? 2 : 1;
+    // at least two CTAs an SM where registers allow: with programmatic
+    // dependent launch the next kernel's CTAs start streaming beside this one's
+    return std::max(1, std::min(minb, std::max(min_resident, (blocks + sms - 1) / sms)));
+}
 template <int WT, int MT, int KG, int MB> struct StagesOp {
     static int run(Plan *pl, int steps_per_cta, int sms, int force)
     {
@@ -1143,11 +1152,7 @@ template <int WT, int MT, int KG, int MB> struct StagesOp {
         int dev = 0, per_sm = 0;
         cudaGetDevice(&dev);
         cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev);
-        // at least two CTAs an SM where registers allow: with programmatic
-        // dependent launch the next kernel's CTAs start streaming beside this one's
-        int resident = std::max(1, std::min(C::MINB, std::max(min_resident, (pl->blocks + sms - 1) / sms)));
-        if (wide_ring && MT > KG_MAX_MT)
-            resident = pl->blocks > sms && (MT <= 4 || (pl->wgmma && pl->split == 1)) ? 2 : 1;
+        const int resident = ring_residents(MT, C::MINB, pl->blocks, sms, pl->wgmma, pl->split);
         // per CTA: its share of the SM, less the 1 KiB the driver reserves a CTA
         const long share = per_sm / resident - 1024;
         int st = (int)((share - 1024 - 2 * MAX_STAGES * 8 - 16) / (C::STAGE + C::SCB));
