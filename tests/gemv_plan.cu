@@ -114,8 +114,8 @@ int main()
     }
     if (fails == before) printf("ok   gemv plan: the picks that the step's epilogues, tests/gpu.sh and NOTES.md rely on (132 SMs)\n");
 
-    // The rings' CTAs an SM (ring_residents(), NOTES.md v28): half an SM up
-    // to 16 tokens; beyond, the launch's own CTAs an SM: one where they do
+    // The rings' CTAs an SM (ring_residents(), NOTES.md v28): at least two
+    // up to 16 tokens; beyond, the launch's own CTAs an SM: one where they do
     // not outnumber the SMs, two where they do at 17-32 tokens, and at 33-64
     // only on wgmma without split K
     const int before_rings = fails;
@@ -136,7 +136,10 @@ int main()
         }
         for (int M : {17, 32}) rings("70B gate_up", wt, M, 57344, 8192, 2);
         rings("70B gate_up", wt, 64, 57344, 8192, wt == E4M3_CHANNEL ? 1 : 2); // W8A16 has no wgmma path
+        rings("8B gate_up", wt, 64, 28672, 4096, wt == E4M3_CHANNEL ? 1 : 2);  // 224 CTAs
     }
+    for (int M : {17, 32}) rings("70B qkv", BF16, M, 10240, 8192, 2); // 240 CTAs, split K: two at 17-32 tokens
+    rings("70B qkv", E4M3_A8, 32, 10240, 8192, 1);                    // 80 CTAs
     {
         const Plan pl = shape(BF16, 64, 10240, 8192, 132); // split K, more CTAs than SMs: one
         snprintf(what, sizeof what, "70B qkv BF16 at 64 tokens: split %d, %d CTAs (the case for one-CTA rings wants split K and more CTAs than SMs)", pl.split, pl.blocks);
@@ -147,6 +150,6 @@ int main()
     rings("8B o", BF16, 32, 4096, 4096, 2);
     rings("70B gate_up", BF16, 64, 57344, 8192, 1);
     wide_ring = 1;
-    if (fails == before_rings) printf("ok   gemv plan: rings for the CTAs an SM the launch has beyond 16 tokens, half an SM up to 16 (132 SMs)\n");
+    if (fails == before_rings) printf("ok   gemv plan: rings for the CTAs an SM the launch has beyond 16 tokens, for at least two up to 16 (132 SMs)\n");
     return fails ? 1 : 0;
 }

@@ -1120,21 +1120,23 @@ inline void launch(int wt, const Params &p, const Plan &pl, cudaStream_t st)
 }
 
 // The ring's depth: as deep as the shared memory of an SM allows when it is
-// shared by the CTAs that will sit on it (ceil(CTAs / SMs), at most the
-// launch bounds' MINB), and no deeper than a CTA's k steps, so that short
-// CTAs issue all their loads at once; up to 16 tokens at most half an SM
-// where the registers allow two CTAs, so that a following GEMV
-// (programmatic dependent launch) can start beside this one (v25: rings for
-// one CTA an SM lost there, 8B o W8A8 0.83-0.86x).
+// shared by the CTAs that will sit on it (ring_residents()), and no deeper
+// than a CTA's k steps, so that short CTAs issue all their loads at once.
+// Up to 16 tokens: ceil(CTAs / SMs), at most the launch bounds' MINB, and
+// at most half an SM where the registers allow two CTAs, so that a
+// following GEMV (programmatic dependent launch) can start beside this one
+// (v25: rings for one CTA an SM lost there, 8B o W8A8 0.83-0.86x).
 // Beyond 16 tokens (wide_ring) the ring is sized for the CTAs an SM the
 // launch has: one where they do not outnumber the SMs; two where they do,
 // at 17-32 tokens, and at 33-64 on wgmma without split K. H200, 8B/70B
 // layers, one call (NOTES.md v28 call 6), against half an SM at 17-32
 // tokens: BF16 1.06-1.22x (8B qkv 0.57 -> 0.68 of copy at 17 tokens), W8A8
-// 1.07-1.24x, W8A16 1.21-1.67x where the launch has one CTA an SM, the rest
-// 0.991-1.003x; two CTAs an SM at 48-64 tokens on gate_up 1.01-1.03x
-// (BF16), 1.05-1.10x (W8A8), where 70B qkv BF16 (split 3) lost (0.945x at
-// 64 tokens, call 2). The decode step at batch 32: 1.035-1.114x (4K),
+// 1.07-1.24x (but 70B qkv, 80 CTAs, 0.991-0.995x), W8A16 1.21-1.67x where
+// the launch has one CTA an SM, the rest 0.991-1.003x; two CTAs an SM at
+// 48-64 tokens on gate_up 1.005-1.031x (BF16), 1.049-1.102x (W8A8), where
+// 70B qkv BF16 (split 3) lost (0.945x at 64 tokens, call 4). Two CTAs fit
+// at 33-64 tokens although MINB is 1 there: the wgmma kernels take 66-81
+// registers. The decode step at batch 32: 1.035-1.114x (4K),
 // 1.010-1.044x (32K); batch 64 0.999-1.010x.
 // CTAs an SM a launch's ring is sized for (minb: the kernel's launch bounds,
 // Cfg::MINB; host only, tests/gemv_plan.cu checks it)
