@@ -80,7 +80,7 @@
 // BF16 at 24-64 tokens on wgmma (v27): 1.000-1.123x over mma.sync, 64
 // tokens 0.48-0.93 of copy (cuBLASLt 0.70-1.01; NOTES.md v27 call 1).
 // Rings for the launch's own CTAs an SM beyond 16 tokens (ring_residents(),
-// v28 call 6): at 32 tokens BF16 0.62-0.99 of copy, W8A8 0.38-0.94, 1.099x
+// v28 call 6): at 32 tokens BF16 0.62-0.99 of copy, W8A8 0.37-0.94, 1.099x
 // on average over 17-64 tokens against the rings before.
 // The rows split evenly over the SMs (8B o and down alone, plan()): W8A8
 // 1.05-1.12x, W8A16 0.99-1.27x against the tiles in one call (NOTES.md v12).
