@@ -121,9 +121,8 @@ int main()
     const int before_rings = fails;
     auto rings = [&](const char *layer, int wt, int M, int N, int K, int want) {
         const Plan pl = shape(wt, M, N, K, 132);
-        const bool wg = has_wgmma(wt) && wgmma_rule(wt, pl.mt, N);
-        const int minb = pl.mt <= 1 ? 3 : pl.mt <= 4 ? 2 : 1; // Cfg::MINB without an override
-        const int got = ring_residents(pl.mt, pl.minb ? pl.minb : minb, pl.blocks, 132, wg, pl.split);
+        const bool wg = on_wgmma(wt, pl.mt, N);
+        const int got = ring_residents(pl.mt, pl.minb ? pl.minb : default_minb(pl.mt), pl.blocks, 132, wg, pl.split);
         snprintf(what, sizeof what, "%s (wt %d, M %d: %d CTAs, split %d%s): rings for %d CTAs an SM, expected %d", layer, wt,
                  M, pl.blocks, pl.split, wg ? ", wgmma" : "", got, want);
         expect(got == want, what);

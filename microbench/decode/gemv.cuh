@@ -205,6 +205,9 @@ constexpr int CWARPS = 8, BN = CWARPS * 16, ROWB = 128;
 // the groups' sums in shared memory at the end (no workspace, no second
 // pass). A stage is KG sub-stages, each the weights' R rows x 128 bytes and
 // the X boxes of the same k.
+// CTAs an SM a kernel's launch bounds ask for at MT token tiles (Cfg::MINB
+// where no instantiation overrides it)
+__host__ __device__ constexpr int default_minb(int mt) { return mt <= 1 ? 3 : mt <= 4 ? 2 : 1; }
 template <int WT, int MT, int KG, int MB = 0> struct Cfg {
     static constexpr int THREADS = (CWARPS + 1) * 32;
     static constexpr int WB = WT == BF16 ? 2 : 1;
@@ -221,7 +224,7 @@ template <int WT, int MT, int KG, int MB = 0> struct Cfg {
     static constexpr int STAGE = WTILE + KG * XBOXES * XBOX;
     // CTAs an SM the registers allow (launch bounds); MB > 0 overrides (the
     // second instantiation plan() may take at two token tiles: Plan::minb)
-    static constexpr int MINB = MB > 0 ? MB : MT <= 1 ? 3 : MT <= 4 ? 2 : 1;
+    static constexpr int MINB = MB > 0 ? MB : default_minb(MT);
     static constexpr size_t RED = (size_t)CWARPS * MT * 128 * sizeof(float);
     // E4M3_A8G: a stage's X scales (KG blocks of 8 MT tokens x 2 groups),
     // in a region of their own after the ring
@@ -1279,6 +1282,11 @@ inline Plan shape(int wt, int M, int N, int K, int sms, int force_split = 0, int
 // 9-16 tokens 0.956-1.008x, up to 8 0.965-1.001x (why is not measured;
 // mma.sync's shared-memory reads of X grow with the token tiles).
 inline bool wgmma_rule(int wt, int mt, int N) { return wt == BF16 ? mt >= 3 : mt >= 2 || N >= 8192; }
+// Whether a plan runs on wgmma: the rule, unless --gemv_wgmma forces a side
+inline bool on_wgmma(int wt, int mt, int N)
+{
+    return has_wgmma(wt) && (wgmma_default == 2 || (wgmma_default == 1 && wgmma_rule(wt, mt, N)));
+}
 
 inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_stages = 0, bool pdl = pdl_default,
                  int force_kg = 0, int force_even = 0, int force_minb = 0)
@@ -1288,7 +1296,7 @@ inline Plan plan(int wt, int M, int N, int K, int force_split = 0, int force_sta
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     Plan pl = shape(wt, M, N, K, sms, force_split, force_kg, force_even, force_minb);
     pl.pdl = pdl;
-    pl.wgmma = has_wgmma(wt) && (wgmma_default == 2 || (wgmma_default == 1 && wgmma_rule(wt, pl.mt, N)));
+    pl.wgmma = on_wgmma(wt, pl.mt, N);
     const int steps = K / (k_sub(wt) * pl.kg);
     dispatch<StagesOp>(wt, pl.mt, pl.kg, pl.minb, &pl, (steps + pl.split - 1) / pl.split, sms, force_stages);
     return pl;
