@@ -39,6 +39,14 @@ def ceilings(results, gpu):
     return ctx.get("fp8kit", {}).get("ceilings", {}), ctx
 
 
+def own_ceilings(results, gpu, ctx):
+    """The ceilings measured by the sweep that wrote the family whose context
+    is ctx (each sweep stamps them into its families), so that a chart's
+    lines and points come from one run; ceilings.json (rewritten by every
+    sweep) only where the family has none."""
+    return ctx.get("fp8kit", {}).get("ceilings") or ceilings(results, gpu)[0]
+
+
 def gemm_rows(results, gpu, notes):
     ctx, rows = R.load(results, gpu, "gemm", notes)
     out = []
@@ -83,7 +91,7 @@ def chart_gemm_speedup(results, gpu, out):
 def chart_gemm_tflops(results, gpu, out):
     notes = []
     ctx, rows = gemm_rows(results, gpu, notes)
-    ceil, _ = ceilings(results, gpu)
+    ceil = own_ceilings(results, gpu, ctx)
     fig, ax = plt.subplots(figsize=(9, 4))
     if not rows:
         missing(ax, "no GEMM results for %s" % gpu)
@@ -250,7 +258,7 @@ def chart_quant(results, gpu, out):
         m = QNAME.match(r["base"])
         if m and "gbps" in r:
             data[(m.group(2), m.group(3), int(m.group(4)))][m.group(1)] = r["gbps"]
-    copy = ceilings(results, gpu)[0].get("copy_gbps") or ctx.get("fp8kit", {}).get("ceilings", {}).get("copy_gbps")
+    copy = own_ceilings(results, gpu, ctx).get("copy_gbps")
     fig, ax = plt.subplots(figsize=(8, max(3, 0.18 * len(data) + 1)))
     if not data:
         missing(ax, "no quantization results for %s" % gpu)
