@@ -36,8 +36,8 @@
 //   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
 //   64 of a token's outputs, not the row), which the PyTorch reference
 //   follows (the dump's down_act_group).
-//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 32
-//   to 64 by the layer's shape, the measured crossover), our GEMV (gemv.cuh:
+//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 48
+//   or 64 by the layer's shape, the measured crossover), our GEMV (gemv.cuh:
 //   BF16, or E4M3_A8); beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
 //   GEMM's own gemm_wgmma_tile_n rule. Plans (tensor maps) are built per
@@ -196,14 +196,17 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 // consumers on wgmma from 9 tokens) before the wgmma GEMM: where the GEMV ran
 // faster on Llama-3.1's layers (NOTES v19, calls 1-2: the two kernels at 24,
 // 32, 48 and 64 tokens, each model's layers in one H200 call; GEMM / GEMV):
-//   K >= 14336 (every down; 405B's qkv, o, gate_up): to 64 tokens (down
+//   K >= 8192: to 64 tokens. Every down and 405B's qkv, o, gate_up (down
 //     1.10-1.61x, 405B o 1.27-1.46x, gate_up 1.12-1.37x; 405B qkv 1.14-1.23x
 //     to 32 but 0.82-0.88x at 48-64, left in: 1.3-1.9% of a 405B step
 //     at batch 48-64)
-//   K >= 8192 and N >= 16384 (70B gate_up): to 48 (1.07-1.15x; 0.99x at 64)
-//   K >= 8192 (70B qkv, o): to 64
-//   N >= 16384 (8B gate_up): to 32 (1.11-1.13x; 0.91-0.97x beyond)
-//   else (8B qkv, o): to 48
+//     70B qkv, o, gate_up (gate_up was to 48 up to v28:
+//     1.07-1.15x at 24-48, 0.99x at 64 in v19; with v28's rings the FP8 +
+//     FP8 KV step at batch 64 and 4K runs 1.005-1.006x faster with it on
+//     the GEMV, NOTES v29)
+//   else (8B qkv, o, gate_up): to 48 (gate_up was to 32 up to v28: 1.11-1.13x at
+//     24-32, 0.91-0.97x beyond in v19; with v28's rings the step at batch
+//     48 runs 1.017x faster with it on the GEMV, at 64 0.986x, NOTES v29)
 // (v20: since the split-K epilogue issues its loads together, the GEMV at
 // 17-64 tokens runs up to 1.5x faster, and in the FP8 + FP8 KV step at 4K
 // 8B's qkv and o on the GEMV ran 1.044 / 1.048 / 1.036x at batch 24 / 32 /
@@ -212,7 +215,7 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 // per 8 tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows
 // keep the GEMV ahead longest. (An FP8 LM head, --lm_head=fp8, takes the
 // same rule, unmeasured there.)
-int gemv_max_w8a8(int N, int K) { return K >= 14336 ? 64 : K >= 8192 ? (N >= 16384 ? 48 : 64) : N >= 16384 ? 32 : 48; }
+int gemv_max_w8a8(int /*N*/, int K) { return K >= 8192 ? 64 : 48; }
 // --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens in
 // every layer; 0 (default): gemv_max_w8a8
 int g_gemv_max_fp8 = 0;
