@@ -199,7 +199,8 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 //   K >= 8192: to 64 tokens. Every down and 405B's qkv, o, gate_up (down
 //     1.10-1.61x, 405B o 1.27-1.46x, gate_up 1.12-1.37x; 405B qkv 1.14-1.23x
 //     to 32 but 0.82-0.88x at 48-64, left in: 1.3-1.9% of a 405B step
-//     at batch 48-64)
+//     at batch 48-64; v29, with v28's rings, the step at batch 48 / 64
+//     and 1K with 405B qkv on the GEMM beyond 32 tokens: 0.999x / 1.007x)
 //     70B qkv, o, gate_up (gate_up was to 48 up to v28:
 //     1.07-1.15x at 24-48, 0.99x at 64 in v19; with v28's rings the FP8 +
 //     FP8 KV step at batch 64 and 4K runs 1.005-1.006x faster with it on
