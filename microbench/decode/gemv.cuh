@@ -62,10 +62,10 @@
 // whole K of 70B's and 405B's down projections in one CTA (mma.sync
 // 1.55-1.66e-3; with a job's whole K in wgmma's accumulator it had grown
 // to 2.6e-3; NOTES.md v18-v19).
-// Measured (H200, commit 63c65e3, results/h200/decode.json; fraction of the
-// 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B layers): BF16
-// 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.55-0.95 (cuBLASLt's per-tensor
-// W8A8 0.54-0.99); W8A16 0.48-0.88. Below the 0.90 target on the small 8B
+// Measured (H200, the sweep at commit 00d0bd4, results/h200/decode.json;
+// fraction of the 4.27 TB/s copy bandwidth, M <= 16, Llama-3.1-8B/70B
+// layers): BF16 0.74-1.00 (cuBLASLt 0.59-1.00); W8A8 0.55-0.95 (cuBLASLt's
+// per-tensor W8A8 0.54-0.99); W8A16 0.48-0.89. Below the 0.90 target on the small 8B
 // layers (8B o 0.58 / 0.55 at M = 1 / 16, where cuBLASLt's W8A8 is 0.54 /
 // 0.54): a launch's fixed cost against 16 MB. FP8 over BF16: 1.82x (W8A8),
 // cuBLASLt 1.84x. Before k groups (bb09fae): BF16 0.53-0.95, W8A8
@@ -73,12 +73,15 @@
 // 1.78x over BF16. W8A8 at 9-16 tokens on 70B qkv with the kernel for
 // three CTAs an SM (Plan::minb) and wgmma: 0.81 of copy (0.68 before
 // Plan::minb, NOTES.md v15; 0.77 before wgmma, v18). W8A8 at 32 / 64
-// tokens on wgmma, 8B/70B layers: 0.33-0.90 / 0.27-0.83 (63c65e3's sweep;
+// tokens on wgmma, 8B/70B layers: 0.36-0.91 / 0.26-0.84 (00d0bd4's sweep;
+// 63c65e3's, before v28's rings: 0.33-0.90 / 0.27-0.83;
 // split K's last CTA adds from shared memory, v21: 1.054x on average at
 // 24-64 tokens against v20's chunked loads, which were 0.28-0.94 /
 // 0.22-0.83 in v20's A/B; mma.sync, v18 call 3: 0.19-0.72 / 0.14-0.45).
 // BF16 at 24-64 tokens on wgmma (v27): 1.000-1.123x over mma.sync, 64
-// tokens 0.48-0.93 of copy (cuBLASLt 0.70-1.01; NOTES.md v27 call 1).
+// tokens 0.48-0.93 of copy (cuBLASLt 0.70-1.01; NOTES.md v27 call 1); in
+// 00d0bd4's sweep 32 / 64 tokens 0.60-0.95 / 0.47-0.91 (cuBLASLt 0.58-0.94
+// / 0.66-0.93).
 // Rings for the launch's own CTAs an SM beyond 16 tokens (ring_residents(),
 // v28 call 6): at 32 tokens BF16 0.62-0.99 of copy, W8A8 0.37-0.94, 1.099x
 // on average over 17-64 tokens against the rings before.
