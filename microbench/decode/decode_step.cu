@@ -203,11 +203,11 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 //     and 1K with 405B qkv on the GEMM beyond 32 tokens: 0.999x / 1.007x)
 //     70B qkv, o, gate_up (gate_up was to 48 up to v28:
 //     1.07-1.15x at 24-48, 0.99x at 64 in v19; with v28's rings the FP8 +
-//     FP8 KV step at batch 64 and 4K runs 1.005-1.006x faster with it on
-//     the GEMV, NOTES v29)
+//     FP8 KV step at batch 64 and 4K runs 1.002-1.005x faster with it on
+//     the GEMV in two calls, NOTES v29)
 //   else (8B qkv, o, gate_up): to 48 (gate_up was to 32 up to v28: 1.11-1.13x at
 //     24-32, 0.91-0.97x beyond in v19; with v28's rings the step at batch
-//     48 runs 1.017x faster with it on the GEMV, at 64 0.986x, NOTES v29)
+//     48 runs 1.017-1.022x faster with it on the GEMV, at 64 0.986x, NOTES v29)
 // (v20: since the split-K epilogue issues its loads together, the GEMV at
 // 17-64 tokens runs up to 1.5x faster, and in the FP8 + FP8 KV step at 4K
 // 8B's qkv and o on the GEMV ran 1.044 / 1.048 / 1.036x at batch 24 / 32 /
