@@ -15,6 +15,8 @@
 #   gemm     our wgmma GEMM and cuBLASLt on the same layers and M (crossover)
 #   ncu      FP8 GEMV launches (8B o, M = 16, W8A16 and W8A8): speed of light,
 #            occupancy, stalls, CTAs an SM (min/max over SMs)
+#   l2ncu    ours and cuBLASLt's at 32-64 tokens (70B qkv, o; BF16, W8A8):
+#            L2, DRAM and tensor-pipe throughput (whether X multicast would pay)
 #   step     build/decode_step --check and the PyTorch reference
 #   checkall build/decode --check (GEMV, cuBLASLt and attention)
 #   attn     our attention, BF16 and E4M3 KV, contiguous, batch 1-64, 1K-32K
@@ -133,6 +135,21 @@ for step in "$@"; do
                 --benchmark_min_time=0.01 >"$O/ncu_$f.txt" 2>&1
             echo "== ncu $c rc=$?"
             grep -E 'sm__|dram__bytes|gpu__time|Duration|DRAM Throughput|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issue Slots Busy|No Eligible|Dynamic Shared|Warp Cycles Per Issued|Cluster|Waves' "$O/ncu_$f.txt" | head -30
+        done ;;
+    l2ncu)
+        # what binds at 32-64 tokens (NOTES.md Next 00): L2 and tensor-pipe
+        # throughput of our GEMV and cuBLASLt's kernel on 70B qkv and o
+        for c in "gemv/fp8kit/bf16/64x10240x8192" "gemv/cublaslt/bf16/64x10240x8192" \
+                 "gemv/fp8kit/e4m3_a8/64x10240x8192" "gemv/cublaslt/e4m3_tensor/64x10240x8192" \
+                 "gemv/fp8kit/bf16/32x8192x8192" "gemv/cublaslt/bf16/32x8192x8192"; do
+            f=$(echo "$c" | tr '/' '_')
+            timeout 120 ncu --clock-control none -k regex:'gemv_kernel|nvjet|sm90|gemm|splitK' -s 5 -c 1 \
+                --section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+                --section LaunchStats --metrics lts__t_bytes.sum,dram__bytes_read.sum,gpu__time_duration.sum \
+                build/decode --only=gemv --models=llama3.1-70b --tokens=32,64 --benchmark_filter="^$c/" \
+                --benchmark_min_time=0.01 >"$O/l2ncu_$f.txt" 2>&1
+            echo "== ncu $c rc=$?"
+            grep -E 'Function Name|  [a-z_]+.*\(|lts__t_bytes|dram__bytes|gpu__time|Duration|DRAM Throughput|L2 Cache Throughput|L1/TEX Cache Throughput|Compute \(SM\) Throughput|Memory Throughput|Max Bandwidth|L2 Hit Rate|Mem Busy|Mem Pipes Busy|Issue Slots Busy|Grid Size|Cluster Size|Dynamic Shared' "$O/l2ncu_$f.txt" | head -30
         done ;;
     checkall)
         timeout 240 build/decode --check >"$O/check_all.log" 2>&1
