@@ -36,7 +36,7 @@
 //   with a scale a (token, 64 values) instead (gemv E4M3_A8G: a CTA holds
 //   64 of a token's outputs, not the row), which the PyTorch reference
 //   follows (the dump's down_act_group).
-//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(N, K) (W8A8: 48
+//   Up to GEMV_MAX_M_BF16 tokens (BF16) or gemv_max_w8a8(K) (W8A8: 48
 //   or 64 by the layer's shape, the measured crossover), our GEMV (gemv.cuh:
 //   BF16, or E4M3_A8); beyond, our wgmma GEMM (../gemm/gemm_wgmma.cuh), BF16 x BF16 or E4M3 x
 //   E4M3 with both scales in its epilogue (Epi::Rowwise); tile width by the
@@ -192,7 +192,7 @@ bool fp8_kv(int c) { return c == FP8W_FP8KV; }
 
 constexpr int PAGE_SHIFT = 6; // 64-token pages
 constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
-// The most tokens a W8A8 layer of N x K weights takes through the GEMV (its
+// The most tokens a W8A8 layer of K columns takes through the GEMV (its
 // consumers on wgmma from 9 tokens) before the wgmma GEMM: where the GEMV ran
 // faster on Llama-3.1's layers (NOTES v19, calls 1-2: the two kernels at 24,
 // 32, 48 and 64 tokens, each model's layers in one H200 call; GEMM / GEMV):
@@ -216,7 +216,7 @@ constexpr int GEMV_MAX_M_BF16 = 64, GEMV_MAX_M_FP8 = 16;
 // per 8 tokens), the GEMM's hardly (its m64 tile holds up to 64): long rows
 // keep the GEMV ahead longest. (An FP8 LM head, --lm_head=fp8, takes the
 // same rule, unmeasured there.)
-int gemv_max_w8a8(int /*N*/, int K) { return K >= 8192 ? 64 : 48; }
+int gemv_max_w8a8(int K) { return K >= 8192 ? 64 : 48; }
 // --gemv_max_fp8=N (tuning, 16..64): W8A8 through the GEMV up to N tokens in
 // every layer; 0 (default): gemv_max_w8a8
 int g_gemv_max_fp8 = 0;
@@ -471,7 +471,7 @@ struct Resident {
 bool use_gemm(const Linear &L, int M, int force_max = 0)
 {
     if (!L.fp8) return M > GEMV_MAX_M_BF16;
-    const int mx = force_max ? force_max : g_gemv_max_fp8 ? g_gemv_max_fp8 : gemv_max_w8a8(L.N, L.K);
+    const int mx = force_max ? force_max : g_gemv_max_fp8 ? g_gemv_max_fp8 : gemv_max_w8a8(L.K);
     return M > mx;
 }
 
